@@ -1,0 +1,40 @@
+/* Option helpers shared by the subcommands. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int vnp_cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) return 0;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return 1;
+    }
+    return 0;
+}
+
+long vnp_cli_parse_long(const char *opt, const char *value, long min, long max)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || !end || end == value || *end || v < min || v > max) {
+        fprintf(stderr, "virnucpro: error: %s expects an integer in [%ld, %ld], got '%s'\n", opt, min, max, value);
+        return -1;
+    }
+    return v;
+}
+
+int vnp_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "virnucpro %s: error: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'virnucpro %s --help'.\n", cmd);
+    return 2;
+}

@@ -1,0 +1,12 @@
+/* `virnucpro bench`: placeholder until its module lands. */
+#include "cli.h"
+
+#include <stdio.h>
+
+int vnp_cmd_bench(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "virnucpro bench: not available in this build yet\n");
+    return 1;
+}

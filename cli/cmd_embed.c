@@ -1,0 +1,12 @@
+/* `virnucpro embed`: placeholder until its module lands. */
+#include "cli.h"
+
+#include <stdio.h>
+
+int vnp_cmd_embed(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "virnucpro embed: not available in this build yet\n");
+    return 1;
+}

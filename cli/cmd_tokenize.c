@@ -1,0 +1,12 @@
+/* `virnucpro tokenize`: placeholder until its module lands. */
+#include "cli.h"
+
+#include <stdio.h>
+
+int vnp_cmd_tokenize(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "virnucpro tokenize: not available in this build yet\n");
+    return 1;
+}

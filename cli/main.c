@@ -1,0 +1,53 @@
+/* main: finds the subcommand and hands it argv; prints the version and the command list. */
+#include "cli.h"
+#include "vnp/util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    vnp_cmd_fn fn;
+    const char *summary;
+} commands[] = {
+    {"preprocess", vnp_cmd_preprocess, "chunk sequences and keep their stop-free frames (VirNucPro steps 1-2)"},
+    {"tokenize", vnp_cmd_tokenize, "print ESM-2 or DNABERT-S token ids, one line per input line"},
+    {"models", vnp_cmd_models, "inspect, check and convert model files (safetensors, PyTorch .pt/.bin/.pth)"},
+    {"embed", vnp_cmd_embed, "pooled ESM-2 or DNABERT-S features for a FASTA file"},
+    {"classify", vnp_cmd_classify, "run the VirNucPro MLP classifier on feature rows"},
+    {"bench", vnp_cmd_bench, "throughput with random weights of the real model shapes (JSON line)"},
+};
+
+static void print_help(FILE *out)
+{
+    fprintf(out,
+            "virnucpro %s - identify viral short sequences (VirNucPro, reimplemented in C)\n\n"
+            "usage: virnucpro <command> [options]\n"
+            "       virnucpro <command> --help\n"
+            "       virnucpro --version\n\ncommands:\n",
+            VNP_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nexit status: 0 success, 1 failure while running, 2 bad usage or bad input\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("virnucpro %s\n", VNP_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        print_help(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "virnucpro: error: unknown command '%s'\n\n", argv[1]);
+    print_help(stderr);
+    return 2;
+}

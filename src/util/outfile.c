@@ -1,0 +1,73 @@
+/* Atomic output files: write under a temporary name, rename onto the final name only when complete. */
+#define _POSIX_C_SOURCE 200809L
+#include "vnp/util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct vnp_outfile {
+    FILE *fp;
+    char *path;
+    char *tmp;
+};
+
+vnp_outfile *vnp_outfile_open(const char *path)
+{
+    vnp_outfile *o = calloc(1, sizeof *o);
+    if (!o) return NULL;
+    size_t n = strlen(path) + 32;
+    o->path = vnp_strdup(path);
+    o->tmp = malloc(n);
+    if (!o->path || !o->tmp) goto fail;
+    snprintf(o->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    o->fp = fopen(o->tmp, "wb");
+    if (!o->fp) {
+        vnp_error("cannot create '%s': %s", o->tmp, strerror(errno));
+        goto fail;
+    }
+    return o;
+fail:
+    free(o->path);
+    free(o->tmp);
+    free(o);
+    return NULL;
+}
+
+FILE *vnp_outfile_fp(vnp_outfile *o) { return o->fp; }
+
+static void outfile_free(vnp_outfile *o)
+{
+    free(o->path);
+    free(o->tmp);
+    free(o);
+}
+
+int vnp_outfile_commit(vnp_outfile *o)
+{
+    int rc = VNP_OK;
+    if (fflush(o->fp) != 0 || ferror(o->fp) || fsync(fileno(o->fp)) != 0) {
+        vnp_error("writing '%s' failed: %s", o->path, strerror(errno));
+        rc = VNP_ERR_IO;
+    }
+    if (fclose(o->fp) != 0 && rc == VNP_OK) {
+        vnp_error("closing '%s' failed: %s", o->path, strerror(errno));
+        rc = VNP_ERR_IO;
+    }
+    if (rc == VNP_OK && rename(o->tmp, o->path) != 0) {
+        vnp_error("cannot rename '%s' to '%s': %s", o->tmp, o->path, strerror(errno));
+        rc = VNP_ERR_IO;
+    }
+    if (rc != VNP_OK) unlink(o->tmp);
+    outfile_free(o);
+    return rc;
+}
+
+void vnp_outfile_abort(vnp_outfile *o)
+{
+    if (!o) return;
+    fclose(o->fp);
+    unlink(o->tmp);
+    outfile_free(o);
+}
