@@ -26,7 +26,7 @@ typedef struct {
 } vnp_frame_score;
 
 /* "virus" when score2 > score1 (argmax; ties go to class 0 = "others", as torch.max). */
-const char *vnp_frame_label(const vnp_frame_score *s);
+const char *vnp_score_label(const vnp_frame_score *s);
 
 /* Writes the header line and one row per frame in the order given. */
 int vnp_write_prediction_results(FILE *fp, const vnp_frame_score *rows, size_t n) VNP_MUST_CHECK;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *vnp_frame_label(const vnp_frame_score *s) { return s->score2 > s->score1 ? "virus" : "others"; }
+const char *vnp_score_label(const vnp_frame_score *s) { return s->score2 > s->score1 ? "virus" : "others"; }
 
 int vnp_write_prediction_results(FILE *fp, const vnp_frame_score *rows, size_t n)
 {
@@ -13,7 +13,7 @@ int vnp_write_prediction_results(FILE *fp, const vnp_frame_score *rows, size_t n
     for (size_t i = 0; i < n; i++) {
         vnp_format_f32(rows[i].score1, a);
         vnp_format_f32(rows[i].score2, b);
-        if (fprintf(fp, "%s\t%s\t%s\t%s\n", rows[i].id, vnp_frame_label(&rows[i]), a, b) < 0) return VNP_ERR_IO;
+        if (fprintf(fp, "%s\t%s\t%s\t%s\n", rows[i].id, vnp_score_label(&rows[i]), a, b) < 0) return VNP_ERR_IO;
     }
     return VNP_OK;
 }

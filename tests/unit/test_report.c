@@ -37,9 +37,9 @@ static void check_case(const char *dir)
         char b1[VNP_F32_STR_MAX], b2[VNP_F32_STR_MAX];
         vnp_format_f32(rows[n].score1, b1);
         vnp_format_f32(rows[n].score2, b2);
-        if (strcmp(b1, s1) || strcmp(b2, s2) || strcmp(label, vnp_frame_label(&rows[n]))) {
+        if (strcmp(b1, s1) || strcmp(b2, s2) || strcmp(label, vnp_score_label(&rows[n]))) {
             same = 0;
-            fprintf(stderr, "%s: '%s' '%s' '%s' -> '%s' '%s' '%s'\n", dir, label, s1, s2, vnp_frame_label(&rows[n]), b1, b2);
+            fprintf(stderr, "%s: '%s' '%s' '%s' -> '%s' '%s' '%s'\n", dir, label, s1, s2, vnp_score_label(&rows[n]), b1, b2);
         }
         n++;
     }
@@ -126,7 +126,7 @@ int main(void)
 
     /* Ties go to "others" (class 0). */
     vnp_frame_score tie = {"x_chunk_1F1", 0.5f, 0.5f};
-    CHECK_EQ_STR(vnp_frame_label(&tie), "others");
+    CHECK_EQ_STR(vnp_score_label(&tie), "others");
 
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/pipeline", vnp_test_data());
