@@ -36,12 +36,12 @@ static long refill(vnp_lines *l, const char *name, uint64_t nrec)
         n = bgzf_read(l->bgzf, l->blk, VNP_LINES_BLOCK);
         if (n < 0) {
             vnp_error("'%s' is truncated or corrupt: the compressed data breaks off after %llu complete "
-                      "records (line %llu)", name, (unsigned long long)nrec, (unsigned long long)l->line_no);
+                      "records (%llu complete lines)", name, (unsigned long long)nrec, (unsigned long long)l->line_no);
             return VNP_ERR_TRUNCATED;
         }
         if (n == 0 && l->bgzf_eof_marker_missing) {
             vnp_error("'%s' is truncated: the BGZF data ends without its end-of-file marker, after %llu "
-                      "complete records (line %llu)", name, (unsigned long long)nrec, (unsigned long long)l->line_no);
+                      "complete records (%llu complete lines)", name, (unsigned long long)nrec, (unsigned long long)l->line_no);
             return VNP_ERR_TRUNCATED;
         }
     } else {
