@@ -6,6 +6,7 @@ pkgs=(
   libhts-dev zlib1g-dev          # sequence input (FASTA/FASTQ/SAM/BAM/CRAM, gzip/BGZF)
   libjansson-dev                 # JSON: tokenizer.json, config.json, safetensors headers
   libopenblas-dev                # CPU GEMM
+  libssl-dev                     # SHA-256 of model files (libcrypto)
   samtools tabix                 # test-data tools (bgzip, sam <-> bam)
   python3
 )

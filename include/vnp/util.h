@@ -14,6 +14,11 @@
 #else
 #define VNP_MUST_CHECK
 #define VNP_PRINTF(a, b)
+/* ---- checksums ---- */
+/* SHA-256 of a file's bytes as 64 lowercase hex digits plus NUL in hex; VNP_ERR_NOTFOUND or VNP_ERR_IO after
+ * logging. */
+int vnp_sha256_file(const char *path, char hex[65]) VNP_MUST_CHECK;
+
 #endif
 
 #define VNP_VERSION "0.1.0"
@@ -91,5 +96,10 @@ int vnp_pool_threads(const vnp_pool *p);
 /* Blocks until every i is done. Work is handed out in contiguous blocks in order of i. */
 void vnp_pool_run(vnp_pool *p, size_t n, vnp_parallel_fn fn, void *ctx);
 int vnp_cpu_count(void);
+
+/* ---- checksums ---- */
+/* SHA-256 of a file's bytes as 64 lowercase hex digits plus NUL in hex; VNP_ERR_NOTFOUND or VNP_ERR_IO after
+ * logging. */
+int vnp_sha256_file(const char *path, char hex[65]) VNP_MUST_CHECK;
 
 #endif

@@ -1,0 +1,63 @@
+/* pipeline: `virnucpro predict` wired together. Input records stream in blocks; each block is chunked,
+ * translated, scored and committed to a journal in OUTDIR/.virnucpro/ atomically, so a killed run resumes at the
+ * first unfinished block; when every block is done the final files are assembled in input order.
+ *
+ * The encoders and the classifier come in through vnp_scorer, so that this module knows the order of the stages
+ * and nothing about kernels or model files. */
+#ifndef VNP_PIPELINE_H
+#define VNP_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vnp/util.h"
+
+/* The three learned stages. Each embed call gets n sequences (not NUL-terminated) and fills row i of its output at
+ * out + i*ld; it returns 0 or a negative vnp_status after logging. */
+typedef struct {
+    void *ctx;
+    int d_dna;  /* width of a DNA feature row (768 for DNABERT-S) */
+    int d_prot; /* width of a protein feature row (2560 for ESM-2 3B) */
+    int (*embed_dna)(void *ctx, const char *const *seqs, const size_t *lens, size_t n, float *out, size_t ld);
+    int (*embed_protein)(void *ctx, const char *const *seqs, const size_t *lens, size_t n, float *out,
+                         size_t ld);
+    /* features: n rows of d_dna + d_prot floats (DNA first); probs: n rows of (P(others), P(virus)). */
+    int (*classify)(void *ctx, const float *features, size_t n, float *probs);
+} vnp_scorer;
+
+typedef struct {
+    const char *const *inputs; /* sequence files ("-" = standard input), read in order as one stream */
+    int n_inputs;
+    const char *outdir;
+    int chunk_len;             /* 300 or 500 */
+    int resume;                /* continue the run journaled in outdir */
+    int force;                 /* replace another run's results in outdir */
+    int save_embeddings;       /* embeddings.h5 */
+    int keep_intermediate;     /* chunked.fa, identified_nucleotide.fa, identified_protein.faa */
+    int progress;              /* 1: a progress bar on stderr */
+    double min_confident;      /* confidence tier threshold for sequence_summary.tsv (0.8) */
+    size_t block_records;      /* a block closes at this many records ... */
+    size_t block_bases;        /* ... or this many bases, whichever comes first */
+    const char *identity;      /* JSON text naming the models and settings; a resumed run must match it */
+    const char *run_info;      /* JSON object text merged into run_summary.json (versions, models, device) */
+    const char *reference;     /* CRAM reference, or NULL */
+} vnp_predict_opts;
+
+typedef struct {
+    uint64_t records, chunks, frames, bases;
+    uint64_t blocks, blocks_resumed;
+    double t_prepare, t_dna, t_prot, t_classify, t_write, t_total; /* seconds */
+} vnp_predict_stats;
+
+/* Defaults for everything but inputs, outdir, chunk_len and the JSON texts. */
+void vnp_predict_opts_init(vnp_predict_opts *o);
+
+/* Runs the whole prediction. Returns 0; VNP_ERR_INTERRUPTED after SIGINT/SIGTERM (the current block was
+ * committed first; `--resume` continues); or another negative status after logging. */
+int vnp_predict_run(const vnp_predict_opts *o, const vnp_scorer *s, vnp_predict_stats *st) VNP_MUST_CHECK;
+
+/* Installs the SIGINT/SIGTERM handlers the run polls between blocks; returns the signal that arrived (0 none). */
+void vnp_pipeline_install_signals(void);
+int vnp_pipeline_signal(void);
+
+#endif

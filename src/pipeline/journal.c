@@ -1,0 +1,235 @@
+/* The run journal in OUTDIR/.virnucpro/: run.json says which run the directory holds (its identity: inputs,
+ * models, settings) and whether it finished; blocks/NNNNNNNN.<part> hold each committed block's results, and
+ * blocks/NNNNNNNN.done, written last and atomically, says the block is complete. */
+#define _POSIX_C_SOURCE 200809L
+#include "pipeline_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vnp/io.h"
+
+/* The files of a finished run, removed by --force. */
+static const char *const final_files[] = {
+    "prediction_results.txt", "prediction_results_highestscore.csv", "sequence_summary.tsv", "run_summary.json",
+    "embeddings.h5", "chunked.fa", "identified_nucleotide.fa", "identified_protein.faa",
+};
+
+static char *join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Removes every plain file in dir, then dir itself. */
+static int remove_flat_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? VNP_OK : VNP_ERR_IO;
+    int rc = VNP_OK;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        char *p = join(dir, e->d_name);
+        if (!p || unlink(p) != 0) {
+            vnp_error("cannot remove '%s': %s", p ? p : e->d_name, strerror(errno));
+            rc = VNP_ERR_IO;
+        }
+        free(p);
+    }
+    closedir(d);
+    if (rc == VNP_OK && rmdir(dir) != 0 && errno != ENOENT) {
+        vnp_error("cannot remove '%s': %s", dir, strerror(errno));
+        rc = VNP_ERR_IO;
+    }
+    return rc;
+}
+
+static int remove_results(vnp_journal *j)
+{
+    int rc = remove_flat_dir(j->blocks);
+    char *run = join(j->dir, "run.json");
+    if (run && unlink(run) != 0 && errno != ENOENT) rc = VNP_ERR_IO;
+    free(run);
+    if (rc == VNP_OK && rmdir(j->dir) != 0 && errno != ENOENT) rc = VNP_ERR_IO;
+    for (size_t i = 0; i < sizeof final_files / sizeof final_files[0]; i++) {
+        char *p = join(j->outdir, final_files[i]);
+        if (p && unlink(p) != 0 && errno != ENOENT) {
+            vnp_error("cannot remove '%s': %s", p, strerror(errno));
+            rc = VNP_ERR_IO;
+        }
+        free(p);
+    }
+    return rc;
+}
+
+/* 1 when OUTDIR holds results of some run (ours or an older one). */
+static int holds_results(const vnp_journal *j)
+{
+    if (exists(j->dir)) return 1;
+    for (size_t i = 0; i < sizeof final_files / sizeof final_files[0]; i++) {
+        char *p = join(j->outdir, final_files[i]);
+        int e = p && exists(p);
+        free(p);
+        if (e) return 1;
+    }
+    return 0;
+}
+
+static int write_run_json(const vnp_journal *j, const char *identity, int complete)
+{
+    json_error_t err;
+    json_t *id = json_loads(identity, 0, &err);
+    if (!id) {
+        vnp_error("internal: run identity is not JSON: %s", err.text);
+        return VNP_ERR_INTERNAL;
+    }
+    json_t *root = json_pack("{s:o, s:b}", "identity", id, "complete", complete);
+    char *path = join(j->dir, "run.json");
+    vnp_outfile *o = path ? vnp_outfile_open(path) : NULL;
+    int rc = VNP_ERR_IO;
+    if (o && root && json_dumpf(root, vnp_outfile_fp(o), JSON_SORT_KEYS | JSON_INDENT(1)) == 0) {
+        fputc('\n', vnp_outfile_fp(o));
+        rc = vnp_outfile_commit(o);
+        o = NULL;
+    }
+    vnp_outfile_abort(o);
+    json_decref(root);
+    free(path);
+    return rc;
+}
+
+/* Reads run.json: returns 1 and sets *complete when its identity equals ours, 0 when it differs, <0 on error. */
+static int read_run_json(const vnp_journal *j, const char *identity, int *complete)
+{
+    char *path = join(j->dir, "run.json");
+    json_error_t err;
+    json_t *root = path ? json_load_file(path, 0, &err) : NULL;
+    if (!root) {
+        vnp_error("'%s': the run journal is unreadable (%s); use --force to start over",
+                  path ? path : j->dir, path ? err.text : "out of memory");
+        free(path);
+        return VNP_ERR_FORMAT;
+    }
+    json_t *want = json_loads(identity, 0, &err);
+    int same = want && json_equal(json_object_get(root, "identity"), want);
+    *complete = json_is_true(json_object_get(root, "complete"));
+    json_decref(want);
+    json_decref(root);
+    free(path);
+    return same;
+}
+
+int vnp_journal_open(vnp_journal *j, const char *outdir, const char *identity, int resume, int force)
+{
+    memset(j, 0, sizeof *j);
+    j->outdir = vnp_strdup(outdir);
+    j->dir = join(outdir, ".virnucpro");
+    j->blocks = j->dir ? join(j->dir, "blocks") : NULL;
+    if (!j->outdir || !j->dir || !j->blocks) return VNP_ERR_NOMEM;
+    int rc = vnp_mkdir_p(outdir);
+    if (rc) return rc;
+    if (access(outdir, W_OK) != 0) {
+        vnp_error("output directory '%s' is not writable: %s", outdir, strerror(errno));
+        return VNP_ERR_IO;
+    }
+    if (holds_results(j)) {
+        if (force) {
+            if ((rc = remove_results(j))) return rc;
+        } else if (!resume) {
+            vnp_error("'%s' already holds the results of a run; use --resume to continue it or --force to "
+                      "replace it", outdir);
+            return VNP_ERR_USAGE;
+        } else if (!exists(j->dir)) {
+            vnp_error("'%s' holds results but no run journal (.virnucpro/) to resume; use --force to replace them",
+                      outdir);
+            return VNP_ERR_USAGE;
+        } else {
+            int complete = 0;
+            int same = read_run_json(j, identity, &complete);
+            if (same < 0) return same;
+            if (!same) {
+                vnp_error("'%s' holds a run with other inputs, models or settings; --resume needs the same "
+                          "command (or use --force to replace it)", outdir);
+                return VNP_ERR_USAGE;
+            }
+            j->resumed = 1;
+            j->complete = complete;
+        }
+    }
+    if (vnp_mkdir_p(j->blocks)) return VNP_ERR_IO;
+    if (!j->resumed) return write_run_json(j, identity, 0);
+    return VNP_OK;
+}
+
+void vnp_journal_close(vnp_journal *j)
+{
+    free(j->outdir);
+    free(j->dir);
+    free(j->blocks);
+    memset(j, 0, sizeof *j);
+}
+
+void vnp_journal_part(const vnp_journal *j, uint64_t block, const char *part, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/%08llu.%s", j->blocks, (unsigned long long)block, part);
+}
+
+int vnp_journal_block_done(const vnp_journal *j, uint64_t block, uint64_t n_records, const char *first_id)
+{
+    char path[4096];
+    vnp_journal_part(j, block, "done", path, sizeof path);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    unsigned long long n = 0;
+    char id[1024] = "";
+    int ok = fscanf(f, "%llu %1023s", &n, id) >= 1;
+    fclose(f);
+    size_t idn = strlen(first_id) < sizeof id - 1 ? strlen(first_id) : sizeof id - 1;
+    if (!ok || n != n_records || strncmp(id, first_id, idn) != 0) {
+        vnp_error("'%s': block %llu of the journal does not match the input (it changed since the run began); "
+                  "use --force to start over", path, (unsigned long long)block);
+        return VNP_ERR_FORMAT;
+    }
+    return 1;
+}
+
+int vnp_journal_commit_block(const vnp_journal *j, uint64_t block, uint64_t n_records, const char *first_id)
+{
+    char path[4096];
+    vnp_journal_part(j, block, "done", path, sizeof path);
+    vnp_outfile *o = vnp_outfile_open(path);
+    if (!o) return VNP_ERR_IO;
+    /* ids cannot hold whitespace (they are the first word of a header), so one line holds both */
+    fprintf(vnp_outfile_fp(o), "%llu %.1000s\n", (unsigned long long)n_records, *first_id ? first_id : "-");
+    return vnp_outfile_commit(o);
+}
+
+int vnp_journal_finish(vnp_journal *j)
+{
+    char *path = join(j->dir, "run.json");
+    json_error_t err;
+    json_t *root = path ? json_load_file(path, 0, &err) : NULL;
+    free(path);
+    if (!root) return VNP_ERR_IO;
+    char *identity = json_dumps(json_object_get(root, "identity"), JSON_SORT_KEYS);
+    json_decref(root);
+    if (!identity) return VNP_ERR_NOMEM;
+    int rc = write_run_json(j, identity, 1);
+    free(identity);
+    if (rc == VNP_OK) rc = remove_flat_dir(j->blocks);
+    j->complete = rc == VNP_OK;
+    return rc;
+}
