@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 /* Unit tests for util/: status mapping, buffers, checked allocation, atomic files, the thread pool. */
 #include "vnp/util.h"
 #include "vnp_test.h"
