@@ -11,8 +11,10 @@
 #include <htslib/sam.h>
 
 /* Text input is read in blocks of this many decompressed bytes; lines inside a block are handed out without
- * copying, a line crossing a block edge is assembled in vnp_lines.spill. */
-#define VNP_LINES_BLOCK (1u << 20)
+ * copying, a line crossing a block edge is assembled in vnp_lines.spill. Kept small because bgzf_read discards a
+ * whole request when the compressed data breaks off, and the records completed before that are what the
+ * truncation message reports. */
+#define VNP_LINES_BLOCK (1u << 16)
 
 /* Lines of a text stream with Python's universal newlines (\n, \r\n and a lone \r all end a line), which is how
  * the original reads its FASTA. */

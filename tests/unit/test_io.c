@@ -3,6 +3,7 @@
  * inputs, the duplicate-id set, FASTA writers and output directories. Files are generated into a temporary
  * directory. */
 #define _GNU_SOURCE
+#include "io/io_internal.h" /* VNP_LINES_BLOCK, for line endings that straddle a block edge */
 #include "vnp/io.h"
 #include "vnp_test.h"
 
@@ -146,6 +147,38 @@ static void test_fasta(void)
         vnp_seqreader_close(r);
         free(s);
     }
+}
+
+/* A "\r\n" split across the reader's block edge ends one line, not two (line numbers show it), and a line that
+ * crosses the edge is joined. */
+static void test_block_edges(void)
+{
+    size_t B = VNP_LINES_BLOCK;
+    char *s = malloc(2 * B + 64);
+    CHECK(s != NULL);
+    if (!s) return;
+    for (int shift = -2; shift <= 1; shift++) {
+        size_t n = 0;
+        memcpy(s, ">a\r\n", 4);
+        n = 4;
+        /* Sequence up to the edge, then "\r\n" placed so that the edge falls before, between or after them. */
+        size_t upto = (size_t)((long)B - 1 + shift);
+        while (n < upto) s[n++] = 'A';
+        const char *tail = "\r\n\r\n>b\r\nC\r\n";
+        memcpy(s + n, tail, strlen(tail));
+        n += strlen(tail);
+        write_file(tpath("edge.fa"), s, n);
+        vnp_seqreader *r = NULL;
+        vnp_seqrecord rec;
+        CHECK(vnp_seqreader_open(&r, tpath("edge.fa"), NULL) == 0);
+        if (!r) continue;
+        CHECK(vnp_seqreader_next(r, &rec) == 1 && rec.seq_len == upto - 4);
+        CHECK(vnp_seqreader_next(r, &rec) == 1 && strcmp(rec.id, "b") == 0 && strcmp(rec.seq, "C") == 0);
+        CHECK(rec.line == 4); /* ">a", sequence, an empty line, ">b": CRLF counted once */
+        CHECK(vnp_seqreader_next(r, &rec) == 0);
+        vnp_seqreader_close(r);
+    }
+    free(s);
 }
 
 static void test_compressed(void)
@@ -412,6 +445,7 @@ int main(void)
         return 1;
     }
     test_fasta();
+    test_block_edges();
     test_compressed();
     test_fastq();
     test_bad_inputs();
