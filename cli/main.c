@@ -10,6 +10,7 @@ static const struct {
     vnp_cmd_fn fn;
     const char *summary;
 } commands[] = {
+    {"predict", vnp_cmd_predict, "score sequences as viral or not (VirNucPro end to end)"},
     {"preprocess", vnp_cmd_preprocess, "chunk sequences and keep their stop-free frames (VirNucPro steps 1-2)"},
     {"tokenize", vnp_cmd_tokenize, "print ESM-2 or DNABERT-S token ids, one line per input line"},
     {"models", vnp_cmd_models, "inspect, check and convert model files (safetensors, PyTorch .pt/.bin/.pth)"},

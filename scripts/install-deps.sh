@@ -7,6 +7,7 @@ pkgs=(
   libjansson-dev                 # JSON: tokenizer.json, config.json, safetensors headers
   libopenblas-dev                # CPU GEMM
   libssl-dev                     # SHA-256 of model files (libcrypto)
+  libhdf5-dev                    # embeddings.h5
   samtools tabix                 # test-data tools (bgzip, sam <-> bam)
   python3
 )

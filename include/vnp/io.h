@@ -95,4 +95,17 @@ void vnp_fasta_writer_abort(vnp_fasta_writer *w);
  * (a component exists and is not a directory, or permission denied), after logging. */
 int vnp_mkdir_p(const char *dir) VNP_MUST_CHECK;
 
+/* ---- writing embeddings.h5 (libhdf5) ----
+ * Layout: dataset "frame_id" [N] (variable-length UTF-8 strings), "dnabert_s" [N, d_dna] and "esm2" [N, d_prot]
+ * (float32), rows in the same order; readable with h5py. Rows are appended in batches; the file is written under
+ * a temporary name and renamed by vnp_h5_embeddings_commit. */
+typedef struct vnp_h5_embeddings vnp_h5_embeddings;
+/* NULL after logging on failure. */
+vnp_h5_embeddings *vnp_h5_embeddings_create(const char *path, int d_dna, int d_prot);
+/* Appends n rows: ids[i] and features[i*(d_dna+d_prot) ...] (DNA first). Returns 0 or VNP_ERR_IO. */
+int vnp_h5_embeddings_append(vnp_h5_embeddings *h, const char *const *ids, const float *features,
+                             size_t n) VNP_MUST_CHECK;
+int vnp_h5_embeddings_commit(vnp_h5_embeddings *h) VNP_MUST_CHECK; /* frees h in every case */
+void vnp_h5_embeddings_abort(vnp_h5_embeddings *h);                  /* accepts NULL */
+
 #endif

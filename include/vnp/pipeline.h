@@ -56,6 +56,23 @@ void vnp_predict_opts_init(vnp_predict_opts *o);
  * committed first; `--resume` continues); or another negative status after logging. */
 int vnp_predict_run(const vnp_predict_opts *o, const vnp_scorer *s, vnp_predict_stats *st) VNP_MUST_CHECK;
 
+/* ---- the scorer built from model files (scorer.c) ---- */
+typedef struct {
+    const char *esm;          /* ESM-2 file or folder */
+    const char *dnabert;      /* DNABERT-S folder or file (tokenizer.json beside it) */
+    const char *classifier;   /* VirNucPro MLP (.pth, .safetensors) */
+    const char *device;       /* "cpu" (the only device of this build) */
+    int threads;              /* <= 0: every CPU */
+    int tokens_per_batch;     /* packing budget per encoder batch */
+} vnp_scorer_opts;
+
+/* Loads the three models and checks that they fit together (the classifier's input width = DNABERT-S width +
+ * ESM-2 width). Fills *s; release it with vnp_scorer_close. Logs and returns a negative status on failure. */
+int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s) VNP_MUST_CHECK;
+void vnp_scorer_close(vnp_scorer *s);
+/* JSON object text describing the loaded models (path, format, kind, sizes); malloc'ed, NULL on failure. */
+char *vnp_scorer_describe(const vnp_scorer *s);
+
 /* Installs the SIGINT/SIGTERM handlers the run polls between blocks; returns the signal that arrived (0 none). */
 void vnp_pipeline_install_signals(void);
 int vnp_pipeline_signal(void);

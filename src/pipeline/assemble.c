@@ -156,14 +156,65 @@ static int write_consensus(const vnp_journal *j, uint64_t n_blocks)
     return vnp_outfile_commit(o);
 }
 
+/* embeddings.h5 from the blocks' "emb" (raw float32 rows) and "embids" (one id a line) parts, 1,024 rows at a
+ * time. */
+static int append_block_embeddings(vnp_h5_embeddings *h, const vnp_journal *j, uint64_t b, size_t d)
+{
+    char pe[4096], pi[4096];
+    vnp_journal_part(j, b, "emb", pe, sizeof pe);
+    vnp_journal_part(j, b, "embids", pi, sizeof pi);
+    FILE *fe = fopen(pe, "rb"), *fi = fopen(pi, "rb");
+    enum { BATCH = 1024 };
+    float *rows = vnp_malloc_array(BATCH, d * sizeof(float));
+    char *ids[BATCH] = {0};
+    size_t caps[BATCH] = {0};
+    int rc = fe && fi ? (rows ? VNP_OK : VNP_ERR_NOMEM) : VNP_ERR_IO;
+    if (!fe || !fi) vnp_error("cannot read journal parts '%s' / '%s': %s", pe, pi, strerror(errno));
+    while (rc == VNP_OK) {
+        size_t n = 0;
+        while (n < BATCH && getline(&ids[n], &caps[n], fi) > 0) {
+            ids[n][strcspn(ids[n], "\n")] = '\0';
+            n++;
+        }
+        if (n == 0) break;
+        if (fread(rows, d * sizeof(float), n, fe) != n) {
+            vnp_error("journal part '%s' is shorter than its ids; use --force to start over", pe);
+            rc = VNP_ERR_FORMAT;
+            break;
+        }
+        rc = vnp_h5_embeddings_append(h, (const char *const *)ids, rows, n);
+    }
+    for (size_t i = 0; i < BATCH; i++) free(ids[i]);
+    free(rows);
+    if (fe) fclose(fe);
+    if (fi) fclose(fi);
+    return rc;
+}
+
+static int write_embeddings(const vnp_journal *j, uint64_t n_blocks, const vnp_scorer *s)
+{
+    char *path = out_path(j, "embeddings.h5");
+    vnp_h5_embeddings *h = path ? vnp_h5_embeddings_create(path, s->d_dna, s->d_prot) : NULL;
+    free(path);
+    if (!h) return VNP_ERR_IO;
+    int rc = VNP_OK;
+    for (uint64_t b = 0; b < n_blocks && rc == VNP_OK; b++)
+        rc = append_block_embeddings(h, j, b, (size_t)s->d_dna + (size_t)s->d_prot);
+    if (rc) {
+        vnp_h5_embeddings_abort(h);
+        return rc;
+    }
+    return vnp_h5_embeddings_commit(h);
+}
+
 int vnp_assemble_outputs(const vnp_journal *j, uint64_t n_blocks, const vnp_predict_opts *o, const vnp_scorer *s)
 {
-    (void)s;
     int rc = concat_parts(j, n_blocks, "pred", "prediction_results.txt", "Sequence_ID\tPrediction\tscore1\tscore2\n");
     if (!rc) rc = write_consensus(j, n_blocks);
     if (!rc) rc = concat_parts(j, n_blocks, "seq", "sequence_summary.tsv", vnp_summary_header);
     if (!rc && o->keep_intermediate) rc = concat_parts(j, n_blocks, "chunked", "chunked.fa", NULL);
     if (!rc && o->keep_intermediate) rc = concat_parts(j, n_blocks, "nuc", "identified_nucleotide.fa", NULL);
     if (!rc && o->keep_intermediate) rc = concat_parts(j, n_blocks, "prot", "identified_protein.faa", NULL);
+    if (!rc && o->save_embeddings) rc = write_embeddings(j, n_blocks, s);
     return rc;
 }

@@ -1,0 +1,347 @@
+/* `virnucpro predict`: options, model resolution and the run's identity; the work is pipeline/'s. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include "vnp/pipeline.h"
+#include "vnp/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+"usage: virnucpro predict INPUT... -o OUTDIR -l 300|500 [options]\n"
+"\n"
+"Scores every input sequence as VirNucPro does: chunks of the model length, six-frame translation, DNABERT-S\n"
+"and ESM-2 features of each stop-free frame, the MLP classifier, per-chunk consensus.\n"
+"\n"
+"INPUT    FASTA/FASTQ (plain, gzip, bgzip), SAM/BAM/CRAM, or '-' for standard input; several are read as one\n"
+"         stream, in order.\n"
+"\n"
+"models (each flag wins over --models):\n"
+"  --models DIR           folder holding the released files (default: $VIRNUCPRO_MODELS):\n"
+"                           esm2_t36_3B_UR50D.pt  or  esm2_t36_3B_UR50D/ (Hugging Face folder)\n"
+"                           DNABERT-S/            (Hugging Face folder with tokenizer.json)\n"
+"                           300_model.pth, 500_model.pth\n"
+"  --esm PATH             ESM-2 file or folder\n"
+"  --dnabert PATH         DNABERT-S folder (or weights file with tokenizer.json beside it)\n"
+"  --classifier FILE      VirNucPro classifier for this chunk length\n"
+"  --force-length         accept a classifier whose file name names the other chunk length\n"
+"\n"
+"run:\n"
+"  -o, --output DIR       output folder (created if needed)\n"
+"  -l, --length N         chunk length, 300 or 500 (must match the classifier)\n"
+"  --device auto|cpu      where the encoders run (this build: cpu)\n"
+"  --threads N            CPU threads (default: all)\n"
+"  --tokens-per-batch N   packing budget of an encoder batch (default 16384)\n"
+"  --resume               continue the run journaled in OUTDIR (after a crash, kill or Ctrl-C)\n"
+"  --force                replace another run's results in OUTDIR\n"
+"  --save-embeddings      also write embeddings.h5 (frame_id, dnabert_s, esm2 datasets; fp32)\n"
+"  --keep-intermediate    also write chunked.fa, identified_nucleotide.fa, identified_protein.faa\n"
+"  --min-confident-score X  confidence tier threshold of sequence_summary.tsv (default 0.8)\n"
+"  --block-records N      records per journal block (default 2000)\n"
+"  -T, --reference FA     reference FASTA for CRAM input\n"
+"  -q, --quiet            errors only, no progress bar\n"
+"  -v, --verbose          more detail on stderr\n"
+"\n"
+"outputs in OUTDIR:\n"
+"  prediction_results.txt                one row per kept frame: Sequence_ID Prediction score1 score2\n"
+"  prediction_results_highestscore.csv   per chunk (tab-separated): Modified_ID Is_Virus\n"
+"  sequence_summary.tsv                  one row per input record (see the README)\n"
+"  run_summary.json                      versions, models and checksums, device, per-stage times, throughput\n"
+"\n"
+"exit status: 0 done; 1 failure while running; 2 bad usage or input; 130/143 interrupted by SIGINT/SIGTERM\n"
+"(the blocks finished so far are kept: rerun with --resume).\n");
+}
+
+enum {
+    OPT_MODELS = 1000, OPT_ESM, OPT_DNABERT, OPT_CLASSIFIER, OPT_FORCE_LENGTH, OPT_DEVICE, OPT_THREADS, OPT_TPB,
+    OPT_RESUME, OPT_FORCE, OPT_SAVE_EMB, OPT_KEEP, OPT_MIN_CONF, OPT_BLOCK
+};
+
+typedef struct {
+    const char *models, *esm, *dnabert, *classifier, *device, *outdir, *reference;
+    int length, force_length, threads, tpb, resume, force, save_emb, keep, block_records;
+    double min_conf;
+    int quiet, verbose;
+} predict_args;
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* DIR/name when it exists (malloc'ed into *out). */
+static int try_path(const char *dir, const char *name, char **out)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (!p) return 0;
+    snprintf(p, n, "%s/%s", dir, name);
+    if (exists(p)) {
+        *out = p;
+        return 1;
+    }
+    free(p);
+    return 0;
+}
+
+/* Fills the model paths the flags left open from the models folder; lists what is missing. */
+static int resolve_models(predict_args *a, char **owned)
+{
+    const char *dir = a->models ? a->models : getenv("VIRNUCPRO_MODELS");
+    char cls[32];
+    snprintf(cls, sizeof cls, "%d_model.pth", a->length);
+    if (dir && *dir) {
+        if (!is_dir(dir)) {
+            fprintf(stderr, "virnucpro predict: error: models folder '%s' does not exist\n", dir);
+            return 2;
+        }
+        if (!a->esm && (try_path(dir, "esm2_t36_3B_UR50D.pt", &owned[0]) || try_path(dir, "esm2_t36_3B_UR50D", &owned[0])))
+            a->esm = owned[0];
+        if (!a->dnabert && try_path(dir, "DNABERT-S", &owned[1])) a->dnabert = owned[1];
+        if (!a->classifier && try_path(dir, cls, &owned[2])) a->classifier = owned[2];
+    }
+    if (a->esm && a->dnabert && a->classifier) return 0;
+    fprintf(stderr, "virnucpro predict: error: missing model%s%s:\n", dir ? " files in " : "", dir ? dir : "");
+    if (!a->esm)
+        fprintf(stderr, "  ESM-2 3B: esm2_t36_3B_UR50D.pt (fair-esm) or the Hugging Face folder\n"
+                        "            facebook/esm2_t36_3B_UR50D, given with --esm or placed in --models DIR\n");
+    if (!a->dnabert)
+        fprintf(stderr, "  DNABERT-S: the Hugging Face folder zhihan1996/DNABERT-S (pytorch_model.bin, config.json,\n"
+                        "            tokenizer.json), given with --dnabert or as DIR/DNABERT-S\n");
+    if (!a->classifier)
+        fprintf(stderr, "  classifier: %s from github.com/Li-Jing-1997/VirNucPro, given with --classifier or as DIR/%s\n",
+                cls, cls);
+    fprintf(stderr, "See 'Getting the real models' in the README.\n");
+    return 2;
+}
+
+/* The chunk length a classifier's file name names ("300_model.pth" -> 300), or 0. */
+static int length_in_name(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    for (const char *p = base; *p; p++) {
+        if ((p == base || p[-1] < '0' || p[-1] > '9') && (strncmp(p, "300", 3) == 0 || strncmp(p, "500", 3) == 0) &&
+            (p[3] < '0' || p[3] > '9'))
+            return p[0] == '3' ? 300 : 500;
+    }
+    return 0;
+}
+
+/* {"path", "bytes", "mtime"} of a file or folder: what a resumed run must find unchanged. */
+static json_t *file_identity(const char *path)
+{
+    struct stat st;
+    if (strcmp(path, "-") == 0 || stat(path, &st) != 0) return json_pack("{s:s}", "path", path);
+    return json_pack("{s:s, s:I, s:I}", "path", path, "bytes", (json_int_t)st.st_size, "mtime",
+                     (json_int_t)st.st_mtime);
+}
+
+static char *make_identity(const predict_args *a, char **inputs, int n)
+{
+    json_t *in = json_array();
+    for (int i = 0; i < n; i++) json_array_append_new(in, file_identity(inputs[i]));
+    json_t *root = json_pack("{s:o, s:i, s:o, s:o, s:o, s:b, s:b, s:i, s:f, s:s}", "inputs", in, "chunk_length",
+                             a->length, "esm2", file_identity(a->esm), "dnabert_s", file_identity(a->dnabert),
+                             "classifier", file_identity(a->classifier), "save_embeddings", a->save_emb,
+                             "keep_intermediate", a->keep, "block_records", a->block_records, "min_confident",
+                             a->min_conf, "precision", "fp32");
+    char *s = root ? json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+    json_decref(root);
+    return s;
+}
+
+static char *make_run_info(const predict_args *a, const vnp_scorer *s, int argc, char **argv)
+{
+    json_t *cmd = json_array();
+    for (int i = 0; i < argc; i++) json_array_append_new(cmd, json_string(argv[i]));
+    char *models = vnp_scorer_describe(s);
+    json_error_t err;
+    json_t *mj = models ? json_loads(models, 0, &err) : NULL;
+    free(models);
+    json_t *root = json_pack("{s:s, s:o, s:s, s:s, s:i, s:o}", "virnucpro_version", VNP_VERSION, "command", cmd,
+                             "device", "cpu", "precision", "fp32", "threads", a->threads > 0 ? a->threads : vnp_cpu_count(),
+                             "models", mj ? mj : json_null());
+    char *out = root ? json_dumps(root, JSON_PRESERVE_ORDER) : NULL;
+    json_decref(root);
+    return out;
+}
+
+int vnp_cmd_predict(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},        {"length", required_argument, NULL, 'l'},
+        {"models", required_argument, NULL, OPT_MODELS}, {"esm", required_argument, NULL, OPT_ESM},
+        {"dnabert", required_argument, NULL, OPT_DNABERT}, {"classifier", required_argument, NULL, OPT_CLASSIFIER},
+        {"force-length", no_argument, NULL, OPT_FORCE_LENGTH}, {"device", required_argument, NULL, OPT_DEVICE},
+        {"threads", required_argument, NULL, OPT_THREADS}, {"tokens-per-batch", required_argument, NULL, OPT_TPB},
+        {"resume", no_argument, NULL, OPT_RESUME},       {"force", no_argument, NULL, OPT_FORCE},
+        {"save-embeddings", no_argument, NULL, OPT_SAVE_EMB}, {"keep-intermediate", no_argument, NULL, OPT_KEEP},
+        {"min-confident-score", required_argument, NULL, OPT_MIN_CONF},
+        {"block-records", required_argument, NULL, OPT_BLOCK}, {"reference", required_argument, NULL, 'T'},
+        {"quiet", no_argument, NULL, 'q'},               {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
+    predict_args a = {0};
+    a.device = "auto";
+    a.tpb = 16384;
+    a.block_records = 2000;
+    a.min_conf = 0.8;
+    if (vnp_cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return 0;
+    }
+    optind = 1;
+    int c;
+    long v;
+    char *end;
+    while ((c = getopt_long(argc, argv, "o:l:T:qvh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': a.outdir = optarg; break;
+        case 'l':
+            if ((v = vnp_cli_parse_long("--length", optarg, 1, 100000)) < 0) return 2;
+            if (v != 300 && v != 500) return vnp_cli_usage_error("predict", "--length must be 300 or 500, got %ld", v);
+            a.length = (int)v;
+            break;
+        case OPT_MODELS: a.models = optarg; break;
+        case OPT_ESM: a.esm = optarg; break;
+        case OPT_DNABERT: a.dnabert = optarg; break;
+        case OPT_CLASSIFIER: a.classifier = optarg; break;
+        case OPT_FORCE_LENGTH: a.force_length = 1; break;
+        case OPT_DEVICE: a.device = optarg; break;
+        case OPT_THREADS:
+            if ((v = vnp_cli_parse_long("--threads", optarg, 1, 4096)) < 0) return 2;
+            a.threads = (int)v;
+            break;
+        case OPT_TPB:
+            if ((v = vnp_cli_parse_long("--tokens-per-batch", optarg, 64, 1 << 24)) < 0) return 2;
+            a.tpb = (int)v;
+            break;
+        case OPT_RESUME: a.resume = 1; break;
+        case OPT_FORCE: a.force = 1; break;
+        case OPT_SAVE_EMB: a.save_emb = 1; break;
+        case OPT_KEEP: a.keep = 1; break;
+        case OPT_MIN_CONF:
+            errno = 0;
+            a.min_conf = strtod(optarg, &end);
+            if (errno || *end || !(a.min_conf >= 0.5 && a.min_conf <= 1.0))
+                return vnp_cli_usage_error("predict", "--min-confident-score expects a number in [0.5, 1], got '%s'", optarg);
+            break;
+        case OPT_BLOCK:
+            if ((v = vnp_cli_parse_long("--block-records", optarg, 1, 10000000)) < 0) return 2;
+            a.block_records = (int)v;
+            break;
+        case 'T': a.reference = optarg; break;
+        case 'q': a.quiet = 1; break;
+        case 'v': a.verbose = 1; break;
+        default: return vnp_cli_usage_error("predict", "unknown option");
+        }
+    }
+    int n_inputs = argc - optind;
+    if (n_inputs < 1) return vnp_cli_usage_error("predict", "no INPUT given");
+    if (!a.outdir) return vnp_cli_usage_error("predict", "-o OUTDIR is required");
+    if (!a.length) return vnp_cli_usage_error("predict", "-l 300|500 is required");
+    if (strcmp(a.device, "auto") && strcmp(a.device, "cpu")) {
+        if (strcmp(a.device, "cuda") == 0) {
+            fprintf(stderr, "virnucpro predict: error: --device cuda: this build has no GPU engine yet; use --device cpu\n");
+            return 2;
+        }
+        return vnp_cli_usage_error("predict", "--device must be auto, cpu or cuda, got '%s'", a.device);
+    }
+    vnp_log_set_level(a.quiet ? VNP_LOG_ERROR : a.verbose ? VNP_LOG_INFO : VNP_LOG_WARN);
+    for (int i = 0; i < n_inputs; i++) {
+        const char *in = argv[optind + i];
+        if (strcmp(in, "-") && access(in, R_OK) != 0) {
+            fprintf(stderr, "virnucpro predict: error: cannot read input '%s': %s\n", in, strerror(errno));
+            return 2;
+        }
+    }
+
+    char *owned[3] = {NULL, NULL, NULL};
+    int ret = resolve_models(&a, owned);
+    char *identity = NULL, *info = NULL;
+    vnp_scorer scorer = {0};
+    int scorer_open = 0;
+    if (ret) goto out;
+    int named = length_in_name(a.classifier);
+    if (named && named != a.length && !a.force_length) {
+        fprintf(stderr, "virnucpro predict: error: classifier '%s' is named for %d bp chunks but -l %d was given; "
+                        "use the %d_model.pth classifier, or --force-length if the name is wrong\n",
+                a.classifier, named, a.length, a.length);
+        ret = 2;
+        goto out;
+    }
+    vnp_scorer_opts so = {a.esm, a.dnabert, a.classifier, "cpu", a.threads, a.tpb};
+    int rc = vnp_scorer_open(&so, &scorer);
+    if (rc) {
+        ret = vnp_status_exit_code(rc);
+        goto out;
+    }
+    scorer_open = 1;
+    identity = make_identity(&a, argv + optind, n_inputs);
+    info = make_run_info(&a, &scorer, argc, argv);
+    if (!identity || !info) {
+        fprintf(stderr, "virnucpro predict: error: out of memory\n");
+        ret = 1;
+        goto out;
+    }
+    vnp_predict_opts po;
+    vnp_predict_opts_init(&po);
+    po.inputs = (const char *const *)(argv + optind);
+    po.n_inputs = n_inputs;
+    po.outdir = a.outdir;
+    po.chunk_len = a.length;
+    po.resume = a.resume;
+    po.force = a.force;
+    po.save_embeddings = a.save_emb;
+    po.keep_intermediate = a.keep;
+    po.progress = !a.quiet && isatty(STDERR_FILENO);
+    po.min_confident = a.min_conf;
+    po.block_records = (size_t)a.block_records;
+    po.identity = identity;
+    po.run_info = info;
+    po.reference = a.reference;
+    vnp_pipeline_install_signals();
+    vnp_predict_stats st;
+    rc = vnp_predict_run(&po, &scorer, &st);
+    int sig = vnp_pipeline_signal();
+    if (rc == VNP_ERR_INTERRUPTED || (rc && sig)) {
+        fprintf(stderr, "virnucpro predict: interrupted by %s after %llu blocks; rerun the same command with "
+                        "--resume to finish\n", sig == SIGINT ? "SIGINT" : "SIGTERM", (unsigned long long)st.blocks);
+        ret = sig == SIGINT ? 130 : 143;
+        goto out;
+    }
+    if (rc) {
+        ret = vnp_status_exit_code(rc);
+        goto out;
+    }
+    if (!a.quiet)
+        fprintf(stderr, "virnucpro predict: %llu records, %llu chunks, %llu frames in %.2f s (%.1f records/s, "
+                        "%.1f frames/s); %llu of %llu blocks resumed; peak memory %.1f MiB\n",
+                (unsigned long long)st.records, (unsigned long long)st.chunks, (unsigned long long)st.frames,
+                st.t_total, st.t_total > 0 ? (double)st.records / st.t_total : 0.0,
+                st.t_total > 0 ? (double)st.frames / st.t_total : 0.0, (unsigned long long)st.blocks_resumed,
+                (unsigned long long)st.blocks, (double)vnp_peak_rss_bytes() / (1024.0 * 1024.0));
+    ret = 0;
+out:
+    if (scorer_open) vnp_scorer_close(&scorer);
+    free(identity);
+    free(info);
+    for (int i = 0; i < 3; i++) free(owned[i]);
+    return ret;
+}
