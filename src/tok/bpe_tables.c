@@ -76,8 +76,8 @@ int vnp_bpe_pairs_init(vnp_bpe *b, size_t count)
     int bits = 0;
     while ((1u << bits) < size) bits++;
     b->pair_shift = 64 - bits;
-    b->rank_new_id = vnp_malloc_array(count ? count : 1, sizeof *b->rank_new_id);
-    return b->rank_new_id ? VNP_OK : VNP_ERR_NOMEM;
+    b->merge = vnp_malloc_array(count ? count : 1, sizeof *b->merge);
+    return b->merge ? VNP_OK : VNP_ERR_NOMEM;
 }
 
 void vnp_bpe_pair_put(vnp_bpe *b, int32_t left, int32_t right, uint32_t rank, int32_t new_id)
@@ -88,7 +88,7 @@ void vnp_bpe_pair_put(vnp_bpe *b, int32_t left, int32_t right, uint32_t rank, in
         /* a repeated pair takes its last rank, as HF's HashMap collect does */
         if (p->key == key || p->key == VNP_BPE_PAIR_EMPTY) {
             *p = (vnp_bpe_pair){.key = key, .rank = rank, .new_id = new_id};
-            b->rank_new_id[rank] = new_id;
+            b->merge[rank] = (vnp_bpe_merge){.left = left, .right = right, .new_id = new_id};
             return;
         }
     }
@@ -117,6 +117,28 @@ int vnp_bpe_finish_tables(vnp_bpe *b)
         char ch = (char)c;
         b->byte_id[c] = vnp_bpe_vocab_find(b, &ch, 1);
     }
+    /* by_rank: the highest rank making each id must be below every rank using it */
+    int64_t *made_at = vnp_malloc_array(b->vocab_size ? (size_t)b->vocab_size : 1, sizeof *made_at);
+    if (!made_at) return VNP_ERR_NOMEM;
+    /* shared: count the pairs yielding each id (made_at is reused as the counter) */
+    for (int32_t i = 0; i < b->vocab_size; i++) made_at[i] = 0;
+    for (uint64_t i = 0; i <= b->pair_mask; i++)
+        if (b->pairs[i].key != VNP_BPE_PAIR_EMPTY) made_at[b->pairs[i].new_id]++;
+    for (uint32_t r = 0; r < b->n_merges; r++) b->merge[r].shared = made_at[b->merge[r].new_id] > 1;
+    for (int32_t i = 0; i < b->vocab_size; i++) made_at[i] = -1;
+    for (uint64_t i = 0; i <= b->pair_mask; i++) {
+        const vnp_bpe_pair *p = &b->pairs[i];
+        if (p->key != VNP_BPE_PAIR_EMPTY && (int64_t)p->rank > made_at[p->new_id]) made_at[p->new_id] = p->rank;
+    }
+    b->by_rank = 1;
+    for (uint64_t i = 0; i <= b->pair_mask; i++) {
+        const vnp_bpe_pair *p = &b->pairs[i];
+        if (p->key == VNP_BPE_PAIR_EMPTY) continue;
+        const vnp_bpe_merge *m = &b->merge[p->rank];
+        if (made_at[m->left] >= (int64_t)p->rank || made_at[m->right] >= (int64_t)p->rank) b->by_rank = 0;
+    }
+    free(made_at);
+
     memset(b->added_first, 0, sizeof b->added_first);
     for (size_t i = 0; i < b->n_added; i++) b->added_first[(unsigned char)b->strings[b->added[i].off]] = 1;
     return VNP_OK;
