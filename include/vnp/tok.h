@@ -91,7 +91,8 @@ void vnp_bpe_free(vnp_bpe *bpe); /* accepts NULL */
 /* Appends the ids of one sequence to out: the post-processor's prefix ([CLS]), the tokens, its suffix ([SEP]).
  * seq is UTF-8 text (invalid bytes are one character each) and need not be NUL-terminated. DNA gives one word;
  * every character outside the vocab (N, IUPAC codes, lower case, '-', ...) gives one [UNK]. len 0 gives
- * [CLS] [SEP]. Time is O(len log len). Thread-safe for distinct `out`. Returns 0 or VNP_ERR_NOMEM (out then
+ * [CLS] [SEP]. Time is linear in len for trained merge tables such as DNABERT-S's (O(len log len) for
+ * others). Thread-safe for distinct `out`. Returns 0 or VNP_ERR_NOMEM (out then
  * keeps its earlier ids). */
 int vnp_bpe_encode(const vnp_bpe *bpe, const char *seq, size_t len, vnp_tokens *out) VNP_MUST_CHECK;
 

@@ -94,6 +94,35 @@ void vnp_bpe_pair_put(vnp_bpe *b, int32_t left, int32_t right, uint32_t rank, in
     }
 }
 
+/* Sets merge[].shared (another pair yields the same id) and by_rank (every operand of a merge is made only by
+ * merges of lower rank; see bpe_internal.h). Only the pairs in the table count: a repeated pair's earlier rank
+ * is dead. */
+static int mark_merges(vnp_bpe *b)
+{
+    int64_t *per_id = vnp_malloc_array(b->vocab_size ? (size_t)b->vocab_size : 1, sizeof *per_id);
+    if (!per_id) return VNP_ERR_NOMEM;
+
+    for (int32_t i = 0; i < b->vocab_size; i++) per_id[i] = 0; /* pairs yielding each id */
+    for (uint64_t i = 0; i <= b->pair_mask; i++)
+        if (b->pairs[i].key != VNP_BPE_PAIR_EMPTY) per_id[b->pairs[i].new_id]++;
+    for (uint32_t r = 0; r < b->n_merges; r++) b->merge[r].shared = per_id[b->merge[r].new_id] > 1;
+
+    for (int32_t i = 0; i < b->vocab_size; i++) per_id[i] = -1; /* highest rank yielding each id */
+    for (uint64_t i = 0; i <= b->pair_mask; i++) {
+        const vnp_bpe_pair *p = &b->pairs[i];
+        if (p->key != VNP_BPE_PAIR_EMPTY && (int64_t)p->rank > per_id[p->new_id]) per_id[p->new_id] = p->rank;
+    }
+    b->by_rank = 1;
+    for (uint64_t i = 0; i <= b->pair_mask; i++) {
+        const vnp_bpe_pair *p = &b->pairs[i];
+        if (p->key == VNP_BPE_PAIR_EMPTY) continue;
+        const vnp_bpe_merge *m = &b->merge[p->rank];
+        if (per_id[m->left] >= (int64_t)p->rank || per_id[m->right] >= (int64_t)p->rank) b->by_rank = 0;
+    }
+    free(per_id);
+    return VNP_OK;
+}
+
 int vnp_bpe_finish_tables(vnp_bpe *b)
 {
     int32_t max_id = -1;
@@ -117,28 +146,8 @@ int vnp_bpe_finish_tables(vnp_bpe *b)
         char ch = (char)c;
         b->byte_id[c] = vnp_bpe_vocab_find(b, &ch, 1);
     }
-    /* by_rank: the highest rank making each id must be below every rank using it */
-    int64_t *made_at = vnp_malloc_array(b->vocab_size ? (size_t)b->vocab_size : 1, sizeof *made_at);
-    if (!made_at) return VNP_ERR_NOMEM;
-    /* shared: count the pairs yielding each id (made_at is reused as the counter) */
-    for (int32_t i = 0; i < b->vocab_size; i++) made_at[i] = 0;
-    for (uint64_t i = 0; i <= b->pair_mask; i++)
-        if (b->pairs[i].key != VNP_BPE_PAIR_EMPTY) made_at[b->pairs[i].new_id]++;
-    for (uint32_t r = 0; r < b->n_merges; r++) b->merge[r].shared = made_at[b->merge[r].new_id] > 1;
-    for (int32_t i = 0; i < b->vocab_size; i++) made_at[i] = -1;
-    for (uint64_t i = 0; i <= b->pair_mask; i++) {
-        const vnp_bpe_pair *p = &b->pairs[i];
-        if (p->key != VNP_BPE_PAIR_EMPTY && (int64_t)p->rank > made_at[p->new_id]) made_at[p->new_id] = p->rank;
-    }
-    b->by_rank = 1;
-    for (uint64_t i = 0; i <= b->pair_mask; i++) {
-        const vnp_bpe_pair *p = &b->pairs[i];
-        if (p->key == VNP_BPE_PAIR_EMPTY) continue;
-        const vnp_bpe_merge *m = &b->merge[p->rank];
-        if (made_at[m->left] >= (int64_t)p->rank || made_at[m->right] >= (int64_t)p->rank) b->by_rank = 0;
-    }
-    free(made_at);
-
+    int rc = mark_merges(b);
+    if (rc) return rc;
     memset(b->added_first, 0, sizeof b->added_first);
     for (size_t i = 0; i < b->n_added; i++) b->added_first[(unsigned char)b->strings[b->added[i].off]] = 1;
     return VNP_OK;
