@@ -283,9 +283,8 @@ static inline int ascii_class(unsigned char c)
     return CLS_PUNCT;
 }
 
-/* Class and byte length of the character at s[i]. Non-ASCII characters other than Unicode spaces count as
- * word characters: exact for letters and digits; non-ASCII punctuation would end a word in HF, which changes
- * nothing unless the vocab holds tokens with such characters (DNABERT-S's holds only A, C, G, T). */
+/* Class and byte length of the character at s[i]. An invalid UTF-8 byte (cp 0xFFFD, a symbol) is punctuation,
+ * like U+FFFD itself. */
 static inline int char_class(const unsigned char *s, size_t n, size_t i, size_t *len)
 {
     if (s[i] < 0x80) {
@@ -294,7 +293,8 @@ static inline int char_class(const unsigned char *s, size_t n, size_t i, size_t 
     }
     uint32_t cp;
     *len = vnp_tok_utf8(s, n, i, &cp);
-    return vnp_tok_is_regex_space(cp) ? CLS_SPACE : CLS_WORD;
+    if (vnp_tok_is_regex_space(cp)) return CLS_SPACE;
+    return vnp_tok_is_word_cp(cp) ? CLS_WORD : CLS_PUNCT;
 }
 
 /* Pre-tokenizes s[0..n) (text between added tokens) and encodes each word. */

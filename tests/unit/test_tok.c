@@ -512,6 +512,10 @@ static void test_synthetic(void)
         BPE_CASE(b, "AxxC", 7, 1, 0, 2, 8);
         BPE_CASE(b, "A C", 7, 1, 2, 8);
         BPE_CASE(b, "AC!?AC", 7, 3, 0, 3, 8);
+        /* Unicode classes of the Whitespace regex: é is \w, the emoji and ² are not, so they end words */
+        BPE_CASE(b, "A\xc3\xa9\xf0\x9f\x98\x80" "C", 7, 1, 0, 0, 2, 8);
+        BPE_CASE(b, "A\xc2\xb2\xc2\xb2" "C", 7, 1, 0, 2, 8);
+        BPE_CASE(b, "A\xc3\xa9\xc3\xa9" "C", 7, 1, 0, 2, 8);
         CHECK_EQ_INT(vnp_bpe_vocab_size(b), 9);
         vnp_bpe_free(b);
     }
