@@ -31,17 +31,27 @@ static uint64_t le64(const uint8_t *p)
     return v;
 }
 
-static int parse_metadata(vnp_weights *w, json_t *meta, const char *what)
+/* The file offset of "key" in the header text (the start of the header when the key is written with escapes). */
+static uint64_t key_pos(const uint8_t *hdr, size_t n, const char *key)
+{
+    size_t kl = strlen(key);
+    for (size_t i = 0; kl + 2 <= n && i <= n - kl - 2; i++)
+        if (hdr[i] == '"' && memcmp(hdr + i + 1, key, kl) == 0 && hdr[i + 1 + kl] == '"') return 8 + i;
+    return 8;
+}
+
+static int parse_metadata(vnp_weights *w, json_t *meta, const char *what, uint64_t pos)
 {
     if (!json_is_object(meta)) {
-        vnp_error("%s: header: \"__metadata__\" is not an object", what);
+        vnp_error("%s: byte %llu: header: \"__metadata__\" is not an object", what, (unsigned long long)pos);
         return VNP_ERR_FORMAT;
     }
     const char *k;
     json_t *v;
     json_object_foreach(meta, k, v) {
         if (!json_is_string(v)) {
-            vnp_error("%s: header: \"__metadata__\" value of '%s' is not a string", what, k);
+            vnp_error("%s: byte %llu: header: \"__metadata__\" value of '%s' is not a string", what,
+                      (unsigned long long)pos, k);
             return VNP_ERR_FORMAT;
         }
         int rc = vnp_wt_meta(w, k, json_string_value(v), json_string_length(v));
@@ -50,52 +60,57 @@ static int parse_metadata(vnp_weights *w, json_t *meta, const char *what)
     return VNP_OK;
 }
 
-/* One tensor entry: fills t (data left NULL) and the byte range relative to the data buffer. */
-static int parse_entry(const char *name, json_t *e, uint64_t bufsize, uint64_t bufpos, const char *what,
-                       vnp_tensor *t, st_range *r)
+/* One tensor entry (its key at file byte `at`): fills t (data left NULL) and the byte range relative to the data
+ * buffer. */
+static int parse_entry(const char *name, json_t *e, uint64_t bufsize, uint64_t bufpos, uint64_t at,
+                       const char *what, vnp_tensor *t, st_range *r)
 {
     memset(t, 0, sizeof *t);
     if (!json_is_object(e)) {
-        vnp_error("%s: header: tensor '%s' is not an object", what, name);
+        vnp_error("%s: byte %llu: header: tensor '%s' is not an object", what, (unsigned long long)at, name);
         return VNP_ERR_FORMAT;
     }
     json_t *dt = json_object_get(e, "dtype"), *shape = json_object_get(e, "shape"),
            *offs = json_object_get(e, "data_offsets");
     if (!json_is_string(dt) || !json_is_array(shape) || !json_is_array(offs)) {
-        vnp_error("%s: header: tensor '%s' lacks a string \"dtype\", an array \"shape\" or an array "
+        vnp_error("%s: byte %llu: header: tensor '%s' lacks a string \"dtype\", an array \"shape\" or an array "
                   "\"data_offsets\"",
-                  what, name);
+                  what, (unsigned long long)at, name);
         return VNP_ERR_FORMAT;
     }
     if (vnp_dtype_from_name(json_string_value(dt), &t->dtype) != VNP_OK) {
-        vnp_error("%s: header: tensor '%s' has dtype '%s', which is not supported (F32 F16 BF16 F64 I64 I32 I16 "
-                  "I8 U8 BOOL)",
-                  what, name, json_string_value(dt));
+        vnp_error("%s: byte %llu: header: tensor '%s' has dtype '%s', which is not supported (F32 F16 BF16 F64 "
+                  "I64 I32 I16 I8 U8 BOOL)",
+                  what, (unsigned long long)at, name, json_string_value(dt));
         return VNP_ERR_UNSUPPORTED;
     }
     size_t nd = json_array_size(shape);
     if (nd > VNP_MAX_DIMS) {
-        vnp_error("%s: header: tensor '%s' has %zu dimensions (at most %d supported)", what, name, nd, VNP_MAX_DIMS);
+        vnp_error("%s: byte %llu: header: tensor '%s' has %zu dimensions (at most %d supported)", what,
+                  (unsigned long long)at, name, nd, VNP_MAX_DIMS);
         return VNP_ERR_UNSUPPORTED;
     }
     t->ndim = (int)nd;
     for (size_t d = 0; d < nd; d++) {
         json_t *v = json_array_get(shape, d);
         if (!json_is_integer(v) || json_integer_value(v) < 0) {
-            vnp_error("%s: header: tensor '%s': shape[%zu] is not a non-negative integer", what, name, d);
+            vnp_error("%s: byte %llu: header: tensor '%s': shape[%zu] is not a non-negative integer", what,
+                      (unsigned long long)at, name, d);
             return VNP_ERR_FORMAT;
         }
         t->shape[d] = json_integer_value(v);
     }
     size_t es = vnp_dtype_size(t->dtype);
     if (vnp_shape_numel(t->ndim, t->shape, es, &t->numel) != VNP_OK) {
-        vnp_error("%s: header: tensor '%s': the shape's element count overflows", what, name);
+        vnp_error("%s: byte %llu: header: tensor '%s': the shape's element count overflows", what,
+                  (unsigned long long)at, name);
         return VNP_ERR_FORMAT;
     }
     json_t *b = json_array_get(offs, 0), *en = json_array_get(offs, 1);
     if (json_array_size(offs) != 2 || !json_is_integer(b) || !json_is_integer(en) || json_integer_value(b) < 0 ||
         json_integer_value(en) < json_integer_value(b)) {
-        vnp_error("%s: header: tensor '%s': \"data_offsets\" is not [begin, end] with 0 <= begin <= end", what, name);
+        vnp_error("%s: byte %llu: header: tensor '%s': \"data_offsets\" is not [begin, end] with 0 <= begin <= end",
+                  what, (unsigned long long)at, name);
         return VNP_ERR_FORMAT;
     }
     r->begin = (uint64_t)json_integer_value(b);
@@ -166,18 +181,19 @@ int vnp_safetensors_parse_mem(vnp_weights *w, const uint8_t *data, size_t size, 
     json_t *val;
     json_object_foreach(root, key, val) {
         if (strcmp(key, "__metadata__") == 0) {
-            rc = parse_metadata(w, val, what);
+            rc = parse_metadata(w, val, what, key_pos(data + 8, (size_t)n, key));
             if (rc) goto done;
             continue;
         }
         if (!*key) {
-            vnp_error("%s: header: a tensor has an empty name", what);
+            vnp_error("%s: byte %llu: header: a tensor has an empty name", what,
+                      (unsigned long long)key_pos(data + 8, (size_t)n, ""));
             rc = VNP_ERR_FORMAT;
             goto done;
         }
         vnp_tensor t;
         st_range r;
-        rc = parse_entry(key, val, bufsize, bufpos, what, &t, &r);
+        rc = parse_entry(key, val, bufsize, bufpos, key_pos(data + 8, (size_t)n, key), what, &t, &r);
         if (rc) goto done;
         t.data = buf + r.begin;
         r.idx = w->n;

@@ -101,9 +101,16 @@ int vnp_wt_own(vnp_weights *w, void *base, size_t len, int mapped)
     return VNP_OK;
 }
 
-static int cmp_tensor(const void *a, const void *b)
+static void sort_meta(vnp_weights *w);
+
+typedef struct {
+    vnp_tensor t; /* t.name is the normalised name */
+    char *raw;
+} named;
+
+static int cmp_named(const void *a, const void *b)
 {
-    return strcmp(((const vnp_tensor *)a)->name, ((const vnp_tensor *)b)->name);
+    return strcmp(((const named *)a)->t.name, ((const named *)b)->t.name);
 }
 
 /* Sorts the metadata pairs by key (insertion sort: a handful of pairs). */
@@ -128,23 +135,39 @@ int vnp_wt_finish(vnp_weights *w, const char *what)
      * only when the rest of the names are fair-esm ones. */
     int fair = 0;
     for (size_t i = 0; i < w->n && !fair; i++) fair = vnp_names_is_fair(w->t[i].name);
-    for (size_t i = 0; i < w->n; i++) {
-        char *norm = vnp_names_normalise(w->t[i].name, fair);
-        if (!norm) return VNP_ERR_NOMEM;
-        free((char *)w->t[i].name);
-        w->t[i].name = norm;
-    }
-    if (w->n > 1) qsort(w->t, w->n, sizeof *w->t, cmp_tensor);
-    for (size_t i = 1; i < w->n; i++) {
-        if (strcmp(w->t[i - 1].name, w->t[i].name) == 0) {
-            vnp_error("%s: two tensors have the name '%s' after normalisation (e.g. both 'esm.X' and 'X', or a "
-                      "name repeated across shards)",
-                      what, w->t[i].name);
-            return VNP_ERR_FORMAT;
+    named *v = vnp_malloc_array(w->n ? w->n : 1, sizeof *v);
+    if (!v) return VNP_ERR_NOMEM;
+    int rc = VNP_OK;
+    size_t done = 0;
+    for (; done < w->n; done++) {
+        v[done].t = w->t[done];
+        v[done].raw = (char *)w->t[done].name;
+        v[done].t.name = vnp_names_normalise(v[done].raw, fair);
+        if (!v[done].t.name) {
+            rc = VNP_ERR_NOMEM;
+            break;
         }
     }
-    sort_meta(w);
-    return VNP_OK;
+    if (rc == VNP_OK && w->n > 1) qsort(v, w->n, sizeof *v, cmp_named);
+    for (size_t i = 1; rc == VNP_OK && i < w->n; i++) {
+        if (strcmp(v[i - 1].t.name, v[i].t.name) == 0) {
+            vnp_error("%s: tensors '%s' and '%s' both have the name '%s' after normalisation", what, v[i - 1].raw,
+                      v[i].raw, v[i].t.name);
+            rc = VNP_ERR_FORMAT;
+        }
+    }
+    /* The table keeps the normalised names (sorted) on success, the raw ones (unsorted) on failure. */
+    for (size_t i = 0; i < done; i++) {
+        if (rc == VNP_OK) {
+            free(v[i].raw);
+            w->t[i] = v[i].t;
+        } else {
+            free((char *)v[i].t.name);
+        }
+    }
+    free(v);
+    if (rc == VNP_OK) sort_meta(w);
+    return rc;
 }
 
 void vnp_weights_close(vnp_weights *w)

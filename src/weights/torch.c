@@ -45,21 +45,24 @@ int vnp_torch_parse_mem(vnp_weights *w, const uint8_t *data, size_t size, const 
     int rc = vnp_zip_parse_mem(data, size, what, &z);
     if (rc) return rc;
     if (z.prefix_len > 256) {
-        vnp_error("%s: the top-level folder of the archive is longer than 256 bytes", what);
+        vnp_error("%s: byte %llu: the top-level folder of the archive is longer than 256 bytes", what,
+                  (unsigned long long)z.cd_offset);
         rc = VNP_ERR_FORMAT;
         goto done;
     }
     const vnp_zip_entry *bo = find_leaf(&z, "byteorder");
     const uint8_t *p;
     if (bo && vnp_zip_entry_bytes(&z, bo, what, &p) == VNP_OK && bo->size >= 3 && memcmp(p, "big", 3) == 0) {
-        vnp_error("%s: the checkpoint was written on a big-endian machine (byteorder 'big'); not supported", what);
+        vnp_error("%s: byte %llu: the checkpoint was written on a big-endian machine (byteorder 'big'); not "
+                  "supported",
+                  what, (unsigned long long)bo->data_offset);
         rc = VNP_ERR_UNSUPPORTED;
         goto done;
     }
     const vnp_zip_entry *pe = find_leaf(&z, "data.pkl");
     if (!pe) {
-        vnp_error("%s: no '%.*s/data.pkl' in the archive (not a torch.save checkpoint?)", what, (int)z.prefix_len,
-                  z.prefix);
+        vnp_error("%s: byte %llu: the central directory lists no '%.*s/data.pkl' (not a torch.save checkpoint?)",
+                  what, (unsigned long long)z.cd_offset, (int)z.prefix_len, z.prefix);
         rc = VNP_ERR_FORMAT;
         goto done;
     }

@@ -220,9 +220,10 @@ int vnp_zip_parse_mem(const uint8_t *data, size_t size, const char *what, vnp_zi
     int rc = find_directory(data, size, what, &dir);
     if (rc) return rc;
     if (dir.entries == 0) {
-        vnp_error("%s: the zip archive is empty", what);
+        vnp_error("%s: byte %llu: the zip archive is empty", what, (unsigned long long)dir.cd_offset);
         return VNP_ERR_FORMAT;
     }
+    z->cd_offset = dir.cd_offset;
     z->e = vnp_malloc_array((size_t)dir.entries, sizeof *z->e);
     if (!z->e) return VNP_ERR_NOMEM;
     uint64_t pos = dir.cd_offset, cd_end = dir.cd_offset + dir.cd_size;
@@ -233,8 +234,9 @@ int vnp_zip_parse_mem(const uint8_t *data, size_t size, const char *what, vnp_zi
     }
     const char *slash = memchr(z->e[0].name, '/', z->e[0].name_len);
     if (!slash || slash == z->e[0].name) {
-        vnp_error("%s: the first zip entry '%.*s' is not inside a top-level folder (not a torch.save file?)", what,
-                  (int)z->e[0].name_len, z->e[0].name);
+        vnp_error("%s: byte %llu: the first zip entry '%.*s' is not inside a top-level folder (not a torch.save "
+                  "file?)",
+                  what, (unsigned long long)dir.cd_offset, (int)z->e[0].name_len, z->e[0].name);
         rc = VNP_ERR_FORMAT;
         goto fail;
     }
@@ -243,7 +245,8 @@ int vnp_zip_parse_mem(const uint8_t *data, size_t size, const char *what, vnp_zi
     qsort(z->e, z->n, sizeof *z->e, cmp_entry);
     for (size_t i = 1; i < z->n; i++) {
         if (cmp_entry(&z->e[i - 1], &z->e[i]) == 0) {
-            vnp_error("%s: the zip entry '%.*s' appears twice", what, (int)z->e[i].name_len, z->e[i].name);
+            vnp_error("%s: byte %llu: the zip entry '%.*s' appears twice", what,
+                      (unsigned long long)z->e[i].header_offset, (int)z->e[i].name_len, z->e[i].name);
             rc = VNP_ERR_FORMAT;
             goto fail;
         }

@@ -24,6 +24,7 @@ typedef struct {
     size_t n;
     const char *prefix; /* the first central-directory entry's top folder, e.g. "pytorch_model" (not NUL-ended) */
     size_t prefix_len;
+    uint64_t cd_offset; /* where the central directory starts */
 } vnp_zip;
 
 /* Reads the central directory of data[0..size): EOCD (and zip64 EOCD + locator), every central header, zip64
