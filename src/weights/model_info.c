@@ -29,6 +29,10 @@ static const struct {
     {36, 2560, 40, "esm2_t36_3B_UR50D"},  {48, 5120, 40, "esm2_t48_15B_UR50D"},
 };
 
+/* Layer numbers at or above this are ignored: the largest ESM-2 has 48, and the required-tensor list is sized
+ * from the count. */
+#define VNP_MAX_LAYERS 1024
+
 /* Highest N + 1 over names "layer.N.<suffix...>" that contain `marker` after the layer number; 0 when none. */
 static int count_layers(const vnp_weights *w, const char *marker)
 {
@@ -38,7 +42,7 @@ static int count_layers(const vnp_weights *w, const char *marker)
         if (strncmp(s, "layer.", 6) != 0 || !isdigit((unsigned char)s[6])) continue;
         char *end;
         long n = strtol(s + 6, &end, 10);
-        if (*end != '.' || n < 0 || n > 100000 || !strstr(end, marker)) continue;
+        if (*end != '.' || n < 0 || n >= VNP_MAX_LAYERS || !strstr(end, marker)) continue;
         if (n > best) best = n;
     }
     return (int)(best + 1);

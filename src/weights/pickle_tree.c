@@ -100,6 +100,14 @@ static int emit(walker *k, size_t len, int32_t ti)
         return VNP_ERR_FORMAT;
     }
     vt.data = bytes;
+    if ((uint64_t)vt.numel > sbytes / es) {
+        /* An expanded view (stride 0) can name more elements than exist; no weight file does, and honouring it
+         * would let a few bytes claim terabytes. */
+        vnp_error("%s: byte %zu: tensor '%s' has %" PRId64 " elements, more than its storage '%.*s' holds (%" PRIu64
+                  " bytes)",
+                  k->what, to->pos, name, vt.numel, (int)s->u.st.key_len, s->u.st.key, sbytes);
+        return VNP_ERR_FORMAT;
+    }
     if (vt.numel > 0) {
         /* The last element reached: offset + sum (shape-1)*stride, each step overflow-checked. */
         uint64_t last = (uint64_t)t->offset;

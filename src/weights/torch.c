@@ -72,7 +72,20 @@ int vnp_torch_parse_mem(vnp_weights *w, const uint8_t *data, size_t size, const 
              (unsigned long long)pe->data_offset);
     if ((rc = vnp_pickle_parse_mem(p, (size_t)pe->size, pwhat, &pk))) goto done;
     storage_ctx sc = {.z = &z, .what = what};
+    size_t first = w->n;
     rc = vnp_pickle_collect(&pk, w, find_storage, &sc, pwhat);
+    /* Views may share storage (tied weights), so the tensors can add up to more bytes than the file; allow a
+     * few times the file, not the multiplication a hostile pickle could build from many views of one storage. */
+    uint64_t total = 0;
+    for (size_t i = first; rc == VNP_OK && i < w->n; i++) {
+        total += (uint64_t)w->t[i].numel * vnp_dtype_size(w->t[i].dtype);
+        if (total > 4 * (uint64_t)size + (1u << 20)) {
+            vnp_error("%s: byte %llu: the tensors view more than 4 times the file's bytes (many views of the same "
+                      "storage); not a weight file",
+                      what, (unsigned long long)pe->data_offset);
+            rc = VNP_ERR_FORMAT;
+        }
+    }
 done:
     vnp_pickle_free(&pk);
     vnp_zip_free(&z);

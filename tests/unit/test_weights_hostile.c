@@ -47,10 +47,10 @@ static void put(vnp_buf *b, const void *p, size_t n)
     if (vnp_buf_append(b, p, n) != VNP_OK) abort();
 }
 static void puts_(vnp_buf *b, const char *s) { put(b, s, strlen(s)); }
-static void put_le(vnp_buf *b, uint64_t v, int n)
+static void put_le(vnp_buf *b, uint64_t v, int n) /* n > 8: zero-extended */
 {
     for (int i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)(v >> (8 * i));
+        unsigned char c = i < 8 ? (unsigned char)(v >> (8 * i)) : 0;
         put(b, &c, 1);
     }
 }
@@ -233,7 +233,6 @@ static void test_safetensors(void)
     put_le(&b, 1000, 8);
     puts_(&b, "{}");
     EXPECT_FAIL(vnp_safetensors_parse_mem, &b, "past the end");
-    put_le(&b, (uint64_t)1 << 63, 0);
     b.len = 0;
     put_le(&b, UINT64_MAX, 8);
     puts_(&b, "{}");
@@ -381,9 +380,20 @@ static void test_pickle(void)
     pk_state_dict(&p, "FloatStorage", "0", 1000, 0, 4, 1);
     EXPECT_PICKLE_FAIL(&p, "declares 1000 elements");
     pk_state_dict(&p, "FloatStorage", "0", 4, 0, 8, 1);
-    EXPECT_PICKLE_FAIL(&p, "reaches past");
+    EXPECT_PICKLE_FAIL(&p, "more than its storage");
     pk_state_dict(&p, "FloatStorage", "0", 4, 3, 2, 1);
     EXPECT_PICKLE_FAIL(&p, "reaches past"); /* storage offset + size */
+    /* an expanded view: 1000 elements with stride 0 over a 4-element storage */
+    pk_state_dict(&p, "FloatStorage", "0", 4, 0, 1000, 1);
+    {
+        static const char stride1[] = "t(J\x01\x00\x00\x00t";
+        char *at = NULL;
+        for (size_t i = 0; !at && i + sizeof stride1 - 1 <= p.len; i++)
+            if (memcmp(p.data + i, stride1, sizeof stride1 - 1) == 0) at = p.data + i;
+        CHECK(at != NULL);
+        if (at) at[3] = 0; /* stride 1 -> 0 */
+    }
+    EXPECT_PICKLE_FAIL(&p, "more than its storage");
     pk_state_dict(&p, "FloatStorage", "0", 4, 0, 1, 9);
     EXPECT_PICKLE_FAIL(&p, "at most 8");
     pk_state_dict(&p, "ComplexFloatStorage", "0", 4, 0, 4, 1);
@@ -454,6 +464,43 @@ static void test_pickle(void)
     vnp_buf_free(&p);
 }
 
+/* 16 views of one 1 MiB storage: 16 MiB of tensors from a 1 MiB file is refused (4x the file is allowed). */
+static void test_many_views(void)
+{
+    vnp_buf p = {0}, b = {0};
+    put(&p, "\x80\x02}(", 4);
+    for (int i = 0; i < 16; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "w%d", i);
+        pk_str(&p, name);
+        pk_global(&p, "torch._utils", "_rebuild_tensor_v2");
+        puts_(&p, "((");
+        pk_str(&p, "storage");
+        pk_global(&p, "torch", "FloatStorage");
+        pk_str(&p, "0");
+        pk_str(&p, "cpu");
+        pk_int(&p, 262144);
+        puts_(&p, "tQ");
+        pk_int(&p, 0);
+        puts_(&p, "(");
+        pk_int(&p, 262144);
+        puts_(&p, "t(");
+        pk_int(&p, 1);
+        puts_(&p, "t\x89");
+        pk_global(&p, "collections", "OrderedDict");
+        puts_(&p, ")RtR");
+    }
+    puts_(&p, "u.");
+    char *big = calloc(1, 1u << 20);
+    zent e[2] = {{"archive/data.pkl", p.data, p.len, 0}, {"archive/data/0", big, 1u << 20, 0}};
+    size_t cd[2];
+    zip_make(&b, e, 2, 0, cd);
+    EXPECT_FAIL(vnp_torch_parse_mem, &b, "4 times");
+    free(big);
+    vnp_buf_free(&p);
+    vnp_buf_free(&b);
+}
+
 /* The whole path through a file: bad magic, legacy pickle, a folder without weights. */
 static void test_files(void)
 {
@@ -503,6 +550,7 @@ int main(void)
     test_safetensors();
     test_zip();
     test_pickle();
+    test_many_views();
     test_files();
     VNP_TEST_END();
 }
