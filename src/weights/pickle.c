@@ -213,7 +213,7 @@ static int make_tensor(vm *m, int32_t args, int v3, int32_t *out)
     t.offset = pk->o[a->u.c.items[1]].u.i;
     int nd = int_tuple(pk, a->u.c.items[2], t.shape), ns = int_tuple(pk, a->u.c.items[3], t.strides);
     if (nd < 0 || ns != nd)
-        return vm_err(m, nd > VNP_MAX_DIMS ? VNP_ERR_UNSUPPORTED : VNP_ERR_FORMAT,
+        return vm_err(m, VNP_ERR_FORMAT,
                       "tensor size/stride are not equal-length tuples of at most 8 non-negative ints");
     t.ndim = nd;
     if (v3 && a->u.c.n >= 7) { /* _rebuild_tensor_v3 names the dtype of an untyped storage */
@@ -300,7 +300,8 @@ static int memo_put(vm *m, uint64_t i)
     int32_t v;
     int rc = top(m, &v);
     if (rc) return rc;
-    if (i >= VNP_PK_MAX_MEMO || i >= m->size) return vm_err(m, VNP_ERR_FORMAT, "memo index beyond what the pickle can hold");
+    if (i >= VNP_PK_MAX_MEMO || i >= m->size)
+        return vm_err(m, VNP_ERR_FORMAT, "memo index beyond what the pickle can hold");
     if (i >= m->memo_cap) {
         size_t cap = m->memo_cap ? m->memo_cap : 256;
         while (cap <= i) cap *= 2;

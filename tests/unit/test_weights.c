@@ -122,7 +122,8 @@ static void test_esm2_layouts(void)
             float f[32];
             if (!t || t->numel != 32 || vnp_tensor_to_f32(t, f) != VNP_OK) continue;
             int same = 1;
-            for (int j = 0; j < 32; j++) same &= vnp_f32_to_f16(f[j]) == inv_bits[j] && vnp_f16_to_f32(inv_bits[j]) == f[j];
+            for (int j = 0; j < 32; j++)
+                same &= vnp_f32_to_f16(f[j]) == inv_bits[j] && vnp_f16_to_f32(inv_bits[j]) == f[j];
             CHECK_MSG(same, "inv_freq of %s in layout %d is not the fp16-rounded table", name, k);
         }
     }
@@ -172,7 +173,8 @@ static void test_fair_alone(void)
 
 static void test_dnabert(void)
 {
-    vnp_weights *st = open_model("dnabert-s-tiny/model.safetensors"), *bin = open_model("dnabert-s-tiny/pytorch_model.bin");
+    vnp_weights *st = open_model("dnabert-s-tiny/model.safetensors"),
+                *bin = open_model("dnabert-s-tiny/pytorch_model.bin");
     if (st && bin) {
         CHECK_EQ_INT(vnp_weights_count(st), 28);
         CHECK_EQ_INT(vnp_weights_count(bin), 28);
@@ -340,7 +342,8 @@ static void test_write_roundtrip(void)
     /* --dtype f16 keeps integer tensors, converts the float ones */
     CHECK(vnp_safetensors_write(path, t, 3, VNP_DT_F16, NULL, 0) == VNP_OK);
     w = vnp_weights_open(path);
-    CHECK(w && vnp_weights_find(w, "b.weight")->dtype == VNP_DT_F16 && vnp_weights_find(w, "a.count")->dtype == VNP_DT_I64);
+    CHECK(w && vnp_weights_find(w, "b.weight")->dtype == VNP_DT_F16 &&
+          vnp_weights_find(w, "a.count")->dtype == VNP_DT_I64);
     vnp_weights_close(w);
     /* duplicate names are refused and leave no file */
     unlink(path);
@@ -424,14 +427,16 @@ static void test_sharded(void)
     snprintf(target, sizeof target, "%s", model_path("esm2-tiny/pytorch_model.bin"));
     if (target[0] != '/') {
         char cwd[2048];
-        if (getcwd(cwd, sizeof cwd)) snprintf(target, sizeof target, "%s/%s", cwd, model_path("esm2-tiny/pytorch_model.bin"));
+        if (getcwd(cwd, sizeof cwd))
+            snprintf(target, sizeof target, "%s/%s", cwd, model_path("esm2-tiny/pytorch_model.bin"));
     }
     snprintf(p1, sizeof p1, "%s/pytorch_model-00001-of-00001.bin", dir);
     snprintf(pi, sizeof pi, "%s/pytorch_model.bin.index.json", dir);
     CHECK(symlink(target, p1) == 0);
     f = fopen(pi, "w");
     if (f) {
-        fprintf(f, "{\"weight_map\": {\"esm.embeddings.word_embeddings.weight\": \"pytorch_model-00001-of-00001.bin\"}}");
+        fprintf(f, "{\"weight_map\": {\"esm.embeddings.word_embeddings.weight\": "
+                   "\"pytorch_model-00001-of-00001.bin\"}}");
         fclose(f);
     }
     w = vnp_weights_open(dir);

@@ -448,7 +448,8 @@ static void test_pickle(void)
     p.len = 0;
     put(&p, "\x80\x02]q\0", 5);
     for (int i = 1; i <= 60; i++) {
-        unsigned char g[] = {']', '(', 'h', (unsigned char)(i - 1), 'h', (unsigned char)(i - 1), 'e', 'q', (unsigned char)i};
+        unsigned char prev = (unsigned char)(i - 1);
+        unsigned char g[] = {']', '(', 'h', prev, 'h', prev, 'e', 'q', (unsigned char)i};
         put(&p, g, sizeof g);
     }
     puts_(&p, ".");
