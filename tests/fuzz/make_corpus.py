@@ -5,6 +5,7 @@
                                    same with zip64 records forced
    tests/fuzz/corpus/pickle/       data.pkl of mlp_tiny.pth (whole nn.Module) and of esm2_tiny_fair.pt (fair-esm
                                    dict with argparse.Namespace), plus a minimal state-dict pickle
+Files named regress_* are inputs that fuzzing once found (kept for replay); this script leaves them alone.
 Only the standard library is used; no torch."""
 import io, json, os, struct, zipfile
 
