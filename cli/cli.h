@@ -12,6 +12,8 @@ int vnp_cmd_embed(int argc, char **argv);      /* cmd_embed.c */
 int vnp_cmd_classify(int argc, char **argv);   /* cmd_classify.c */
 int vnp_cmd_bench(int argc, char **argv);      /* cmd_bench.c */
 int vnp_cmd_predict(int argc, char **argv);    /* cmd_predict.c */
+int vnp_cmd_config(int argc, char **argv);     /* cmd_config.c: generate, check */
+int vnp_cmd_devices(int argc, char **argv);    /* cmd_devices.c */
 
 /* Shared option helpers (cli_util.c). */
 /* True when argv holds -h or --help (before a "--"). */
