@@ -14,6 +14,8 @@ int vnp_cmd_bench(int argc, char **argv);      /* cmd_bench.c */
 int vnp_cmd_predict(int argc, char **argv);    /* cmd_predict.c */
 int vnp_cmd_config(int argc, char **argv);     /* cmd_config.c: generate, check */
 int vnp_cmd_devices(int argc, char **argv);    /* cmd_devices.c */
+/* `models download`, dispatched by vnp_cmd_models (argv[0] = "download"). */
+int vnp_cmd_models_download(int argc, char **argv); /* cmd_download.c */
 
 /* Shared option helpers (cli_util.c). */
 /* True when argv holds -h or --help (before a "--"). */
