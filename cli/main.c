@@ -11,6 +11,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"predict", vnp_cmd_predict, "score sequences as viral or not (VirNucPro end to end)"},
+    {"validate", vnp_cmd_validate, "check inputs and models without running the models"},
     {"devices", vnp_cmd_devices, "list the CPU, memory, BLAS library and GPUs predict can use"},
     {"config", vnp_cmd_config, "write a commented YAML config for predict --config, or check one"},
     {"preprocess", vnp_cmd_preprocess, "chunk sequences and keep their stop-free frames (VirNucPro steps 1-2)"},

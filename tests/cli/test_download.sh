@@ -73,6 +73,8 @@ check "full: no .part left" no_part "$work/m"
 check "full: redirects followed" grep -q 'GET /redirect/300_model.pth' "$main_log"
 check "full: summary" grep -q '8 downloaded' "$work/a.err"
 check "full: nothing on stdout" test ! -s "$work/a.out"
+"$VNP" validate --models "$work/m" -l 300 >"$work/a.val" 2>&1
+check "full: the downloaded folder validates ($(tail -n 1 "$work/a.val"))" test $? -eq 0
 n_req=$(wc -l <"$main_log")
 run "$work/b" --dir "$work/m" --base-url "$main_url" --sha256 "$tiny_sha"
 check "again: exit 0" test "$rc" -eq 0
