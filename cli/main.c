@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "vnp/util.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +38,8 @@ static void print_help(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* A file-size limit must make writes fail (EFBIG), reported like a full disk, not kill the process. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         print_help(stderr);
         return 2;

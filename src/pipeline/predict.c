@@ -165,6 +165,7 @@ int vnp_predict_run(const vnp_predict_opts *o, const vnp_scorer *s, vnp_predict_
     r.s = s;
     r.st = st;
     memset(st, 0, sizeof *st);
+    g_signal = 0; /* a signal counts from the start of this run */
     r.t_start = r.t_last_bar = vnp_time_now();
     int rc = vnp_journal_open(&r.j, o->outdir, o->identity ? o->identity : "{}", o->resume, o->force);
     if (rc) goto done;

@@ -87,7 +87,9 @@ static int run(const char *in, const char *out, size_t block, int resume, int fo
     o.force = force;
     o.keep_intermediate = 1;
     o.block_records = block;
-    o.identity = "{\"test\":1}";
+    char identity[64];
+    snprintf(identity, sizeof identity, "{\"block\":%zu}", block);
+    o.identity = identity;
     vnp_predict_stats st;
     return vnp_predict_run(&o, &s, &st);
 }
@@ -95,7 +97,7 @@ static int run(const char *in, const char *out, size_t block, int resume, int fo
 int main(void)
 {
     char in[1024], ref[] = "/tmp/vnp_pipe_ref_XXXXXX", dir[] = "/tmp/vnp_pipe_XXXXXX";
-    snprintf(in, sizeof in, "%s/inputs/broad_test_sequences_small.fa", vnp_test_data());
+    snprintf(in, sizeof in, "%s/inputs/lassa_reads_subset.bam", vnp_test_data());
     CHECK(mkdtemp(ref) && mkdtemp(dir));
     vnp_log_set_level(VNP_LOG_ERROR);
     vnp_pipeline_install_signals();
@@ -106,12 +108,12 @@ int main(void)
     const char *golden[3] = {"chunked.fa", "identified_nucleotide.fa", "identified_protein.faa"};
     for (int i = 0; i < 3; i++) {
         snprintf(a, sizeof a, "%s/%s", ref, golden[i]);
-        snprintf(b, sizeof b, "%s/preprocess/broad_test_sequences_small_500/%s", vnp_test_data(), golden[i]);
+        snprintf(b, sizeof b, "%s/preprocess/lassa_reads_subset.from_bam_500/%s", vnp_test_data(), golden[i]);
         CHECK_MSG(same_file(a, b), "--keep-intermediate %s equals the fixture", golden[i]);
     }
 
     /* The same outputs for every block size. */
-    for (size_t block = 1; block <= 7; block += 3) {
+    for (size_t block = 1; block <= 150; block = block * 7 + 3) {
         CHECK_EQ_INT(run(in, dir, block, 0, 1), 0);
         for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
             snprintf(a, sizeof a, "%s/%s", ref, files[f]);
@@ -121,15 +123,15 @@ int main(void)
     }
 
     /* Interrupted at each block in turn, then resumed: identical outputs. */
-    for (int stop = 1; stop <= 4; stop++) {
+    for (int stop = 1; stop <= 3; stop++) { /* 200 reads in blocks of 50: 4 blocks */
         classify_calls = 0;
         interrupt_after = stop;
-        int rc = run(in, dir, 2, 0, 1);
+        int rc = run(in, dir, 50, 0, 1);
         CHECK_MSG(rc == VNP_ERR_INTERRUPTED, "interrupted at block %d: rc %d", stop, rc);
         interrupt_after = -1;
-        CHECK_EQ_INT(run(in, dir, 2, 0, 0), VNP_ERR_USAGE); /* a journaled run is not overwritten silently */
+        CHECK_EQ_INT(run(in, dir, 50, 0, 0), VNP_ERR_USAGE); /* a journaled run is not overwritten silently */
         int calls_before = classify_calls;
-        CHECK_EQ_INT(run(in, dir, 2, 1, 0), 0);
+        CHECK_EQ_INT(run(in, dir, 50, 1, 0), 0);
         CHECK_MSG(classify_calls > calls_before, "resume scored the rest");
         for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
             snprintf(a, sizeof a, "%s/%s", ref, files[f]);
@@ -138,7 +140,7 @@ int main(void)
         }
         /* resuming a finished run does nothing and keeps the outputs */
         calls_before = classify_calls;
-        CHECK_EQ_INT(run(in, dir, 2, 1, 0), 0);
+        CHECK_EQ_INT(run(in, dir, 50, 1, 0), 0);
         CHECK_EQ_INT(classify_calls, calls_before);
     }
     /* A different run in the same folder: refused with --resume, allowed with --force. */

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# `virnucpro predict` end to end with the tiny fixture models: every pipeline case against the reference outputs,
+# FASTA and BAM agreeing, resume after kill -9 and after SIGINT/SIGTERM, bounded memory, bad inputs.
+set -u
+BIN=${VIRNUCPRO:-build/virnucpro}
+DATA=${VNP_TEST_DATA:-tests/data}
+CMP="python3 $(dirname "$0")/compare_predictions.py"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok; else bad "$what"; fi; }
+
+M=(--esm "$DATA/models/esm2-tiny" --dnabert "$DATA/models/dnabert-s-tiny" --classifier "$DATA/models/mlp/mlp_tiny.pth")
+
+# ---- every fixture case ----
+for f in "$DATA"/inputs/*; do
+  base=$(basename "$f"); stem=${base%.*}
+  for len in 300 500; do
+    case_name=${stem}_${len}
+    [ "$base" = lassa_reads_subset.bam ] && case_name=lassa_reads_subset.from_bam_${len}
+    [ -d "$DATA/preprocess/$case_name" ] || continue
+    out="$T/$case_name"
+    if ! "$BIN" predict "$f" -l "$len" -o "$out" "${M[@]}" -q 2>"$T/err"; then
+      bad "$case_name: predict failed: $(cat "$T/err")"; continue
+    fi
+    if [ -d "$DATA/pipeline/$case_name" ]; then
+      check "$case_name matches the reference" $CMP "$out" "$DATA/pipeline/$case_name"
+    else
+      check "$case_name gives header lines only" $CMP "$out" --empty
+    fi
+    for file in sequence_summary.tsv run_summary.json; do check "$case_name/$file written" test -s "$out/$file"; done
+  done
+done
+
+# ---- the BAM and the FASTA made from it give the same files ----
+if command -v samtools >/dev/null; then
+  samtools fasta -N "$DATA/inputs/lassa_reads_subset.bam" 2>/dev/null >"$T/reads.fa"
+  "$BIN" predict "$T/reads.fa" -l 300 -o "$T/from_fa" "${M[@]}" -q
+  for file in prediction_results.txt prediction_results_highestscore.csv sequence_summary.tsv; do
+    check "BAM and FASTA agree: $file" cmp "$T/from_fa/$file" "$T/lassa_reads_subset.from_bam_300/$file"
+  done
+fi
+
+# ---- a bigger input for the journal tests: the fixture inputs ten times over with fresh ids ----
+for i in $(seq 1 10); do
+  for f in "$DATA"/inputs/*.fa "$DATA"/inputs/*.fna "$DATA"/inputs/*.fasta; do sed "s/^>\([^ ]*\)/>\1_copy$i/" "$f"; done
+done >"$T/big.fa"
+"$BIN" predict "$T/big.fa" -l 300 -o "$T/ref" "${M[@]}" --block-records 5 -q --keep-intermediate --save-embeddings
+check "uninterrupted run" test -s "$T/ref/prediction_results.txt"
+same_as_ref() {
+  local d=$1 f
+  for f in prediction_results.txt prediction_results_highestscore.csv sequence_summary.tsv chunked.fa \
+           identified_nucleotide.fa identified_protein.faa; do cmp -s "$d/$f" "$T/ref/$f" || return 1; done
+}
+
+# kill -9 at random moments, then --resume until done: byte-identical outputs
+for k in 1 2 3 4; do
+  d="$T/kill$k"
+  "$BIN" predict "$T/big.fa" -l 300 -o "$d" "${M[@]}" --block-records 5 -q --keep-intermediate --save-embeddings &
+  pid=$!
+  sleep "0.$((RANDOM % 9 + 1))"
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  check "after kill -9 ($k) the finished-looking files are complete or absent" \
+    bash -c "[ ! -e '$d/prediction_results.txt' ] || cmp -s '$d/prediction_results.txt' '$T/ref/prediction_results.txt'"
+  "$BIN" predict "$T/big.fa" -l 300 -o "$d" "${M[@]}" --block-records 5 -q --keep-intermediate --save-embeddings --resume
+  check "resume after kill -9 ($k) exits 0" test $? -eq 0
+  check "resume after kill -9 ($k) is byte-identical" same_as_ref "$d"
+done
+
+# SIGINT and SIGTERM: the current block is committed, exit 130/143, --resume finishes
+for sig in INT TERM; do
+  d="$T/sig$sig"
+  "$BIN" predict "$T/big.fa" -l 300 -o "$d" "${M[@]}" --block-records 5 -q --keep-intermediate --save-embeddings &
+  pid=$!
+  sleep 0.3
+  kill -"$sig" "$pid" 2>/dev/null
+  wait "$pid"
+  rc=$?
+  want=130; [ "$sig" = TERM ] && want=143
+  if [ "$rc" -eq "$want" ] || [ "$rc" -eq 0 ]; then ok; else bad "SIG$sig exit $rc, want $want"; fi
+  "$BIN" predict "$T/big.fa" -l 300 -o "$d" "${M[@]}" --block-records 5 -q --keep-intermediate --save-embeddings --resume
+  check "resume after SIG$sig is byte-identical" same_as_ref "$d"
+done
+
+# embeddings.h5 is readable and holds one row per frame (h5py where available, else h5dump)
+nframes=$(($(wc -l <"$T/ref/prediction_results.txt") - 1))
+if python3 -c "import h5py" 2>/dev/null; then
+  check "embeddings.h5 rows" python3 -c "
+import h5py,sys; f=h5py.File('$T/ref/embeddings.h5'); n=$nframes
+sys.exit(0 if f['dnabert_s'].shape==(n,192) and f['esm2'].shape==(n,128) and len(f['frame_id'])==n else 1)"
+elif command -v h5ls >/dev/null; then
+  check "embeddings.h5 rows" bash -c "h5ls '$T/ref/embeddings.h5' | grep -q 'esm2 .*{$nframes, 128}'"
+fi
+
+# ---- memory does not grow with the input: 20x the input, the same peak RSS within 10% ----
+for i in $(seq 1 20); do sed "s/^>\([^ ]*\)/>\1_x$i/" "$T/big.fa"; done >"$T/big20.fa"
+rss() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['peak_rss_bytes'])" "$1/run_summary.json"; }
+"$BIN" predict "$T/big.fa" -l 300 -o "$T/mem1" "${M[@]}" -q
+"$BIN" predict "$T/big20.fa" -l 300 -o "$T/mem20" "${M[@]}" -q
+r1=$(rss "$T/mem1"); r20=$(rss "$T/mem20")
+check "peak RSS $r1 -> $r20 for 20x the input (within 10%)" python3 -c "import sys; sys.exit(0 if $r20 <= 1.10 * $r1 else 1)"
+
+# ---- bad usage and bad input ----
+"$BIN" predict "$T/big.fa" -l 300 -o "$T/ref" "${M[@]}" -q 2>"$T/err"
+check "a folder holding another run is refused (exit 2)" test $? -eq 2
+check "... with a message naming --resume/--force" grep -q -- "--force" "$T/err"
+"$BIN" predict "$DATA/inputs/mt_human.fa" -l 300 -o "$T/ref" "${M[@]}" -q --force
+check "--force replaces it" test $? -eq 0
+mkdir -p "$T/cls"; cp "$DATA/models/mlp/mlp_tiny.pth" "$T/cls/300_model.pth"
+"$BIN" predict "$DATA/inputs/mt_human.fa" -l 500 -o "$T/len" --esm "$DATA/models/esm2-tiny" \
+  --dnabert "$DATA/models/dnabert-s-tiny" --classifier "$T/cls/300_model.pth" -q 2>"$T/err"
+check "300 bp classifier with -l 500 is refused (exit 2)" test $? -eq 2
+check "... naming the classifier" grep -q "300_model.pth" "$T/err"
+"$BIN" predict "$DATA/inputs/mt_human.fa" -l 500 -o "$T/len2" --esm "$DATA/models/esm2-tiny" \
+  --dnabert "$DATA/models/dnabert-s-tiny" --classifier "$T/cls/300_model.pth" -q --force-length
+check "--force-length accepts it" test $? -eq 0
+"$BIN" predict "$T/missing.fa" -l 300 -o "$T/x" "${M[@]}" -q 2>"$T/err"
+check "missing input: exit 2" test $? -eq 2
+check "... naming it" grep -q "missing.fa" "$T/err"
+"$BIN" predict "$DATA/inputs/mt_human.fa" -l 300 -o "$T/nomodels" --models "$T/cls" -q 2>"$T/err"
+check "missing models: exit 2" test $? -eq 2
+check "... listing what is missing" grep -q "DNABERT-S" "$T/err"
+"$BIN" predict "$DATA/inputs/mt_human.fa" -l 400 -o "$T/x" "${M[@]}" 2>/dev/null
+check "-l 400: exit 2" test $? -eq 2
+if [ "$(id -u)" -ne 0 ]; then
+  mkdir -p "$T/ro"; chmod 500 "$T/ro"
+  "$BIN" predict "$DATA/inputs/mt_human.fa" -l 300 -o "$T/ro/out" "${M[@]}" -q 2>/dev/null
+  check "unwritable OUTDIR: exit 1" test $? -eq 1
+fi
+# a full disk, emulated with a file-size limit: exit 1 and no finished-looking output
+( ulimit -f 40; "$BIN" predict "$T/big.fa" -l 300 -o "$T/full" "${M[@]}" -q --keep-intermediate 2>"$T/err" )
+rc=$?
+check "full disk: exit 1 (got $rc)" test "$rc" -eq 1
+check "... no prediction_results.txt" test ! -e "$T/full/prediction_results.txt"
+check "... the message names the file" grep -q "$T/full" "$T/err"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
