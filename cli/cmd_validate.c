@@ -4,11 +4,11 @@
 #include "cli.h"
 #include "vnp/io.h"
 #include "vnp/seq.h"
+#include "vnp/tok.h"
 #include "vnp/util.h"
 #include "vnp/weights.h"
 
 #include <getopt.h>
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,8 +187,8 @@ static int check_model(tally *t, const char *label, const char *path, vnp_model_
     return ok;
 }
 
-/* tokenizer.json beside the DNABERT-S weights (in the folder, or beside the file): present, JSON, every token id
- * inside the embedding. */
+/* tokenizer.json beside the DNABERT-S weights (in the folder, or beside the file): loaded by the tokenizer predict
+ * uses, every token id inside the embedding, and a test sequence encoded. */
 static void check_tokenizer(tally *t, const char *dnabert, int vocab_rows)
 {
     struct stat st;
@@ -201,38 +201,30 @@ static void check_tokenizer(tally *t, const char *dnabert, int vocab_rows)
         const char *slash = strrchr(dnabert, '/');
         snprintf(path, n, "%.*stokenizer.json", slash ? (int)(slash - dnabert + 1) : 0, dnabert);
     }
-    json_error_t err;
-    json_t *root = NULL;
+    vnp_bpe *bpe = NULL;
+    vnp_tokens tk = {0};
     if (stat(path, &st) != 0) {
         say(t, "problem", "dnabert %s: no tokenizer.json beside it (%s); DNABERT-S needs its tokenizer", dnabert, path);
         goto out;
     }
-    if (!(root = json_load_file(path, 0, &err))) {
-        say(t, "problem", "dnabert %s: line %d column %d: %s", path, err.line, err.column, err.text);
+    if (!(bpe = vnp_bpe_load(path))) {
+        say(t, "problem", "dnabert %s: the tokenizer cannot be loaded (details on standard error)", path);
         goto out;
     }
-    json_t *vocab = json_object_get(json_object_get(root, "model"), "vocab");
-    if (!json_is_object(vocab)) {
-        say(t, "problem", "dnabert %s: no model.vocab object: not a Hugging Face BPE/WordPiece tokenizer", path);
+    int32_t size = vnp_bpe_vocab_size(bpe);
+    if (vocab_rows > 0 && size > vocab_rows) {
+        say(t, "problem", "dnabert %s: %d token ids but the model's embedding has %d rows", path, (int)size,
+            vocab_rows);
         goto out;
     }
-    json_int_t max_id = -1;
-    const char *key;
-    json_t *v;
-    json_object_foreach(vocab, key, v) if (json_integer_value(v) > max_id) max_id = json_integer_value(v);
-    size_t i;
-    json_array_foreach(json_object_get(root, "added_tokens"), i, v)
-    {
-        json_int_t id = json_integer_value(json_object_get(v, "id"));
-        if (id > max_id) max_id = id;
+    if (vnp_bpe_encode(bpe, "ACGTACGTNACGT", 13, &tk) != 0 || tk.n < 3) {
+        say(t, "problem", "dnabert %s: the tokenizer cannot encode a test sequence", path);
+        goto out;
     }
-    if (vocab_rows > 0 && max_id >= vocab_rows)
-        say(t, "problem", "dnabert %s: token id %lld is outside the model's %d embedding rows", path,
-            (long long)max_id, vocab_rows);
-    else
-        say(t, "dnabert", "%s: %zu tokens (ids up to %lld)", path, json_object_size(vocab), (long long)max_id);
+    say(t, "dnabert", "%s: BPE tokenizer, %d token ids", path, (int)size);
 out:
-    json_decref(root);
+    vnp_tokens_free(&tk);
+    vnp_bpe_free(bpe);
     free(path);
 }
 

@@ -36,7 +36,7 @@ check "BAM reported" has "$work/ok" "lassa_reads_subset.bam: BAM, 200 records, 2
 check "non-ACGT is a warning" has "$work/ok" "^warning	input .*lassa_reads_subset.bam: 3 bases outside ACGT in 1 records"
 check "ESM-2 named" has "$work/ok" "^esm2	.*esm2-tiny: ESM-2 \(3 layers, dim 128, 2 heads, ffn 512, vocab 33\), safetensors"
 check "DNABERT-S named" has "$work/ok" "^dnabert	.*dnabert-s-tiny: DNABERT-S \(2 layers, dim 192, 12 heads"
-check "tokenizer found" has "$work/ok" "^dnabert	.*dnabert-s-tiny/tokenizer.json: 4096 tokens"
+check "tokenizer loaded" has "$work/ok" "^dnabert	.*dnabert-s-tiny/tokenizer.json: BPE tokenizer, 4096 token ids"
 check "classifier named" has "$work/ok" "^classifier	.*mlp_tiny.pth: VirNucPro MLP \(input width 320, hidden 32, 2 classes\)"
 check "result OK" has "$work/ok" "^result	OK: 3 inputs and 3 models usable, 1 warning$"
 check "no problem line" test "$(problems "$work/ok")" -eq 0
@@ -134,7 +134,9 @@ mkdir -p "$work/dn_badtok"
 cp "$M/dnabert-s-tiny/model.safetensors" "$M/dnabert-s-tiny/config.json" "$work/dn_badtok/"
 printf '{"model": {"vocab": {"A": 0,\n  oops}}' >"$work/dn_badtok/tokenizer.json"
 run "$work/badtok" --dnabert "$work/dn_badtok/model.safetensors"
-check "broken tokenizer.json beside a weights file: line named" has "$work/badtok" "^problem	dnabert .*dn_badtok/tokenizer.json: line 2"
+check "broken tokenizer.json beside a weights file: exit 2" test "$rc" -eq 2
+check "broken tokenizer.json: problem" has "$work/badtok" "^problem	dnabert .*dn_badtok/tokenizer.json: the tokenizer cannot be loaded"
+check "broken tokenizer.json: line named on stderr" grep -q "dn_badtok/tokenizer.json.*line 2" "$work/badtok.err"
 python3 - "$work/mlp_partial.safetensors" <<'PY'
 import json, struct, sys
 shapes = {"hidden_layer.weight": [32, 320], "hidden_layer.bias": [32], "output_layer.weight": [2, 32]}
