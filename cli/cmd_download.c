@@ -518,6 +518,7 @@ int vnp_cmd_models_download(int argc, char **argv)
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L); /* a stalled connection gives up after a minute... */
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L); /* ...and is resumed */
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024); /* fewer, larger write() calls */
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
