@@ -194,10 +194,11 @@ static int cuda_text(void)
     (void)cudaRuntimeGetVersion(&rt);
     (void)cudaDriverGetVersion(&drv);
     if (e != cudaSuccess) {
-        printf("CUDA:    built (runtime %d), no usable GPU: %s\n", rt, cudaGetErrorString(e));
+        printf("CUDA:    built (runtime %d.%d), no usable GPU: %s\n", rt / 1000, rt % 1000 / 10, cudaGetErrorString(e));
         return 0;
     }
-    printf("CUDA:    runtime %d, driver %d, %d GPU%s\n", rt, drv, n, n == 1 ? "" : "s");
+    printf("CUDA:    runtime %d.%d, driver %d.%d, %d GPU%s\n", rt / 1000, rt % 1000 / 10, drv / 1000, drv % 1000 / 10, n,
+           n == 1 ? "" : "s");
     for (int i = 0; i < n; i++) {
         struct cudaDeviceProp p;
         size_t free_b = 0, total_b = 0;
