@@ -12,6 +12,11 @@ int vnp_cmd_embed(int argc, char **argv);      /* cmd_embed.c */
 int vnp_cmd_classify(int argc, char **argv);   /* cmd_classify.c */
 int vnp_cmd_bench(int argc, char **argv);      /* cmd_bench.c */
 int vnp_cmd_predict(int argc, char **argv);    /* cmd_predict.c */
+int vnp_cmd_config(int argc, char **argv);     /* cmd_config.c: generate, check */
+int vnp_cmd_devices(int argc, char **argv);    /* cmd_devices.c */
+int vnp_cmd_validate(int argc, char **argv);   /* cmd_validate.c */
+/* `models download`, dispatched by vnp_cmd_models (argv[0] = "download"). */
+int vnp_cmd_models_download(int argc, char **argv); /* cmd_download.c */
 
 /* Shared option helpers (cli_util.c). */
 /* True when argv holds -h or --help (before a "--"). */
@@ -20,5 +25,25 @@ int vnp_cli_wants_help(int argc, char **argv);
 long vnp_cli_parse_long(const char *opt, const char *value, long min, long max);
 /* Prints "virnucpro <cmd>: <message>" plus a hint to use --help, returns 2. */
 int vnp_cli_usage_error(const char *cmd, const char *fmt, ...);
+
+/* ---- model paths (model_paths.c): the released layout of a models folder ----
+ *   esm2_t36_3B_UR50D.pt (fair-esm) or esm2_t36_3B_UR50D/ (Hugging Face folder), DNABERT-S/, <length>_model.pth */
+typedef enum { VNP_CLI_ESM2, VNP_CLI_DNABERT, VNP_CLI_CLASSIFIER } vnp_cli_model;
+typedef struct {
+    const char *esm, *dnabert, *classifier; /* in: given by flags (NULL: not given); out: the paths to use */
+    char *owned[3];                         /* the ones found in the folder; released by vnp_cli_models_free */
+} vnp_cli_models;
+/* The models folder: given (--models), else $VIRNUCPRO_MODELS when set and not empty, else NULL. */
+const char *vnp_cli_models_dir(const char *given);
+/* The path of a model in folder dir by the layout above (length: the classifier's), malloc'ed; NULL when absent. */
+char *vnp_cli_model_in_dir(const char *dir, vnp_cli_model what, int length);
+/* Fills the paths the flags left NULL from vnp_cli_models_dir(dir); length 300/500 picks the classifier, 0 leaves
+ * it alone. Returns 0 when ESM-2, DNABERT-S (and the classifier when length != 0) are set; otherwise 2 after
+ * printing "virnucpro <cmd>: error: ..." that the folder does not exist, or which models are missing and where to
+ * get them. Call vnp_cli_models_free in every case. */
+int vnp_cli_resolve_models(const char *cmd, const char *dir, int length, vnp_cli_models *m);
+void vnp_cli_models_free(vnp_cli_models *m); /* accepts NULL */
+/* The chunk length a classifier's file name names ("300_model.pth" -> 300), or 0. */
+int vnp_cli_length_in_name(const char *path);
 
 #endif

@@ -14,7 +14,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: virnucpro models inspect PATH\n"
             "       virnucpro models check PATH\n"
-            "       virnucpro models convert IN OUT.safetensors [--dtype f16|bf16|f32]\n\n"
+            "       virnucpro models convert IN OUT.safetensors [--dtype f16|bf16|f32]\n"
+            "       virnucpro models download [--dir DIR] [--only esm2|dnabert|classifier] (see download --help)\n\n"
             "PATH is a model folder (config.json beside model.safetensors, *.safetensors.index.json,\n"
             "pytorch_model.bin or a single .pt/.pth) or a single file: safetensors, or a PyTorch zip checkpoint\n"
             "(state dict, fair-esm .pt, whole pickled nn.Module such as VirNucPro's 300_model.pth).\n\n"
@@ -206,6 +207,7 @@ int vnp_cmd_models(int argc, char **argv)
         return 2;
     }
     const char *sub = argv[1];
+    if (strcmp(sub, "download") == 0) return vnp_cmd_models_download(argc - 1, argv + 1); /* cmd_download.c */
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
         usage(stdout);
         return 0;

@@ -12,6 +12,9 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"predict", vnp_cmd_predict, "score sequences as viral or not (VirNucPro end to end)"},
+    {"validate", vnp_cmd_validate, "check inputs and models without running the models"},
+    {"devices", vnp_cmd_devices, "list the CPU, memory, BLAS library and GPUs predict can use"},
+    {"config", vnp_cmd_config, "write a commented YAML config for predict --config, or check one"},
     {"preprocess", vnp_cmd_preprocess, "chunk sequences and keep their stop-free frames (VirNucPro steps 1-2)"},
     {"tokenize", vnp_cmd_tokenize, "print ESM-2 or DNABERT-S token ids, one line per input line"},
     {"models", vnp_cmd_models, "inspect, check and convert model files (safetensors, PyTorch .pt/.bin/.pth)"},

@@ -8,12 +8,18 @@ pkgs=(
   libopenblas-dev                # CPU GEMM
   libssl-dev                     # SHA-256 of model files (libcrypto)
   libhdf5-dev                    # embeddings.h5
+  libyaml-dev                    # predict --config (YAML)
+  "libcurl4-openssl-dev|libcurl4-gnutls-dev"  # models download (either flavour; the first is installed if none is)
   samtools tabix                 # test-data tools (bgzip, sam <-> bam)
   python3
 )
 missing=()
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  found=0
+  IFS='|' read -ra alts <<<"$p"   # "a|b": any one of the alternatives will do
+  for a in "${alts[@]}"; do installed "$a" && found=1 && break; done
+  ((found)) || missing+=("${alts[0]}")
 done
 if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

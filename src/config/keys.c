@@ -1,0 +1,56 @@
+/* config: the one table of `virnucpro predict` options a config file may set (names, types, defaults, help). */
+#include "vnp/config.h"
+
+#include <string.h>
+
+/* Keep in step with the longopts of cli/cmd_predict.c: tests/cli/test_config.sh checks that predict --help names
+ * every key. Defaults are the ones predict applies when the option is absent; NULL where predict has none or
+ * computes one (threads: all CPUs, models: $VIRNUCPRO_MODELS). */
+static const vnp_config_key keys[] = {
+    {"inputs", 0, VNP_CFG_LIST, "[]",
+     "input files (FASTA/FASTQ plain/gzip/bgzip, SAM/BAM/CRAM, '-' = stdin), read in order; used only when the "
+     "command line names none"},
+    {"output", 'o', VNP_CFG_STRING, NULL, "output folder (created if needed); required"},
+    {"length", 'l', VNP_CFG_INT, NULL, "chunk length, 300 or 500 (must match the classifier); required"},
+    {"models", 0, VNP_CFG_STRING, NULL,
+     "folder holding the released model files (default: $VIRNUCPRO_MODELS); see `virnucpro models download`"},
+    {"esm", 0, VNP_CFG_STRING, NULL, "ESM-2 file or folder (default: <models>/esm2_t36_3B_UR50D.pt or folder)"},
+    {"dnabert", 0, VNP_CFG_STRING, NULL, "DNABERT-S folder, or weights file with tokenizer.json beside it "
+                                         "(default: <models>/DNABERT-S)"},
+    {"classifier", 0, VNP_CFG_STRING, NULL, "VirNucPro classifier for this length (default: "
+                                            "<models>/<length>_model.pth)"},
+    {"force-length", 0, VNP_CFG_FLAG, "false", "accept a classifier whose file name names the other chunk length"},
+    {"device", 0, VNP_CFG_STRING, "auto", "where the encoders run: auto, cpu or cuda"},
+    {"threads", 0, VNP_CFG_INT, NULL, "CPU threads (default: all online CPUs)"},
+    {"tokens-per-batch", 0, VNP_CFG_INT, "16384", "packing budget of an encoder batch, in tokens"},
+    {"resume", 0, VNP_CFG_FLAG, "false", "continue the run journaled in the output folder"},
+    {"force", 0, VNP_CFG_FLAG, "false", "replace another run's results in the output folder"},
+    {"save-embeddings", 0, VNP_CFG_FLAG, "false", "also write embeddings.h5 (frame ids, DNABERT-S and ESM-2 "
+                                                  "features, fp32)"},
+    {"keep-intermediate", 0, VNP_CFG_FLAG, "false", "also write chunked.fa, identified_nucleotide.fa, "
+                                                    "identified_protein.faa"},
+    {"min-confident-score", 0, VNP_CFG_NUMBER, "0.8", "confidence tier threshold of sequence_summary.tsv, in "
+                                                      "[0.5, 1]"},
+    {"block-records", 0, VNP_CFG_INT, "2000", "records per journal block (the unit of --resume)"},
+    {"reference", 'T', VNP_CFG_STRING, NULL, "reference FASTA for CRAM input"},
+    {"quiet", 'q', VNP_CFG_FLAG, "false", "errors only, no progress bar"},
+    {"verbose", 'v', VNP_CFG_FLAG, "false", "more detail on stderr"},
+};
+
+size_t vnp_config_key_count(void) { return sizeof keys / sizeof keys[0]; }
+
+const vnp_config_key *vnp_config_key_at(size_t i) { return i < vnp_config_key_count() ? &keys[i] : NULL; }
+
+const vnp_config_key *vnp_config_key_find(const char *name, size_t n)
+{
+    if (!name) return NULL;
+    if (n == (size_t)-1) n = strlen(name);
+    for (size_t i = 0; i < vnp_config_key_count(); i++) {
+        const char *k = keys[i].name;
+        if (strlen(k) != n) continue;
+        size_t j = 0;
+        while (j < n && (name[j] == k[j] || (name[j] == '_' && k[j] == '-'))) j++;
+        if (j == n) return &keys[i];
+    }
+    return NULL;
+}
