@@ -1,6 +1,7 @@
 /* `virnucpro predict`: options, model resolution and the run's identity; the work is pipeline/'s. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "vnp/config.h"
 #include "vnp/pipeline.h"
 #include "vnp/util.h"
 
@@ -48,6 +49,7 @@ static void usage(FILE *out)
 "  --min-confident-score X  confidence tier threshold of sequence_summary.tsv (default 0.8)\n"
 "  --block-records N      records per journal block (default 2000)\n"
 "  -T, --reference FA     reference FASTA for CRAM input\n"
+"  --config FILE          read options from a YAML file (virnucpro config generate); the command line wins\n"
 "  -q, --quiet            errors only, no progress bar\n"
 "  -v, --verbose          more detail on stderr\n"
 "\n"
@@ -72,77 +74,6 @@ typedef struct {
     double min_conf;
     int quiet, verbose;
 } predict_args;
-
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0;
-}
-
-/* DIR/name when it exists (malloc'ed into *out). */
-static int try_path(const char *dir, const char *name, char **out)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (!p) return 0;
-    snprintf(p, n, "%s/%s", dir, name);
-    if (exists(p)) {
-        *out = p;
-        return 1;
-    }
-    free(p);
-    return 0;
-}
-
-/* Fills the model paths the flags left open from the models folder; lists what is missing. */
-static int resolve_models(predict_args *a, char **owned)
-{
-    const char *dir = a->models ? a->models : getenv("VIRNUCPRO_MODELS");
-    char cls[32];
-    snprintf(cls, sizeof cls, "%d_model.pth", a->length);
-    if (dir && *dir) {
-        if (!is_dir(dir)) {
-            fprintf(stderr, "virnucpro predict: error: models folder '%s' does not exist\n", dir);
-            return 2;
-        }
-        if (!a->esm && (try_path(dir, "esm2_t36_3B_UR50D.pt", &owned[0]) || try_path(dir, "esm2_t36_3B_UR50D", &owned[0])))
-            a->esm = owned[0];
-        if (!a->dnabert && try_path(dir, "DNABERT-S", &owned[1])) a->dnabert = owned[1];
-        if (!a->classifier && try_path(dir, cls, &owned[2])) a->classifier = owned[2];
-    }
-    if (a->esm && a->dnabert && a->classifier) return 0;
-    fprintf(stderr, "virnucpro predict: error: missing model%s%s:\n", dir ? " files in " : "", dir ? dir : "");
-    if (!a->esm)
-        fprintf(stderr, "  ESM-2 3B: esm2_t36_3B_UR50D.pt (fair-esm) or the Hugging Face folder\n"
-                        "            facebook/esm2_t36_3B_UR50D, given with --esm or placed in --models DIR\n");
-    if (!a->dnabert)
-        fprintf(stderr, "  DNABERT-S: the Hugging Face folder zhihan1996/DNABERT-S (pytorch_model.bin, config.json,\n"
-                        "            tokenizer.json), given with --dnabert or as DIR/DNABERT-S\n");
-    if (!a->classifier)
-        fprintf(stderr, "  classifier: %s from github.com/Li-Jing-1997/VirNucPro, given with --classifier or as DIR/%s\n",
-                cls, cls);
-    fprintf(stderr, "See 'Getting the real models' in the README.\n");
-    return 2;
-}
-
-/* The chunk length a classifier's file name names ("300_model.pth" -> 300), or 0. */
-static int length_in_name(const char *path)
-{
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    for (const char *p = base; *p; p++) {
-        if ((p == base || p[-1] < '0' || p[-1] > '9') && (strncmp(p, "300", 3) == 0 || strncmp(p, "500", 3) == 0) &&
-            (p[3] < '0' || p[3] > '9'))
-            return p[0] == '3' ? 300 : 500;
-    }
-    return 0;
-}
 
 /* {"path", "bytes", "mtime"} of a file or folder: what a resumed run must find unchanged. */
 static json_t *file_identity(const char *path)
@@ -183,7 +114,7 @@ static char *make_run_info(const predict_args *a, const vnp_scorer *s, int argc,
     return out;
 }
 
-int vnp_cmd_predict(int argc, char **argv)
+static int predict_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},        {"length", required_argument, NULL, 'l'},
@@ -272,13 +203,16 @@ int vnp_cmd_predict(int argc, char **argv)
         }
     }
 
-    char *owned[3] = {NULL, NULL, NULL};
-    int ret = resolve_models(&a, owned);
+    vnp_cli_models mp = {a.esm, a.dnabert, a.classifier, {NULL, NULL, NULL}};
+    int ret = vnp_cli_resolve_models("predict", a.models, a.length, &mp);
+    a.esm = mp.esm;
+    a.dnabert = mp.dnabert;
+    a.classifier = mp.classifier;
     char *identity = NULL, *info = NULL;
     vnp_scorer scorer = {0};
     int scorer_open = 0;
     if (ret) goto out;
-    int named = length_in_name(a.classifier);
+    int named = vnp_cli_length_in_name(a.classifier);
     if (named && named != a.length && !a.force_length) {
         fprintf(stderr, "virnucpro predict: error: classifier '%s' is named for %d bp chunks but -l %d was given; "
                         "use the %d_model.pth classifier, or --force-length if the name is wrong\n",
@@ -342,6 +276,17 @@ out:
     if (scorer_open) vnp_scorer_close(&scorer);
     free(identity);
     free(info);
-    for (int i = 0; i < 3; i++) free(owned[i]);
+    vnp_cli_models_free(&mp);
+    return ret;
+}
+
+int vnp_cmd_predict(int argc, char **argv)
+{
+    int n;
+    char **v;
+    int rc = vnp_config_splice(argc, argv, &n, &v); /* --config FILE: its options go first, so the command line wins */
+    if (rc) return vnp_status_exit_code(rc);
+    int ret = predict_main(n, v);
+    vnp_config_argv_free(v);
     return ret;
 }
