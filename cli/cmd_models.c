@@ -1,12 +1,224 @@
-/* `virnucpro models`: placeholder until its module lands. */
+/* `virnucpro models inspect|check|convert`: list the tensors of a model file, check it against the model it
+ * holds, convert it to safetensors. */
+#define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "vnp/weights.h"
 
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: virnucpro models inspect PATH\n"
+            "       virnucpro models check PATH\n"
+            "       virnucpro models convert IN OUT.safetensors [--dtype f16|bf16|f32]\n\n"
+            "PATH is a model folder (config.json beside model.safetensors, *.safetensors.index.json,\n"
+            "pytorch_model.bin or a single .pt/.pth) or a single file: safetensors, or a PyTorch zip checkpoint\n"
+            "(state dict, fair-esm .pt, whole pickled nn.Module such as VirNucPro's 300_model.pth).\n\n"
+            "  inspect   one line per tensor: name<TAB>dtype<TAB>shape (normalised name, dtype as stored,\n"
+            "            comma-separated dims, '-' for a scalar), sorted by name, then a '#' summary line\n"
+            "  check     names the model (ESM-2 and its size, DNABERT-S, VirNucPro MLP) and lists every needed\n"
+            "            tensor that is missing or has the wrong shape; exit 0 when complete, 2 otherwise\n"
+            "  convert   writes every tensor, under its normalised name, to one safetensors file;\n"
+            "            --dtype converts the float tensors (default: keep each tensor's dtype)\n\n"
+            "exit status: 0 success, 1 failure while running, 2 bad usage or bad input\n");
+}
+
+static void print_shape(FILE *out, const int64_t *shape, int ndim)
+{
+    if (ndim == 0) {
+        fputc('-', out);
+        return;
+    }
+    for (int d = 0; d < ndim; d++) fprintf(out, "%s%lld", d ? "," : "", (long long)shape[d]);
+}
+
+/* Parameters, counting a tensor that shares another's data, dtype and size once (tied weights). */
+static long long count_params(const vnp_weights *w, size_t *shared)
+{
+    long long total = 0;
+    size_t n = vnp_weights_count(w);
+    *shared = 0;
+    for (size_t i = 0; i < n; i++) {
+        const vnp_tensor *t = vnp_weights_at(w, i);
+        int dup = 0;
+        for (size_t j = 0; j < i && !dup && t->numel > 0; j++) {
+            const vnp_tensor *u = vnp_weights_at(w, j);
+            dup = u->data == t->data && u->numel == t->numel && u->dtype == t->dtype;
+        }
+        if (dup)
+            (*shared)++;
+        else
+            total += t->numel;
+    }
+    return total;
+}
+
+static void print_model_summary(FILE *out, const vnp_model_info *m)
+{
+    fprintf(out, " model=%s", vnp_model_kind_name(m->kind));
+    if (m->kind == VNP_MODEL_ESM2 || m->kind == VNP_MODEL_DNABERT_S)
+        fprintf(out, " layers=%d dim=%d heads=%d ffn=%d vocab=%d", m->layers, m->dim, m->heads, m->ffn, m->vocab);
+    else if (m->kind == VNP_MODEL_MLP)
+        fprintf(out, " in_features=%d hidden=%d classes=%d", m->in_features, m->dim, m->classes);
+    if (m->name) fprintf(out, " name=%s", m->name);
+}
+
+static vnp_weights *open_or_report(const char *path, int *exit_code)
+{
+    vnp_weights *w = vnp_weights_open(path);
+    if (!w) *exit_code = 2;
+    return w;
+}
+
+static int cmd_inspect(const char *path)
+{
+    int code = 0;
+    vnp_weights *w = open_or_report(path, &code);
+    if (!w) return code;
+    size_t n = vnp_weights_count(w);
+    for (size_t i = 0; i < n; i++) {
+        const vnp_tensor *t = vnp_weights_at(w, i);
+        printf("%s\t%s\t", t->name, vnp_dtype_name(t->dtype));
+        print_shape(stdout, t->shape, t->ndim);
+        putchar('\n');
+    }
+    size_t shared;
+    long long params = count_params(w, &shared);
+    vnp_model_info m;
+    int rc = vnp_weights_model_info(w, &m);
+    printf("# tensors=%zu params=%lld shared=%zu format=%s", n, params, shared, vnp_weights_format(w));
+    if (rc == VNP_OK)
+        print_model_summary(stdout, &m);
+    else
+        printf(" model=unknown");
+    putchar('\n');
+    vnp_weights_close(w);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "virnucpro models: error: writing the output failed\n");
+        return 1;
+    }
+    return 0;
+}
+
+static void report_problem(void *ctx, const vnp_tensor_spec *want, const vnp_tensor *got)
+{
+    (void)ctx;
+    if (!got) {
+        printf("missing\t%s\t", want->name);
+        print_shape(stdout, want->shape, want->ndim);
+        putchar('\n');
+        return;
+    }
+    printf("%s\t%s\t", vnp_dtype_is_float(got->dtype) ? "wrong-shape" : "wrong-dtype", want->name);
+    print_shape(stdout, want->shape, want->ndim);
+    printf("\tfound %s ", vnp_dtype_name(got->dtype));
+    print_shape(stdout, got->shape, got->ndim);
+    putchar('\n');
+}
+
+static int cmd_check(const char *path)
+{
+    int code = 0;
+    vnp_weights *w = open_or_report(path, &code);
+    if (!w) return code;
+    vnp_model_info m;
+    int rc = vnp_weights_model_info(w, &m);
+    if (rc) {
+        if (rc == VNP_ERR_NOTFOUND)
+            fprintf(stderr, "virnucpro models check: error: %s: the tensor names match no known model (ESM-2, "
+                            "DNABERT-S, VirNucPro MLP)\n",
+                    path);
+        vnp_weights_close(w);
+        return 2;
+    }
+    switch (m.kind) {
+    case VNP_MODEL_ESM2:
+        printf("model\tESM-2%s%s: %d layers, dim %d, %d heads (from %s), ffn %d, vocab %d\n", m.name ? " " : "",
+               m.name ? m.name : "", m.layers, m.dim, m.heads, m.heads_source, m.ffn, m.vocab);
+        break;
+    case VNP_MODEL_DNABERT_S:
+        printf("model\tDNABERT-S: %d layers, dim %d, %d heads (from %s), ffn %d, vocab %d\n", m.layers, m.dim,
+               m.heads, m.heads_source, m.ffn, m.vocab);
+        break;
+    default:
+        printf("model\tVirNucPro MLP: input width %d, hidden %d, %d classes\n", m.in_features, m.dim, m.classes);
+        break;
+    }
+    printf("file\t%s (%s, %zu tensors)\n", path, vnp_weights_format(w), vnp_weights_count(w));
+    size_t nreq;
+    vnp_tensor_spec *req = vnp_model_required(&m, &nreq);
+    free(req);
+    int problems = vnp_weights_check(w, &m, report_problem, NULL);
+    vnp_weights_close(w);
+    if (problems < 0) return 1;
+    if (problems) {
+        printf("result\tINCOMPLETE: %d of %zu needed tensors missing or mis-shaped\n", problems, nreq);
+        fflush(stdout);
+        fprintf(stderr, "virnucpro models check: error: %s: %d needed tensors missing or mis-shaped\n", path,
+                problems);
+        return 2;
+    }
+    printf("result\tOK: all %zu needed tensors present with the right shapes\n", nreq);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int cmd_convert(int argc, char **argv)
+{
+    static const struct option opts[] = {{"dtype", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
+    vnp_dtype dt = VNP_DT_COUNT;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
+        if (c != 'd') return vnp_cli_usage_error("models", "unknown option for convert");
+        if (strcmp(optarg, "f16") == 0 || strcmp(optarg, "fp16") == 0)
+            dt = VNP_DT_F16;
+        else if (strcmp(optarg, "bf16") == 0)
+            dt = VNP_DT_BF16;
+        else if (strcmp(optarg, "f32") == 0 || strcmp(optarg, "fp32") == 0)
+            dt = VNP_DT_F32;
+        else
+            return vnp_cli_usage_error("models", "--dtype expects f16, bf16 or f32, got '%s'", optarg);
+    }
+    if (argc - optind != 2) return vnp_cli_usage_error("models", "convert expects IN and OUT.safetensors");
+    const char *in = argv[optind], *out = argv[optind + 1];
+    int code = 0;
+    vnp_weights *w = open_or_report(in, &code);
+    if (!w) return code;
+    int rc = vnp_weights_save(w, out, dt);
+    size_t n = vnp_weights_count(w);
+    vnp_weights_close(w);
+    if (rc) {
+        fprintf(stderr, "virnucpro models convert: error: writing '%s' failed: %s\n", out, vnp_status_str(rc));
+        return vnp_status_exit_code(rc);
+    }
+    fprintf(stderr, "virnucpro models convert: wrote %zu tensors to %s\n", n, out);
+    return 0;
+}
 
 int vnp_cmd_models(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "virnucpro models: not available in this build yet\n");
-    return 1;
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *sub = argv[1];
+    if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (vnp_cli_wants_help(argc - 1, argv + 1)) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(sub, "inspect") == 0 || strcmp(sub, "check") == 0) {
+        if (argc != 3 || argv[2][0] == '-')
+            return vnp_cli_usage_error("models", "%s expects exactly one PATH", sub);
+        return strcmp(sub, "inspect") == 0 ? cmd_inspect(argv[2]) : cmd_check(argv[2]);
+    }
+    if (strcmp(sub, "convert") == 0) return cmd_convert(argc - 1, argv + 1);
+    return vnp_cli_usage_error("models", "unknown subcommand '%s' (inspect, check, convert)", sub);
 }
