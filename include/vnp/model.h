@@ -21,20 +21,11 @@
 #include "vnp/util.h"
 #include "vnp/weights.h"
 
-typedef enum {
-    VNP_MODEL_UNKNOWN = 0,
-    VNP_MODEL_ESM2,    /* ESM-2 (pre-LN, rotary, token dropout) */
-    VNP_MODEL_DNABERT, /* DNABERT-S / MosaicBERT (post-LN, ALiBi, gated GELU) */
-    VNP_MODEL_MLP      /* the VirNucPro classifier */
-} vnp_model_kind;
-
-const char *vnp_model_kind_name(vnp_model_kind k); /* "esm2", "dnabert-s", "mlp", "unknown" */
-
 /* A way to look tensors up by their normalised name (weights.h); NULL when absent. vnp_weights_find fits. */
 typedef const vnp_tensor *(*vnp_tensor_lookup)(const void *ctx, const char *name);
 
 typedef struct {
-    vnp_model_kind kind;
+    vnp_model_kind kind; /* weights.h: VNP_MODEL_ESM2 or VNP_MODEL_DNABERT_S */
     int layers;      /* L */
     int dim;         /* D, hidden size */
     int heads;       /* H */
@@ -51,11 +42,12 @@ typedef struct {
 vnp_model_kind vnp_model_detect(vnp_tensor_lookup find, const void *ctx);
 
 /* Derives and validates an encoder config: the kind from the tensor names, sizes from config_json (may be NULL)
- * or the tensor shapes, and checks that every tensor the forward pass needs is present, floating point and of
+ * or the tensor shapes (heads: config.json, else heads_hint when > 0, else the rotary inv_freq length (ESM-2),
+ * else the published sizes (ESM-2) or head dim 64 (DNABERT-S)), and checks that every tensor the forward pass needs is present, floating point and of
  * the expected shape. On failure logs each missing or mis-shaped tensor with its name and expected shape
  * (`where` names the model in messages) and returns VNP_ERR_FORMAT (or VNP_ERR_UNSUPPORTED). */
-int vnp_encoder_config_derive(vnp_tensor_lookup find, const void *ctx, const char *config_json, const char *where,
-                              vnp_encoder_config *cfg) VNP_MUST_CHECK;
+int vnp_encoder_config_derive(vnp_tensor_lookup find, const void *ctx, const char *config_json, int heads_hint,
+                              const char *where, vnp_encoder_config *cfg) VNP_MUST_CHECK;
 
 /* The config of a published shape with its defaults (for benchmarks and tests): "esm2_8m", "esm2_35m",
  * "esm2_150m", "esm2_650m", "esm2_3b", "esm2_15b", "dnabert_s". Returns VNP_ERR_NOTFOUND for other names. */
@@ -66,11 +58,12 @@ int vnp_encoder_config_finish(vnp_encoder_config *cfg) VNP_MUST_CHECK;
 
 typedef struct vnp_encoder vnp_encoder;
 
-/* Loads an encoder from a weights table (kind detected). NULL after logging on failure. */
+/* Loads an encoder from a weights table (kind detected; a fair-esm cfg head count is honoured). NULL after
+ * logging on failure. */
 vnp_encoder *vnp_encoder_load(vnp_backend *be, const vnp_weights *w);
 /* The same from any lookup (e.g. a hand-made table); `where` names the model in messages. */
 vnp_encoder *vnp_encoder_load_lookup(vnp_backend *be, vnp_tensor_lookup find, const void *ctx,
-                                     const char *config_json, const char *where);
+                                     const char *config_json, int heads_hint, const char *where);
 /* An encoder of the given shape with small random weights (uniform, deterministic in seed) that keep every
  * activation finite: for benchmarks and tests. */
 vnp_encoder *vnp_encoder_random(vnp_backend *be, const vnp_encoder_config *cfg, uint64_t seed);

@@ -8,19 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *vnp_model_kind_name(vnp_model_kind k)
-{
-    switch (k) {
-    case VNP_MODEL_ESM2: return "esm2";
-    case VNP_MODEL_DNABERT: return "dnabert-s";
-    case VNP_MODEL_MLP: return "mlp";
-    default: return "unknown";
-    }
-}
-
 vnp_model_kind vnp_model_detect(vnp_tensor_lookup find, const void *ctx)
 {
-    if (find(ctx, "layer.0.attention.self.Wqkv.weight")) return VNP_MODEL_DNABERT;
+    if (find(ctx, "layer.0.attention.self.Wqkv.weight")) return VNP_MODEL_DNABERT_S;
     if (find(ctx, "layer.0.attention.self.query.weight")) return VNP_MODEL_ESM2;
     if (find(ctx, "hidden_layer.weight") && find(ctx, "output_layer.weight")) return VNP_MODEL_MLP;
     return VNP_MODEL_UNKNOWN;
@@ -122,7 +112,7 @@ int vnp_encoder_config_finish(vnp_encoder_config *c)
         c->pool_skip_last = 1;  /* <eos> */
         c->pool_max_rows = 1024;
         if (c->ln_eps <= 0) c->ln_eps = 1e-5f;
-    } else if (c->kind == VNP_MODEL_DNABERT) {
+    } else if (c->kind == VNP_MODEL_DNABERT_S) {
         c->pool_skip_first = c->pool_skip_last = 0; /* [CLS] and [SEP] are averaged too */
         c->pool_max_rows = -1;
         c->token_dropout = 0;
@@ -143,7 +133,7 @@ static const struct {
     {"esm2_8m", VNP_MODEL_ESM2, 6, 320, 20, 1280, 33},      {"esm2_35m", VNP_MODEL_ESM2, 12, 480, 20, 1920, 33},
     {"esm2_150m", VNP_MODEL_ESM2, 30, 640, 20, 2560, 33},   {"esm2_650m", VNP_MODEL_ESM2, 33, 1280, 20, 5120, 33},
     {"esm2_3b", VNP_MODEL_ESM2, 36, 2560, 40, 10240, 33},   {"esm2_15b", VNP_MODEL_ESM2, 48, 5120, 40, 20480, 33},
-    {"dnabert_s", VNP_MODEL_DNABERT, 12, 768, 12, 3072, 4096},
+    {"dnabert_s", VNP_MODEL_DNABERT_S, 12, 768, 12, 3072, 4096},
 };
 
 int vnp_encoder_config_named(const char *name, vnp_encoder_config *cfg)
@@ -207,12 +197,12 @@ static int check_config_agrees(const char *where, const char *key, int from_json
     return VNP_OK;
 }
 
-int vnp_encoder_config_derive(vnp_tensor_lookup find, const void *ctx, const char *config_json, const char *where,
-                              vnp_encoder_config *cfg)
+int vnp_encoder_config_derive(vnp_tensor_lookup find, const void *ctx, const char *config_json, int heads_hint,
+                              const char *where, vnp_encoder_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->kind = vnp_model_detect(find, ctx);
-    if (cfg->kind != VNP_MODEL_ESM2 && cfg->kind != VNP_MODEL_DNABERT) {
+    if (cfg->kind != VNP_MODEL_ESM2 && cfg->kind != VNP_MODEL_DNABERT_S) {
         vnp_error("%s: not an ESM-2 or DNABERT-S model (no tensor 'layer.0.attention.self.query.weight' or "
                   "'layer.0.attention.self.Wqkv.weight')%s",
                   where, cfg->kind == VNP_MODEL_MLP ? "; it is a VirNucPro MLP classifier" : "");
@@ -229,6 +219,13 @@ int vnp_encoder_config_derive(vnp_tensor_lookup find, const void *ctx, const cha
             json_decref(root);
             return VNP_ERR_FORMAT;
         }
+    }
+    json_t *mt = root ? json_object_get(root, "model_type") : NULL;
+    if (json_is_string(mt) && strcmp(json_string_value(mt), esm ? "esm" : "bert") != 0) {
+        vnp_warn("%s: ignoring config.json of model_type '%s' beside %s weights", where, json_string_value(mt),
+                 vnp_model_kind_name(cfg->kind));
+        json_decref(root);
+        root = NULL;
     }
     int rc = VNP_OK, j_layers = 0, j_dim = 0, j_heads = 0, j_ffn = 0, j_vocab = 0;
     if ((rc = json_int(root, "num_hidden_layers", where, &j_layers)) || (rc = json_int(root, "hidden_size", where, &j_dim)) ||
@@ -278,7 +275,7 @@ int vnp_encoder_config_derive(vnp_tensor_lookup find, const void *ctx, const cha
         goto done;
 
     /* heads: config.json, else (ESM-2) the rotary inv_freq length, else the published size table / head dim 64 */
-    cfg->heads = j_heads;
+    cfg->heads = j_heads ? j_heads : heads_hint;
     if (!cfg->heads && esm) {
         const vnp_tensor *inv = find(ctx, "layer.0.attention.self.rotary_embeddings.inv_freq");
         if (!inv) inv = find(ctx, "rotary_embeddings.inv_freq");

@@ -53,7 +53,7 @@ static vnp_encoder *encoder_new(vnp_backend *be, const vnp_encoder_config *cfg, 
     e->arena_floats = l->total;
     e->arena = be->ops->alloc(be, l->total * sizeof(float));
     if (!e->arena) goto fail;
-    if (cfg->kind == VNP_MODEL_DNABERT) {
+    if (cfg->kind == VNP_MODEL_DNABERT_S) {
         float slopes[4096];
         if (cfg->heads > 4096) goto fail;
         vnp_alibi_slopes(cfg->heads, slopes);
@@ -131,10 +131,10 @@ done:
 }
 
 vnp_encoder *vnp_encoder_load_lookup(vnp_backend *be, vnp_tensor_lookup find, const void *ctx,
-                                     const char *config_json, const char *where)
+                                     const char *config_json, int heads_hint, const char *where)
 {
     vnp_encoder_config cfg;
-    if (vnp_encoder_config_derive(find, ctx, config_json, where, &cfg)) return NULL;
+    if (vnp_encoder_config_derive(find, ctx, config_json, heads_hint, where, &cfg)) return NULL;
     vnp_wlist l = {0};
     vnp_encoder *e = encoder_new(be, &cfg, &l);
     float *tmp = NULL;
@@ -170,7 +170,9 @@ static const vnp_tensor *weights_lookup(const void *ctx, const char *name) { ret
 
 vnp_encoder *vnp_encoder_load(vnp_backend *be, const vnp_weights *w)
 {
-    return vnp_encoder_load_lookup(be, weights_lookup, w, vnp_weights_config(w), vnp_weights_path(w));
+    vnp_model_info info;
+    int hint = vnp_weights_model_info(w, &info) == VNP_OK ? info.heads : 0; /* knows the fair-esm cfg */
+    return vnp_encoder_load_lookup(be, weights_lookup, w, vnp_weights_config(w), hint, vnp_weights_path(w));
 }
 
 /* ---- random weights ---- */
@@ -258,7 +260,7 @@ int vnp_encoder_reserve(vnp_encoder *e, int max_tokens, int max_seqs)
     const vnp_encoder_config *c = &e->cfg;
     size_t T = (size_t)max_tokens, S = (size_t)max_seqs, D = (size_t)c->dim, F = (size_t)c->ffn;
     size_t half = (size_t)c->head_dim / 2, nrope = c->kind == VNP_MODEL_ESM2 ? (size_t)e->n_rope : 0;
-    int dna = c->kind == VNP_MODEL_DNABERT;
+    int dna = c->kind == VNP_MODEL_DNABERT_S;
     /* sizes in floats, each rounded up to 16 floats (64 bytes) */
 #define R16(n) (((n) + 15) & ~(size_t)15)
     size_t sz[12] = {R16(T * D),         R16(dna ? 0 : T * D), R16(T * 3 * D), R16(T * D),
