@@ -70,7 +70,7 @@ static int cpu_sync(vnp_backend *be)
 typedef struct {
     float *y;
     const float *x, *w, *b;
-    int n, k, accumulate;
+    int m, n, k, accumulate;
 } gemm_ctx;
 
 /* y rows [lo, hi): fill with the bias (or add it to what is there) so that SGEMM can accumulate onto it. */
@@ -104,18 +104,33 @@ static void gemm_rows(void *p, size_t lo, size_t hi)
 }
 #endif
 
+#ifdef VNP_HAVE_OPENBLAS
+/* Columns [lo, hi) of y: one single-threaded SGEMM on a slice of the weight rows. */
+static void gemm_cols(void *p, size_t lo, size_t hi)
+{
+    gemm_ctx *g = p;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->m, (int)(hi - lo), g->k, 1.0f, g->x, g->k,
+                g->w + lo * (size_t)g->k, g->k, g->accumulate ? 1.0f : 0.0f, g->y + lo, g->n);
+}
+#endif
+
+/* The threads split the output columns (weight rows): each packs the whole x but only its share of W, which is
+ * the bigger operand for a Linear layer. OpenBLAS itself runs single-threaded inside our pool, so no second set
+ * of spinning threads competes with the pool for the cores between GEMMs. */
 void vnp_cpu_gemm(vnp_backend *be, float *y, const float *x, const float *w, const float *b, int m, int n, int k,
                   int accumulate)
 {
     vnp_cpu *c = be->impl;
     if (m <= 0 || n <= 0) return;
-    gemm_ctx g = {y, x, w, b, n, k, accumulate};
+    gemm_ctx g = {y, x, w, b, m, n, k, accumulate};
     if (b) vnp_cpu_parallel(c, (size_t)m, 16, bias_rows, &g);
-    int beta_one = accumulate || b;
+    g.accumulate = accumulate || b;
 #ifdef VNP_HAVE_OPENBLAS
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, x, k, w, k, beta_one ? 1.0f : 0.0f, y, n);
+    size_t per = ((size_t)n + (size_t)c->nthreads - 1) / (size_t)c->nthreads;
+    per = (per + 63) / 64 * 64;
+    if ((size_t)m * (size_t)n * (size_t)k < 200000) per = (size_t)n; /* too small to be worth a wake-up */
+    vnp_cpu_parallel(c, (size_t)n, per, gemm_cols, &g);
 #else
-    g.accumulate = beta_one;
     g.b = NULL;
     vnp_cpu_parallel(c, (size_t)m, 4, gemm_rows, &g);
 #endif
@@ -171,7 +186,7 @@ vnp_backend *vnp_backend_cpu_create(int nthreads)
     c->scratch = vnp_malloc_aligned((size_t)c->nthreads * c->scratch_floats * sizeof(float));
     if (!c->scratch) goto fail;
 #ifdef VNP_HAVE_OPENBLAS
-    openblas_set_num_threads(c->nthreads);
+    openblas_set_num_threads(1); /* our pool splits the GEMMs */
 #endif
     return be;
 fail:

@@ -1,9 +1,20 @@
 /* The element-wise and row-wise ops of the CPU backend: LayerNorm, GELU variants, rotary embedding, mean
  * pooling and the embedding gather, each split over rows on the thread pool. */
 #include "cpu_internal.h"
+#include "cpu_math.h"
 
 #include <math.h>
 #include <string.h>
+
+/* Compiled at O3 with AVX-512 / AVX2 clones of the row kernels picked at run time (see cpu_attn.c). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3")
+#endif
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
+#define VNP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VNP_CLONES
+#endif
 
 /* ---- LayerNorm: statistics in double, the affine part in float ---- */
 
@@ -14,6 +25,7 @@ typedef struct {
     float eps;
 } ln_ctx;
 
+VNP_CLONES
 static void ln_rows(void *p, size_t lo, size_t hi)
 {
     ln_ctx *c = p;
@@ -43,7 +55,6 @@ void vnp_cpu_layernorm(vnp_backend *be, float *y, const float *x, const float *w
 
 /* ---- GELU ---- */
 
-static inline float gelu(float x) { return (x * 0.5f) * (1.0f + erff(x / 1.41421356f)); }
 
 typedef struct {
     float *y;
@@ -51,15 +62,16 @@ typedef struct {
     int n;
 } gelu_ctx;
 
+VNP_CLONES
 static void bias_gelu_rows(void *p, size_t lo, size_t hi)
 {
     gelu_ctx *c = p;
     for (size_t r = lo; r < hi; r++) {
         float *x = c->y + r * (size_t)c->n;
         if (c->b)
-            for (int i = 0; i < c->n; i++) x[i] = gelu(x[i] + c->b[i]);
+            for (int i = 0; i < c->n; i++) x[i] = vnp_gelu(x[i] + c->b[i]);
         else
-            for (int i = 0; i < c->n; i++) x[i] = gelu(x[i]);
+            for (int i = 0; i < c->n; i++) x[i] = vnp_gelu(x[i]);
     }
 }
 
@@ -69,6 +81,7 @@ void vnp_cpu_bias_gelu(vnp_backend *be, float *x, const float *b, int rows, int 
     vnp_cpu_parallel(be->impl, (size_t)rows, 4, bias_gelu_rows, &c);
 }
 
+VNP_CLONES
 static void gated_rows(void *p, size_t lo, size_t hi)
 {
     gelu_ctx *c = p;
@@ -76,7 +89,7 @@ static void gated_rows(void *p, size_t lo, size_t hi)
     for (size_t r = lo; r < hi; r++) {
         const float *g = c->x + r * 2 * (size_t)f;
         float *u = c->y + r * (size_t)f;
-        for (int i = 0; i < f; i++) u[i] = gelu(g[i]) * g[f + i];
+        for (int i = 0; i < f; i++) u[i] = vnp_gelu(g[i]) * g[f + i];
     }
 }
 
@@ -121,6 +134,7 @@ static int seq_of_row(const vnp_varlen *v, int32_t t)
     return lo;
 }
 
+VNP_CLONES
 static void rope_rows(void *p, size_t lo, size_t hi)
 {
     rope_ctx *c = p;
@@ -157,6 +171,7 @@ typedef struct {
     const vnp_varlen *v;
 } pool_ctx;
 
+VNP_CLONES
 static void pool_seqs(void *p, size_t lo, size_t hi)
 {
     pool_ctx *c = p;
@@ -203,6 +218,7 @@ typedef struct {
     int zero_id;
 } embed_ctx;
 
+VNP_CLONES
 static void embed_rows(void *p, size_t lo, size_t hi)
 {
     embed_ctx *c = p;
