@@ -419,6 +419,30 @@ static void test_sharded(void)
     unlink(p1);
     unlink(p2);
     unlink(pi);
+    /* a sharded pytorch_model.bin: one torch zip shard (the fixture, linked) and its index */
+    char target[4096];
+    snprintf(target, sizeof target, "%s", model_path("esm2-tiny/pytorch_model.bin"));
+    if (target[0] != '/') {
+        char cwd[2048];
+        if (getcwd(cwd, sizeof cwd)) snprintf(target, sizeof target, "%s/%s", cwd, model_path("esm2-tiny/pytorch_model.bin"));
+    }
+    snprintf(p1, sizeof p1, "%s/pytorch_model-00001-of-00001.bin", dir);
+    snprintf(pi, sizeof pi, "%s/pytorch_model.bin.index.json", dir);
+    CHECK(symlink(target, p1) == 0);
+    f = fopen(pi, "w");
+    if (f) {
+        fprintf(f, "{\"weight_map\": {\"esm.embeddings.word_embeddings.weight\": \"pytorch_model-00001-of-00001.bin\"}}");
+        fclose(f);
+    }
+    w = vnp_weights_open(dir);
+    CHECK(w != NULL);
+    if (w) {
+        CHECK_EQ_STR(vnp_weights_format(w), "pytorch-zip-sharded");
+        CHECK_EQ_INT(vnp_weights_count(w), 63);
+    }
+    vnp_weights_close(w);
+    unlink(p1);
+    unlink(pi);
     rmdir(dir);
 }
 
