@@ -15,7 +15,7 @@ typedef struct {
 } bpe_sym;
 
 /* Heap entries pack (rank, left position) into one integer, so that comparing two entries is one compare and
- * the order is HF's: lowest rank first, then leftmost position. The merge's result id is rank_new_id[rank]. */
+ * the order is HF's: lowest rank first, then leftmost position. The merge's result id is merge[rank].new_id. */
 static inline uint64_t heap_key(uint32_t rank, int32_t pos) { return ((uint64_t)rank << 32) | (uint32_t)pos; }
 
 static inline void heap_sift_down(uint64_t *h, size_t n, size_t i, uint64_t x)
@@ -60,7 +60,7 @@ static void merge_all(const vnp_bpe *b, bpe_sym *sym, int32_t ns, uint64_t *heap
         hn--;
         if (hn > 0) heap_sift_down(heap, hn, 0, heap[hn]);
         int32_t pos = (int32_t)(uint32_t)top;
-        int32_t new_id = b->rank_new_id[top >> 32];
+        int32_t new_id = b->merge[top >> 32].new_id;
         if (!sym[pos].alive) continue;
         int32_t right = sym[pos].next;
         if (right < 0) continue;
@@ -85,6 +85,133 @@ static void merge_all(const vnp_bpe *b, bpe_sym *sym, int32_t ns, uint64_t *heap
     }
 }
 
+/* Work space of merge_by_rank, carved from the caller's scratch. The queue holds the same (rank, pos) entries
+ * as HF's heap, kept as one list per rank plus a bitmap of the ranks that have entries. */
+typedef struct {
+    int32_t *node_pos, *node_next; /* [3n] list nodes */
+    int32_t *run;                  /* [3n] the positions of the rank being worked */
+    int32_t *head, *tail;          /* [n_merges], valid where the rank's bit is set */
+    uint8_t *sorted;               /* [n_merges] 1 while the rank's list is in position order */
+    uint64_t *bits;                /* [(n_merges + 63) / 64] ranks with entries */
+    int32_t n_nodes;
+} rank_queue;
+
+static inline void rq_push(rank_queue *q, uint32_t rank, int32_t pos)
+{
+    int32_t e = q->n_nodes++;
+    q->node_pos[e] = pos;
+    q->node_next[e] = -1;
+    uint64_t bit = 1ull << (rank & 63);
+    if (!(q->bits[rank >> 6] & bit)) {
+        q->bits[rank >> 6] |= bit;
+        q->head[rank] = q->tail[rank] = e;
+        q->sorted[rank] = 1;
+        return;
+    }
+    if (pos < q->node_pos[q->tail[rank]]) q->sorted[rank] = 0;
+    q->node_next[q->tail[rank]] = e;
+    q->tail[rank] = e;
+}
+
+static void sort_positions(int32_t *a, int32_t n)
+{
+    if (n > 32) {
+        /* heapsort: no recursion, no allocation, O(n log n) on any input */
+        for (int32_t i = n / 2; i-- > 0;) {
+            int32_t x = a[i], j = i, c;
+            while ((c = 2 * j + 1) < n) {
+                if (c + 1 < n && a[c + 1] > a[c]) c++;
+                if (a[c] <= x) break;
+                a[j] = a[c];
+                j = c;
+            }
+            a[j] = x;
+        }
+        for (int32_t end = n - 1; end > 0; end--) {
+            int32_t x = a[end], j = 0, c;
+            a[end] = a[0];
+            while ((c = 2 * j + 1) < end) {
+                if (c + 1 < end && a[c + 1] > a[c]) c++;
+                if (a[c] <= x) break;
+                a[j] = a[c];
+                j = c;
+            }
+            a[j] = x;
+        }
+        return;
+    }
+    for (int32_t i = 1; i < n; i++) {
+        int32_t x = a[i], j = i;
+        for (; j > 0 && a[j - 1] > x; j--) a[j] = a[j - 1];
+        a[j] = x;
+    }
+}
+
+/* The same merges as merge_all, in the same order, for tables where b->by_rank holds. Then a merge of rank r
+ * only creates pairs of rank > r, so HF's heap pops every entry of the lowest rank present, left to right,
+ * before any other: that order is rebuilt here with one list per rank (sorted when entries arrived out of
+ * position order) instead of a heap, which saves the O(log n) sift of every push and pop. */
+static void merge_by_rank(const vnp_bpe *b, bpe_sym *sym, int32_t ns, rank_queue *q)
+{
+    size_t n_words = ((size_t)b->n_merges + 63) / 64;
+    memset(q->bits, 0, n_words * sizeof *q->bits);
+    q->n_nodes = 0;
+    for (int32_t k = 0; k + 1 < ns; k++) {
+        const vnp_bpe_pair *p = vnp_bpe_pair_find(b, sym[k].c, sym[k + 1].c);
+        if (p) rq_push(q, p->rank, k);
+    }
+    for (size_t w = 0; w < n_words;) {
+        if (!q->bits[w]) {
+            w++;
+            continue;
+        }
+        uint32_t rank = (uint32_t)(w * 64) + (uint32_t)__builtin_ctzll(q->bits[w]);
+        q->bits[w] &= q->bits[w] - 1; /* nothing can join this rank any more */
+        int32_t n_run = 0;
+        for (int32_t e = q->head[rank]; e >= 0; e = q->node_next[e]) q->run[n_run++] = q->node_pos[e];
+        if (!q->sorted[rank]) sort_positions(q->run, n_run);
+        const vnp_bpe_merge m = b->merge[rank];
+        for (int32_t i = 0; i < n_run; i++) {
+            int32_t pos = q->run[i];
+            if (!sym[pos].alive) continue;
+            int32_t right = sym[pos].next;
+            if (right < 0) continue;
+            if (sym[pos].c != m.left || sym[right].c != m.right) {
+                /* HF checks only that the pair now there yields the same id: only possible when another
+                 * pair yields it too */
+                if (!m.shared) continue;
+                const vnp_bpe_pair *cur = vnp_bpe_pair_find(b, sym[pos].c, sym[right].c);
+                if (!cur || cur->new_id != m.new_id) continue;
+            }
+            sym[pos].c = m.new_id;
+            sym[right].alive = 0;
+            int32_t after = sym[right].next;
+            sym[pos].next = after;
+            if (after >= 0) sym[after].prev = pos;
+            int32_t before = sym[pos].prev;
+            if (before >= 0) {
+                const vnp_bpe_pair *p = vnp_bpe_pair_find(b, sym[before].c, m.new_id);
+                if (p) rq_push(q, p->rank, before);
+            }
+            if (after >= 0) {
+                const vnp_bpe_pair *p = vnp_bpe_pair_find(b, m.new_id, sym[after].c);
+                if (p) rq_push(q, p->rank, pos);
+            }
+        }
+    }
+}
+
+/* Bytes of scratch for a word of n bytes: its symbols, then the heap or the rank queue. */
+static size_t word_scratch_bytes(const vnp_bpe *b, size_t n)
+{
+    size_t sym = (n * sizeof(bpe_sym) + 7) & ~(size_t)7;
+    size_t heap = 3 * n * sizeof(uint64_t);
+    size_t words = ((size_t)b->n_merges + 63) / 64;
+    size_t rq = 9 * n * sizeof(int32_t) + 2 * (size_t)b->n_merges * sizeof(int32_t) + words * 8 +
+                (((size_t)b->n_merges + 7) & ~(size_t)7);
+    return sym + (b->by_rank ? rq : heap);
+}
+
 /* Encodes one pre-tokenized word w[0..n) (n > 0), appending its ids; out->ids already has room for n ids. */
 static int encode_word(const vnp_bpe *b, const unsigned char *w, size_t n, vnp_tokens *out)
 {
@@ -96,12 +223,13 @@ static int encode_word(const vnp_bpe *b, const unsigned char *w, size_t n, vnp_t
         }
     }
     if (n > INT32_MAX / 4) return VNP_ERR_NOMEM;
-    /* scratch: n symbols (a char is at least one byte) then 3n heap entries */
+    /* scratch: n symbols (a character is at least one byte), then the queue: at most 3n entries, the n-1
+     * first pairs and two per merge */
     size_t sym_bytes = (n * sizeof(bpe_sym) + 7) & ~(size_t)7;
-    unsigned char *scratch = vnp_tok_scratch(out, sym_bytes + 3 * n * sizeof(uint64_t));
+    unsigned char *scratch = vnp_tok_scratch(out, word_scratch_bytes(b, n));
     if (!scratch) return VNP_ERR_NOMEM;
     bpe_sym *sym = (bpe_sym *)scratch;
-    uint64_t *heap = (uint64_t *)(scratch + sym_bytes);
+    unsigned char *queue = scratch + sym_bytes;
 
     int32_t ns = 0;
     int last_was_unk = 0;
@@ -128,7 +256,19 @@ static int encode_word(const vnp_bpe *b, const unsigned char *w, size_t n, vnp_t
     }
     if (ns == 0) return VNP_OK;
     sym[ns - 1].next = -1;
-    if (ns >= 2) merge_all(b, sym, ns, heap);
+    if (ns >= 2 && b->by_rank) {
+        size_t words = ((size_t)b->n_merges + 63) / 64;
+        rank_queue q = {.bits = (uint64_t *)queue};
+        q.node_pos = (int32_t *)(queue + words * 8);
+        q.node_next = q.node_pos + 3 * n;
+        q.run = q.node_next + 3 * n;
+        q.head = q.run + 3 * n;
+        q.tail = q.head + b->n_merges;
+        q.sorted = (uint8_t *)(q.tail + b->n_merges);
+        merge_by_rank(b, sym, ns, &q);
+    } else if (ns >= 2) {
+        merge_all(b, sym, ns, (uint64_t *)queue);
+    }
     for (int32_t k = 0; k >= 0; k = sym[k].next) out->ids[out->n++] = sym[k].c;
     return VNP_OK;
 }
@@ -143,9 +283,8 @@ static inline int ascii_class(unsigned char c)
     return CLS_PUNCT;
 }
 
-/* Class and byte length of the character at s[i]. Non-ASCII characters other than Unicode spaces count as
- * word characters: exact for letters and digits; non-ASCII punctuation would end a word in HF, which changes
- * nothing unless the vocab holds tokens with such characters (DNABERT-S's holds only A, C, G, T). */
+/* Class and byte length of the character at s[i]. An invalid UTF-8 byte (cp 0xFFFD, a symbol) is punctuation,
+ * like U+FFFD itself. */
 static inline int char_class(const unsigned char *s, size_t n, size_t i, size_t *len)
 {
     if (s[i] < 0x80) {
@@ -154,7 +293,8 @@ static inline int char_class(const unsigned char *s, size_t n, size_t i, size_t 
     }
     uint32_t cp;
     *len = vnp_tok_utf8(s, n, i, &cp);
-    return vnp_tok_is_regex_space(cp) ? CLS_SPACE : CLS_WORD;
+    if (vnp_tok_is_regex_space(cp)) return CLS_SPACE;
+    return vnp_tok_is_word_cp(cp) ? CLS_WORD : CLS_PUNCT;
 }
 
 /* Pre-tokenizes s[0..n) (text between added tokens) and encodes each word. */

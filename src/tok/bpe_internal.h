@@ -20,6 +20,12 @@ typedef struct {
 } vnp_bpe_pair;
 #define VNP_BPE_PAIR_EMPTY UINT64_MAX
 
+/* The merge of one rank: left + right -> new_id. */
+typedef struct {
+    int32_t left, right, new_id;
+    int32_t shared; /* 1 when another pair of the table also yields new_id */
+} vnp_bpe_merge;
+
 /* One vocab string: text at strings + off, len bytes (NUL-terminated there too). */
 typedef struct {
     uint32_t hash;
@@ -50,7 +56,11 @@ struct vnp_bpe {
     uint64_t pair_mask;
     int pair_shift; /* 64 - log2(size) */
     uint32_t n_merges;
-    int32_t *rank_new_id; /* [n_merges]: the result id of the merge of each rank */
+    vnp_bpe_merge *merge; /* [n_merges]: the merge of each rank */
+    /* 1 when every merge's operands are made only by merges of lower rank (true of any trained BPE, and of
+     * DNABERT-S): then a merge can only enable merges of higher rank, and the queue can be worked through
+     * rank by rank (bpe_encode.c). Otherwise the general binary heap is used. */
+    int by_rank;
 
     /* reverse map id -> offset in strings (UINT32_MAX: no token), vocab_size entries */
     uint32_t *id_str;

@@ -437,7 +437,7 @@ void vnp_bpe_free(vnp_bpe *b)
     free(b->strings);
     free(b->vocab);
     free(b->pairs);
-    free(b->rank_new_id);
+    free(b->merge);
     free(b->id_str);
     free(b->added);
     free(b);

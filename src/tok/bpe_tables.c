@@ -76,8 +76,8 @@ int vnp_bpe_pairs_init(vnp_bpe *b, size_t count)
     int bits = 0;
     while ((1u << bits) < size) bits++;
     b->pair_shift = 64 - bits;
-    b->rank_new_id = vnp_malloc_array(count ? count : 1, sizeof *b->rank_new_id);
-    return b->rank_new_id ? VNP_OK : VNP_ERR_NOMEM;
+    b->merge = vnp_malloc_array(count ? count : 1, sizeof *b->merge);
+    return b->merge ? VNP_OK : VNP_ERR_NOMEM;
 }
 
 void vnp_bpe_pair_put(vnp_bpe *b, int32_t left, int32_t right, uint32_t rank, int32_t new_id)
@@ -88,10 +88,39 @@ void vnp_bpe_pair_put(vnp_bpe *b, int32_t left, int32_t right, uint32_t rank, in
         /* a repeated pair takes its last rank, as HF's HashMap collect does */
         if (p->key == key || p->key == VNP_BPE_PAIR_EMPTY) {
             *p = (vnp_bpe_pair){.key = key, .rank = rank, .new_id = new_id};
-            b->rank_new_id[rank] = new_id;
+            b->merge[rank] = (vnp_bpe_merge){.left = left, .right = right, .new_id = new_id};
             return;
         }
     }
+}
+
+/* Sets merge[].shared (another pair yields the same id) and by_rank (every operand of a merge is made only by
+ * merges of lower rank; see bpe_internal.h). Only the pairs in the table count: a repeated pair's earlier rank
+ * is dead. */
+static int mark_merges(vnp_bpe *b)
+{
+    int64_t *per_id = vnp_malloc_array(b->vocab_size ? (size_t)b->vocab_size : 1, sizeof *per_id);
+    if (!per_id) return VNP_ERR_NOMEM;
+
+    for (int32_t i = 0; i < b->vocab_size; i++) per_id[i] = 0; /* pairs yielding each id */
+    for (uint64_t i = 0; i <= b->pair_mask; i++)
+        if (b->pairs[i].key != VNP_BPE_PAIR_EMPTY) per_id[b->pairs[i].new_id]++;
+    for (uint32_t r = 0; r < b->n_merges; r++) b->merge[r].shared = per_id[b->merge[r].new_id] > 1;
+
+    for (int32_t i = 0; i < b->vocab_size; i++) per_id[i] = -1; /* highest rank yielding each id */
+    for (uint64_t i = 0; i <= b->pair_mask; i++) {
+        const vnp_bpe_pair *p = &b->pairs[i];
+        if (p->key != VNP_BPE_PAIR_EMPTY && (int64_t)p->rank > per_id[p->new_id]) per_id[p->new_id] = p->rank;
+    }
+    b->by_rank = 1;
+    for (uint64_t i = 0; i <= b->pair_mask; i++) {
+        const vnp_bpe_pair *p = &b->pairs[i];
+        if (p->key == VNP_BPE_PAIR_EMPTY) continue;
+        const vnp_bpe_merge *m = &b->merge[p->rank];
+        if (per_id[m->left] >= (int64_t)p->rank || per_id[m->right] >= (int64_t)p->rank) b->by_rank = 0;
+    }
+    free(per_id);
+    return VNP_OK;
 }
 
 int vnp_bpe_finish_tables(vnp_bpe *b)
@@ -117,6 +146,8 @@ int vnp_bpe_finish_tables(vnp_bpe *b)
         char ch = (char)c;
         b->byte_id[c] = vnp_bpe_vocab_find(b, &ch, 1);
     }
+    int rc = mark_merges(b);
+    if (rc) return rc;
     memset(b->added_first, 0, sizeof b->added_first);
     for (size_t i = 0; i < b->n_added; i++) b->added_first[(unsigned char)b->strings[b->added[i].off]] = 1;
     return VNP_OK;

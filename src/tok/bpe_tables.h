@@ -14,7 +14,8 @@ int vnp_bpe_vocab_put(vnp_bpe *b, const char *s, size_t n, int32_t id) VNP_MUST_
 int vnp_bpe_pairs_init(vnp_bpe *b, size_t count) VNP_MUST_CHECK;
 /* Adds a merge; a pair already present takes the new rank and result. */
 void vnp_bpe_pair_put(vnp_bpe *b, int32_t left, int32_t right, uint32_t rank, int32_t new_id);
-/* After everything is put: vocab_size, the id -> string map, the one-byte table, the added-token first bytes. */
+/* After everything is put: vocab_size, the id -> string map, the one-byte table, the merge flags (shared,
+ * by_rank), the added-token first bytes. */
 int vnp_bpe_finish_tables(vnp_bpe *b) VNP_MUST_CHECK;
 
 #endif

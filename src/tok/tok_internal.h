@@ -74,6 +74,10 @@ static inline int vnp_tok_is_py_space(uint32_t c)
     return (c >= 9 && c <= 13) || (c >= 28 && c <= 32) || (c >= 0x80 && vnp_tok_unicode_space_hi(c));
 }
 
+/* 1 when the non-ASCII code point c is a word character (`\w`) for HF's Whitespace pre-tokenizer
+ * (unicode_word.c). */
+int vnp_tok_is_word_cp(uint32_t c);
+
 /* The caller's scratch area grown to at least `bytes` (contents not kept); NULL when out of memory. */
 void *vnp_tok_scratch(vnp_tokens *t, size_t bytes);
 

@@ -313,13 +313,17 @@ static void test_threads(const vnp_bpe *bpe)
         vnp_tokens_free(&t_);                                                                                \
     } while (0)
 
-static void test_dnabert(const char *folder)
+/* use_heap: force the general heap queue (merge_all) instead of the per-rank queue that DNABERT-S's table
+ * allows, so that both are checked against every reference case. */
+static void test_dnabert(const char *folder, int use_heap)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/models/%s/tokenizer.json", vnp_test_data(), folder);
     vnp_bpe *bpe = vnp_bpe_load(path);
     CHECK_MSG(bpe != NULL, "cannot load %s", path);
     if (!bpe) return;
+    CHECK(bpe->by_rank == 1);
+    if (use_heap) bpe->by_rank = 0;
     CHECK_EQ_INT(vnp_bpe_vocab_size(bpe), 4096);
     CHECK_EQ_INT(vnp_bpe_token_id(bpe, "[CLS]"), 1);
     CHECK_EQ_INT(vnp_bpe_token_id(bpe, "[SEP]"), 2);
@@ -352,11 +356,9 @@ static void test_dnabert(const char *folder)
     CHECK(same_ids(&t, two, 5));
     vnp_tokens_free(&t);
 
-    if (strcmp(folder, "dnabert-s") == 0) {
-        test_naive_crosscheck(bpe);
-        test_long(bpe);
-        test_threads(bpe);
-    }
+    test_naive_crosscheck(bpe);
+    test_long(bpe);
+    if (!use_heap) test_threads(bpe);
     vnp_bpe_free(bpe);
 }
 
@@ -452,6 +454,44 @@ static vnp_bpe *load_ok(const char *json)
     return b;
 }
 
+/* The two merge queues agree on random text over {A, B, C} for a table where two pairs yield one token. */
+static void test_queues_agree(void)
+{
+    static const char json[] = "{\"model\": {\"vocab\": {\"A\": 0, \"B\": 1, \"C\": 2, \"AB\": 3, \"BC\": 4,"
+                               " \"ABC\": 5, \"CA\": 6, \"CAB\": 7, \"ABCAB\": 8},"
+                               " \"merges\": [\"B C\", \"A BC\", \"A B\", \"AB C\", \"C A\", \"C AB\", \"ABC AB\"]}}";
+    vnp_bpe *b = load_ok(json);
+    if (!b) return;
+    CHECK(b->by_rank == 1 && b->merge[1].shared && b->merge[3].shared && !b->merge[0].shared);
+    vnp_tokens t1 = {0}, t2 = {0};
+    char text[64];
+    int differ = 0;
+    for (int c = 0; c < 300; c++) {
+        size_t n = 1 + rng() % 60;
+        for (size_t i = 0; i < n; i++) text[i] = "ABC"[rng() % 3];
+        t1.n = t2.n = 0;
+        b->by_rank = 1;
+        CHECK(vnp_bpe_encode(b, text, n, &t1) == 0);
+        b->by_rank = 0;
+        CHECK(vnp_bpe_encode(b, text, n, &t2) == 0);
+        differ += t1.n != t2.n || memcmp(t1.ids, t2.ids, t1.n * sizeof(int32_t)) != 0;
+    }
+    CHECK_EQ_INT(differ, 0);
+    vnp_tokens_free(&t1);
+    vnp_tokens_free(&t2);
+    vnp_bpe_free(b);
+
+    /* a merge whose operand is made by a later merge: only the heap queue is exact */
+    b = load_ok("{\"model\": {\"vocab\": {\"A\": 0, \"B\": 1, \"C\": 2, \"AB\": 3, \"ABC\": 4},"
+                " \"merges\": [\"AB C\", \"A B\"]}}");
+    if (b) {
+        CHECK(b->by_rank == 0);
+        BPE_CASE(b, "ABC", 4);
+        BPE_CASE(b, "ABCAB", 4, 3);
+        vnp_bpe_free(b);
+    }
+}
+
 /* Small hand-made tokenizers for the options DNABERT-S's file does not use. */
 static void test_synthetic(void)
 {
@@ -472,6 +512,10 @@ static void test_synthetic(void)
         BPE_CASE(b, "AxxC", 7, 1, 0, 2, 8);
         BPE_CASE(b, "A C", 7, 1, 2, 8);
         BPE_CASE(b, "AC!?AC", 7, 3, 0, 3, 8);
+        /* Unicode classes of the Whitespace regex: é is \w, the emoji and ² are not, so they end words */
+        BPE_CASE(b, "A\xc3\xa9\xf0\x9f\x98\x80" "C", 7, 1, 0, 0, 2, 8);
+        BPE_CASE(b, "A\xc2\xb2\xc2\xb2" "C", 7, 1, 0, 2, 8);
+        BPE_CASE(b, "A\xc3\xa9\xc3\xa9" "C", 7, 1, 0, 2, 8);
         CHECK_EQ_INT(vnp_bpe_vocab_size(b), 9);
         vnp_bpe_free(b);
     }
@@ -503,9 +547,10 @@ int main(void)
 {
     vnp_log_set_level(VNP_LOG_ERROR);
     test_esm();
-    test_dnabert("dnabert-s");
-    test_dnabert("dnabert-s-tiny");
+    test_dnabert("dnabert-s", 0);
+    test_dnabert("dnabert-s-tiny", 1);
     test_bad_files();
     test_synthetic();
+    test_queues_agree();
     VNP_TEST_END();
 }
