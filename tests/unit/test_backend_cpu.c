@@ -254,6 +254,8 @@ int main(void)
         test_gemm(be, 37, 19, 23, 1, 0);
         test_gemm(be, 130, 96, 64, 1, 1);
         test_gemm(be, 65, 200, 128, 0, 1);
+        test_gemm(be, 50, 300, 800, 1, 1); /* several k blocks and column blocks of the AVX-512 kernel */
+        test_gemm(be, 13, 530, 390, 1, 0);
         test_layernorm(be, 5, 7, 1e-5f);
         test_layernorm(be, 33, 768, 1e-12f);
         test_gelu(be, 9, 300);

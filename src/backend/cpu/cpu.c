@@ -68,9 +68,11 @@ static int cpu_sync(vnp_backend *be)
 /* ---- GEMM ---- */
 
 typedef struct {
+    vnp_cpu *c;
     float *y;
     const float *x, *w, *b;
     int m, n, k, accumulate;
+    size_t per; /* columns per thread */
 } gemm_ctx;
 
 /* y rows [lo, hi): fill with the bias (or add it to what is there) so that SGEMM can accumulate onto it. */
@@ -104,15 +106,23 @@ static void gemm_rows(void *p, size_t lo, size_t hi)
 }
 #endif
 
-#ifdef VNP_HAVE_OPENBLAS
 /* Columns [lo, hi) of y: one single-threaded SGEMM on a slice of the weight rows. */
 static void gemm_cols(void *p, size_t lo, size_t hi)
 {
     gemm_ctx *g = p;
+    if (g->c->avx512) {
+        float *buf = g->c->gemm_buf + (lo / g->per) * VNP_GEMM_BUF; /* one chunk per thread */
+        vnp_cpu_sgemm512(g->y + lo, (size_t)g->n, g->x, g->w + lo * (size_t)g->k, g->m, (int)(hi - lo), g->k,
+                         g->accumulate, buf);
+        return;
+    }
+#ifdef VNP_HAVE_OPENBLAS
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->m, (int)(hi - lo), g->k, 1.0f, g->x, g->k,
                 g->w + lo * (size_t)g->k, g->k, g->accumulate ? 1.0f : 0.0f, g->y + lo, g->n);
-}
+#else
+    (void)hi;
 #endif
+}
 
 /* The threads split the output columns (weight rows): each packs the whole x but only its share of W, which is
  * the bigger operand for a Linear layer. OpenBLAS itself runs single-threaded inside our pool, so no second set
@@ -122,18 +132,21 @@ void vnp_cpu_gemm(vnp_backend *be, float *y, const float *x, const float *w, con
 {
     vnp_cpu *c = be->impl;
     if (m <= 0 || n <= 0) return;
-    gemm_ctx g = {y, x, w, b, m, n, k, accumulate};
+    gemm_ctx g = {c, y, x, w, b, m, n, k, accumulate, 0};
     if (b) vnp_cpu_parallel(c, (size_t)m, 16, bias_rows, &g);
     g.accumulate = accumulate || b;
-#ifdef VNP_HAVE_OPENBLAS
+#ifndef VNP_HAVE_OPENBLAS
+    if (!c->avx512) {
+        g.b = NULL;
+        vnp_cpu_parallel(c, (size_t)m, 4, gemm_rows, &g);
+        return;
+    }
+#endif
     size_t per = ((size_t)n + (size_t)c->nthreads - 1) / (size_t)c->nthreads;
     per = (per + 63) / 64 * 64;
     if ((size_t)m * (size_t)n * (size_t)k < 200000) per = (size_t)n; /* too small to be worth a wake-up */
+    g.per = per;
     vnp_cpu_parallel(c, (size_t)n, per, gemm_cols, &g);
-#else
-    g.b = NULL;
-    vnp_cpu_parallel(c, (size_t)m, 4, gemm_rows, &g);
-#endif
 }
 
 static void cpu_destroy(vnp_backend *be)
@@ -143,6 +156,7 @@ static void cpu_destroy(vnp_backend *be)
     if (c) {
         vnp_pool_free(c->pool);
         vnp_free_aligned(c->scratch);
+        vnp_free_aligned(c->gemm_buf);
         free(c);
     }
     free(be);
@@ -188,6 +202,14 @@ vnp_backend *vnp_backend_cpu_create(int nthreads)
 #ifdef VNP_HAVE_OPENBLAS
     openblas_set_num_threads(1); /* our pool splits the GEMMs */
 #endif
+    /* our AVX-512 kernel where the CPU has it (VNP_GEMM=blas forces the library, e.g. to compare) */
+    const char *force = getenv("VNP_GEMM");
+    c->avx512 = vnp_cpu_has_avx512() && !(force && strcmp(force, "blas") == 0);
+#ifndef VNP_HAVE_OPENBLAS
+    if (force && strcmp(force, "blas") == 0) c->avx512 = 0;
+#endif
+    if (c->avx512 && !(c->gemm_buf = vnp_malloc_aligned((size_t)c->nthreads * VNP_GEMM_BUF * sizeof(float))))
+        goto fail;
     return be;
 fail:
     vnp_error("cannot create the CPU backend (%d threads)", nthreads);
