@@ -1,12 +1,249 @@
-/* `virnucpro bench`: placeholder until its module lands. */
+/* `virnucpro bench`: throughput of the encoders with random weights of the real shapes on the workloads of
+ * bench/torch_anchor.py (same sequence lengths: its Python random stream is reproduced), one JSON line. */
+#define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "vnp/pipeline.h"
+#include "vnp/backend.h"
+#include "vnp/model.h"
 
+#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: virnucpro bench --model esm2_3b|esm2_650m|dnabert_s --workload chunks500|reads150\n"
+            "                       [--device cpu] [--n N] [--threads N] [--tokens-per-batch N] [--seed S]\n\n"
+            "Random weights of the real shape (no model file), sequences of the lengths bench/torch_anchor.py\n"
+            "draws (Python's random with the same seed), packed into token-budgeted batches (FFD). One batch is\n"
+            "run first as a warm-up, then every batch is timed. Prints one JSON line with the anchor's keys:\n"
+            "sequences, tokens, seconds, seq_per_s, tok_per_s, device, plus batches and peak memory.\n\n"
+            "  --model M              esm2_3b (36x2560, 40 heads), esm2_650m (33x1280, 20 heads), dnabert_s\n"
+            "                         (12x768, 12 heads, ALiBi, gated GELU); also esm2_8m/35m/150m/15b\n"
+            "  --workload W           chunks500: proteins of 500 bp chunks (70%% 166 aa, rest 30..165) or DNA\n"
+            "                         slices of 499 bp; reads150: 20..50 aa or 61..151 bp\n"
+            "  --n N                  sequences (default 2000)\n"
+            "  --threads N            CPU threads (default: all)\n"
+            "  --tokens-per-batch N   token budget of one batch (default 16384, as the anchor)\n"
+            "  --device cpu           the only device of this build\n\n"
+            "exit status: 0 success, 1 failure while running, 2 bad usage\n");
+}
+
+/* ---- Python's random module: MT19937 seeded by init_by_array([seed]), random() and randint() ---- */
+typedef struct {
+    uint32_t mt[624];
+    int i;
+} pyrand;
+
+static void mt_init(pyrand *r, uint32_t s)
+{
+    r->mt[0] = s;
+    for (int i = 1; i < 624; i++) r->mt[i] = 1812433253u * (r->mt[i - 1] ^ (r->mt[i - 1] >> 30)) + (uint32_t)i;
+    r->i = 624;
+}
+
+static void py_seed(pyrand *r, uint32_t seed) /* init_by_array with a one-word key */
+{
+    mt_init(r, 19650218u);
+    int i = 1, j = 0;
+    for (int k = 624; k; k--) {
+        r->mt[i] = (r->mt[i] ^ ((r->mt[i - 1] ^ (r->mt[i - 1] >> 30)) * 1664525u)) + seed + (uint32_t)j;
+        i++;
+        j = 0; /* key length 1 */
+        if (i >= 624) {
+            r->mt[0] = r->mt[623];
+            i = 1;
+        }
+    }
+    for (int k = 623; k; k--) {
+        r->mt[i] = (r->mt[i] ^ ((r->mt[i - 1] ^ (r->mt[i - 1] >> 30)) * 1566083941u)) - (uint32_t)i;
+        i++;
+        if (i >= 624) {
+            r->mt[0] = r->mt[623];
+            i = 1;
+        }
+    }
+    r->mt[0] = 0x80000000u;
+    r->i = 624;
+}
+
+static uint32_t mt_next(pyrand *r)
+{
+    if (r->i >= 624) {
+        for (int k = 0; k < 624; k++) {
+            uint32_t y = (r->mt[k] & 0x80000000u) | (r->mt[(k + 1) % 624] & 0x7fffffffu);
+            r->mt[k] = r->mt[(k + 397) % 624] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
+        }
+        r->i = 0;
+    }
+    uint32_t y = r->mt[r->i++];
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c5680u;
+    y ^= (y << 15) & 0xefc60000u;
+    y ^= y >> 18;
+    return y;
+}
+
+static double py_random(pyrand *r)
+{
+    uint32_t a = mt_next(r) >> 5, b = mt_next(r) >> 6;
+    return ((double)a * 67108864.0 + (double)b) * (1.0 / 9007199254740992.0);
+}
+
+static long py_randint(pyrand *r, long a, long b) /* a + _randbelow(b - a + 1) */
+{
+    unsigned long n = (unsigned long)(b - a + 1);
+    int k = 0;
+    while ((n >> k) != 0) k++; /* n.bit_length() */
+    for (;;) {
+        unsigned long v = mt_next(r) >> (32 - k);
+        if (v < n) return a + (long)v;
+    }
+}
+
+/* Token counts of the anchor's workloads. */
+static void workload_tokens(int esm, int chunks, long n, uint32_t seed, int32_t *tok)
+{
+    pyrand r;
+    py_seed(&r, seed);
+    for (long i = 0; i < n; i++) {
+        if (esm) {
+            long len = chunks ? (py_random(&r) < 0.7 ? 166 : py_randint(&r, 30, 165)) : py_randint(&r, 20, 50);
+            tok[i] = (int32_t)len + 2;
+        } else {
+            long bp = chunks ? (py_random(&r) < 0.7 ? 499 : py_randint(&r, 91, 496)) : py_randint(&r, 61, 151);
+            double t = nearbyint((double)bp / 4.6); /* Python round(): half to even */
+            tok[i] = (int32_t)(t < 3 ? 3 : t) + 2;
+        }
+    }
+}
 
 int vnp_cmd_bench(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "virnucpro bench: not available in this build yet\n");
-    return 1;
+    if (vnp_cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return 0;
+    }
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"workload", required_argument, 0, 'w'},
+                                         {"device", required_argument, 0, 'd'},
+                                         {"n", required_argument, 0, 'n'},
+                                         {"threads", required_argument, 0, 't'},
+                                         {"tokens-per-batch", required_argument, 0, 'b'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {0, 0, 0, 0}};
+    const char *model = "esm2_650m", *workload = "chunks500";
+    long n = 2000, threads = 0, budget = 16384, seed = 0;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'w': workload = optarg; break;
+        case 'd':
+            if (strcmp(optarg, "cpu") != 0)
+                return vnp_cli_usage_error("bench", "device '%s' is not available in this build (only cpu)", optarg);
+            break;
+        case 'n':
+            if ((n = vnp_cli_parse_long("--n", optarg, 1, 100000000)) < 0) return 2;
+            break;
+        case 't':
+            if ((threads = vnp_cli_parse_long("--threads", optarg, 1, 4096)) < 0) return 2;
+            break;
+        case 'b':
+            if ((budget = vnp_cli_parse_long("--tokens-per-batch", optarg, 1, 1L << 24)) < 0) return 2;
+            break;
+        case 's':
+            if ((seed = vnp_cli_parse_long("--seed", optarg, 0, 0x7fffffffL)) < 0) return 2;
+            break;
+        default: return vnp_cli_usage_error("bench", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc) return vnp_cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    vnp_encoder_config cfg;
+    if (vnp_encoder_config_named(model, &cfg))
+        return vnp_cli_usage_error("bench", "unknown model '%s' (esm2_3b, esm2_650m, dnabert_s, ...)", model);
+    int chunks = strcmp(workload, "chunks500") == 0;
+    if (!chunks && strcmp(workload, "reads150") != 0)
+        return vnp_cli_usage_error("bench", "--workload must be chunks500 or reads150, got '%s'", workload);
+    int esm = cfg.kind == VNP_MODEL_ESM2;
+
+    int rc = VNP_OK;
+    vnp_backend *be = NULL;
+    vnp_encoder *enc = NULL;
+    vnp_window win = {0};
+    int32_t *tok = vnp_malloc_array((size_t)n, sizeof(int32_t)), *ids = NULL;
+    float *out = vnp_malloc_array((size_t)n * (size_t)cfg.dim, sizeof(float));
+    if (!tok || !out) {
+        rc = VNP_ERR_NOMEM;
+        goto done;
+    }
+    workload_tokens(esm, chunks, n, (uint32_t)seed, tok);
+    int32_t maxtok = 0;
+    for (long i = 0; i < n; i++) maxtok = tok[i] > maxtok ? tok[i] : maxtok;
+    if (!(ids = vnp_malloc_array((size_t)maxtok, sizeof(int32_t)))) {
+        rc = VNP_ERR_NOMEM;
+        goto done;
+    }
+    uint64_t x = 0x9E3779B97F4A7C15ull ^ (uint64_t)seed;
+    for (long i = 0; i < n; i++) {
+        for (int32_t t = 0; t < tok[i]; t++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ids[t] = esm ? 4 + (int32_t)(x % 20) : 5 + (int32_t)(x % 4091);
+        }
+        ids[0] = esm ? 0 : 1;             /* <cls> / [CLS] */
+        ids[tok[i] - 1] = esm ? 2 : 2;    /* <eos> / [SEP] */
+        if ((rc = vnp_window_add(&win, ids, tok[i]))) goto done;
+    }
+    double tl = vnp_time_now();
+    if (!(be = vnp_backend_cpu_create((int)threads)) || !(enc = vnp_encoder_random(be, &cfg, 1234 + (uint64_t)seed))) {
+        rc = VNP_ERR_NOMEM;
+        goto done;
+    }
+    double load_s = vnp_time_now() - tl;
+    /* warm-up: the first (largest) batch */
+    {
+        vnp_window first = {0};
+        vnp_packing p = {0};
+        if ((rc = vnp_pack_ffd(win.len, win.n, (size_t)budget, 0, &p))) goto done;
+        for (size_t k = p.start[0]; k < p.start[1] && !rc; k++)
+            rc = vnp_window_add(&first, win.ids + win.start[p.order[k]], win.len[p.order[k]]);
+        if (!rc) rc = vnp_window_run(enc, &first, (size_t)budget, out, (size_t)vnp_encoder_cfg(enc)->dim);
+        vnp_packing_free(&p);
+        vnp_window_free(&first);
+        if (rc) goto done;
+    }
+    double t0 = vnp_time_now();
+    if ((rc = vnp_window_run(enc, &win, (size_t)budget, out, (size_t)vnp_encoder_cfg(enc)->dim))) goto done;
+    double dt = vnp_time_now() - t0;
+    int finite = 1;
+    for (size_t i = 0; i < (size_t)n * (size_t)cfg.dim; i++)
+        if (!isfinite(out[i])) finite = 0;
+    if (!finite) {
+        vnp_error("non-finite features in the benchmark output");
+        rc = VNP_ERR_INTERNAL;
+        goto done;
+    }
+    printf("{\"anchor\": \"virnucpro\", \"model\": \"%s\", \"workload\": \"%s\", \"mode\": \"packed\", "
+           "\"device\": \"cpu x%d\", \"version\": \"%s\", \"sequences\": %ld, \"tokens\": %zu, \"seconds\": %.3f, "
+           "\"seq_per_s\": %.1f, \"tok_per_s\": %.1f, \"batches\": %zu, \"tokens_per_batch\": %ld, "
+           "\"weights_gb\": %.2f, \"activations_gb\": %.2f, \"load_seconds\": %.2f, \"peak_rss_mb\": %.0f}\n",
+           model, workload, be->nthreads, VNP_VERSION, n, win.ntok, dt, (double)n / dt, (double)win.ntok / dt,
+           win.batches, budget, (double)vnp_encoder_weight_bytes(enc) / 1e9,
+           (double)vnp_encoder_activation_bytes(enc) / 1e9, load_s, (double)vnp_peak_rss_bytes() / 1e6);
+done:
+    free(tok);
+    free(out);
+    free(ids);
+    vnp_window_free(&win);
+    vnp_encoder_free(enc);
+    vnp_backend_free(be);
+    if (rc) vnp_error("bench failed: %s", vnp_status_str(rc));
+    return vnp_status_exit_code(rc);
 }

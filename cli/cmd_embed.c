@@ -1,12 +1,254 @@
-/* `virnucpro embed`: placeholder until its module lands. */
+/* `virnucpro embed`: pooled ESM-2 or DNABERT-S features (VirNucPro's definition) for every record of a FASTA
+ * file, in input order, as raw float32 rows or TSV. Records stream in windows; each window is packed into
+ * token-budgeted batches. */
+#define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "vnp/pipeline.h"
+#include "vnp/backend.h"
+#include "vnp/io.h"
+#include "vnp/model.h"
+#include "vnp/tok.h"
+#include "vnp/weights.h"
 
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define WINDOW_SEQS 8192 /* records per window: the unit of packing and of output order */
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: virnucpro embed MODEL INPUT -o OUT [--format f32|tsv] [--threads N] [--tokens-per-batch N]\n"
+            "                       [--tokenizer tokenizer.json]\n\n"
+            "MODEL is an ESM-2 or DNABERT-S model folder or file (safetensors, pytorch_model.bin, fair-esm .pt);\n"
+            "the kind is told from its tensors. INPUT holds proteins (ESM-2) or DNA (DNABERT-S): FASTA/FASTQ/SAM/\n"
+            "BAM/CRAM, plain or gzip, '-' for standard input. One pooled FP32 feature row per record, in input\n"
+            "order, exactly as VirNucPro computes it:\n"
+            "  ESM-2      mean of the final-LayerNorm output over residues 1..min(1024, len), full sequence in context\n"
+            "  DNABERT-S  mean of the last hidden state over all tokens, [CLS] and [SEP] included\n\n"
+            "  -o, --output OUT          output file (written atomically)\n"
+            "  -f, --format f32|tsv      f32 (default): raw little-endian float32 rows of D values, no header;\n"
+            "                            tsv: id<TAB>D values per line\n"
+            "  -t, --threads N           CPU threads (default: all)\n"
+            "  -b, --tokens-per-batch N  token budget of one packed batch (default 4096; longer sequences run alone)\n"
+            "      --tokenizer FILE      DNABERT-S tokenizer.json (default: tokenizer.json beside MODEL)\n\n"
+            "Characters a model cannot take: ESM-2 maps each run of them to <unk> (as Hugging Face does) and\n"
+            "DNABERT-S gives one [UNK] per character (N, IUPAC codes, lower case); both are counted in a warning.\n"
+            "An empty protein has no residue to average: its row is zeros, with a warning.\n\n"
+            "exit status: 0 success, 1 failure while running, 2 bad usage or bad input\n");
+}
+
+/* tokenizer.json beside the model: in the folder itself, or beside the file. */
+static char *default_tokenizer(const char *model)
+{
+    struct stat st;
+    size_t n = strlen(model);
+    char *p = malloc(n + 32);
+    if (!p) return NULL;
+    if (stat(model, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(p, n + 32, "%s/tokenizer.json", model);
+    } else {
+        const char *slash = strrchr(model, '/');
+        if (slash)
+            snprintf(p, n + 32, "%.*s/tokenizer.json", (int)(slash - model), model);
+        else
+            snprintf(p, n + 32, "tokenizer.json");
+    }
+    return p;
+}
+
+typedef struct {
+    FILE *fp;
+    int tsv;
+    size_t dim;
+    char **ids; /* tsv: ids of the window's records */
+} writer;
+
+static int write_rows(writer *w, const float *rows, size_t n)
+{
+    if (!w->tsv) return fwrite(rows, sizeof(float), n * w->dim, w->fp) == n * w->dim ? VNP_OK : VNP_ERR_IO;
+    for (size_t i = 0; i < n; i++) {
+        if (fputs(w->ids[i], w->fp) == EOF) return VNP_ERR_IO;
+        for (size_t j = 0; j < w->dim; j++)
+            if (fprintf(w->fp, "\t%.9g", (double)rows[i * w->dim + j]) < 0) return VNP_ERR_IO;
+        if (fputc('\n', w->fp) == EOF) return VNP_ERR_IO;
+    }
+    return VNP_OK;
+}
 
 int vnp_cmd_embed(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "virnucpro embed: not available in this build yet\n");
-    return 1;
+    if (vnp_cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return 0;
+    }
+    static const struct option opts[] = {{"output", required_argument, 0, 'o'},
+                                         {"format", required_argument, 0, 'f'},
+                                         {"threads", required_argument, 0, 't'},
+                                         {"tokens-per-batch", required_argument, 0, 'b'},
+                                         {"tokenizer", required_argument, 0, 'k'},
+                                         {0, 0, 0, 0}};
+    const char *out_path = NULL, *tok_path = NULL;
+    int tsv = 0;
+    long threads = 0, budget = 4096;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "o:f:t:b:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out_path = optarg; break;
+        case 'f':
+            if (strcmp(optarg, "f32") == 0)
+                tsv = 0;
+            else if (strcmp(optarg, "tsv") == 0)
+                tsv = 1;
+            else
+                return vnp_cli_usage_error("embed", "--format must be f32 or tsv, got '%s'", optarg);
+            break;
+        case 't':
+            if ((threads = vnp_cli_parse_long("--threads", optarg, 1, 4096)) < 0) return 2;
+            break;
+        case 'b':
+            if ((budget = vnp_cli_parse_long("--tokens-per-batch", optarg, 1, 1L << 24)) < 0) return 2;
+            break;
+        case 'k': tok_path = optarg; break;
+        default: return vnp_cli_usage_error("embed", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 2) return vnp_cli_usage_error("embed", "expected MODEL and INPUT");
+    if (!out_path) return vnp_cli_usage_error("embed", "missing -o OUT");
+    const char *model_path = argv[optind], *in_path = argv[optind + 1];
+
+    int rc = VNP_OK;
+    vnp_weights *wts = NULL;
+    vnp_bpe *bpe = NULL;
+    vnp_backend *be = NULL;
+    vnp_encoder *enc = NULL;
+    vnp_seqreader *rd = NULL;
+    vnp_outfile *of = NULL;
+    vnp_tokens tk = {0};
+    vnp_window win = {0};
+    float *rows = NULL;
+    char *deftok = NULL;
+    writer wr = {0};
+    size_t esm_unk_chars = 0, esm_unk_recs = 0, dna_unk = 0, dna_unk_recs = 0, empty = 0, total = 0;
+
+    wts = vnp_weights_open(model_path);
+    if (!wts) {
+        rc = VNP_ERR_FORMAT;
+        goto done;
+    }
+    vnp_model_info info;
+    if (vnp_weights_model_info(wts, &info) != VNP_OK ||
+        (info.kind != VNP_MODEL_ESM2 && info.kind != VNP_MODEL_DNABERT_S)) {
+        vnp_error("%s: not an ESM-2 or DNABERT-S model (%s)", model_path, vnp_model_kind_name(info.kind));
+        rc = VNP_ERR_FORMAT;
+        goto done;
+    }
+    int esm = info.kind == VNP_MODEL_ESM2;
+    if (!esm) {
+        if (!tok_path) tok_path = deftok = default_tokenizer(model_path);
+        bpe = tok_path ? vnp_bpe_load(tok_path) : NULL;
+        if (!bpe) {
+            vnp_error("DNABERT-S needs its tokenizer.json (--tokenizer FILE)");
+            rc = VNP_ERR_NOTFOUND;
+            goto done;
+        }
+    }
+    if (!(be = vnp_backend_cpu_create((int)threads))) {
+        rc = VNP_ERR_NOMEM;
+        goto done;
+    }
+    if (!(enc = vnp_encoder_load(be, wts))) {
+        rc = VNP_ERR_FORMAT;
+        goto done;
+    }
+    vnp_weights_close(wts); /* the FP32 copy is all we need from here on */
+    wts = NULL;
+    if ((rc = vnp_seqreader_open(&rd, in_path, NULL))) goto done;
+    if (!(of = vnp_outfile_open(out_path))) {
+        rc = VNP_ERR_IO;
+        goto done;
+    }
+    wr.fp = vnp_outfile_fp(of);
+    wr.tsv = tsv;
+    wr.dim = (size_t)vnp_encoder_cfg(enc)->dim;
+    if (!(rows = vnp_malloc_array((size_t)WINDOW_SEQS * wr.dim, sizeof(float))) ||
+        (tsv && !(wr.ids = vnp_calloc_array(WINDOW_SEQS, sizeof(char *))))) {
+        rc = VNP_ERR_NOMEM;
+        goto done;
+    }
+    double t0 = vnp_time_now();
+    for (int eof = 0; !eof;) {
+        vnp_seqrecord rec;
+        int r = vnp_seqreader_next(rd, &rec);
+        if (r < 0) {
+            rc = r;
+            goto done;
+        }
+        eof = r == 0;
+        if (r == 1) {
+            tk.n = 0;
+            if (esm) {
+                size_t unk = 0;
+                if ((rc = vnp_esm_encode(rec.seq, rec.seq_len, &tk, &unk))) goto done;
+                esm_unk_chars += unk;
+                esm_unk_recs += unk > 0;
+                if (tk.n <= 2) empty++;
+            } else {
+                if ((rc = vnp_bpe_encode(bpe, rec.seq, rec.seq_len, &tk))) goto done;
+                size_t u = 0;
+                for (size_t i = 0; i < tk.n; i++) u += tk.ids[i] == 0;
+                dna_unk += u;
+                dna_unk_recs += u > 0;
+            }
+            if (tsv && !(wr.ids[win.n] = vnp_strdup(rec.id))) {
+                rc = VNP_ERR_NOMEM;
+                goto done;
+            }
+            if ((rc = vnp_window_add(&win, tk.ids, (int32_t)tk.n))) goto done;
+            total++;
+        }
+        if (win.n == WINDOW_SEQS || (eof && win.n)) {
+            if ((rc = vnp_window_run(enc, &win, (size_t)budget, rows, (size_t)vnp_encoder_cfg(enc)->dim)) || (rc = write_rows(&wr, rows, win.n)))
+                goto done;
+            if (tsv)
+                for (size_t i = 0; i < win.n; i++) {
+                    free(wr.ids[i]);
+                    wr.ids[i] = NULL;
+                }
+            vnp_window_clear(&win);
+        }
+    }
+    if (esm_unk_chars)
+        vnp_warn("%zu character(s) in %zu protein(s) are not in the ESM-2 alphabet: each run became <unk> (3)",
+                 esm_unk_chars, esm_unk_recs);
+    if (dna_unk)
+        vnp_warn("%zu character(s) in %zu sequence(s) are not A/C/G/T: each became one [UNK] (0) token", dna_unk,
+                 dna_unk_recs);
+    if (empty) vnp_warn("%zu empty protein(s): no residue to average, their rows are zeros", empty);
+    rc = vnp_outfile_commit(of);
+    of = NULL;
+    if (!rc)
+        vnp_info("%zu records, %zu batches, %.2f s, peak RSS %.0f MB", total, win.batches, vnp_time_now() - t0,
+                 (double)vnp_peak_rss_bytes() / 1e6);
+done:
+    vnp_outfile_abort(of);
+    if (wr.ids)
+        for (size_t i = 0; i < WINDOW_SEQS; i++) free(wr.ids[i]);
+    free(wr.ids);
+    free(rows);
+    free(deftok);
+    vnp_window_free(&win);
+    vnp_tokens_free(&tk);
+    vnp_seqreader_close(rd);
+    vnp_encoder_free(enc);
+    vnp_backend_free(be);
+    vnp_bpe_free(bpe);
+    vnp_weights_close(wts);
+    if (rc) vnp_error("embed failed: %s", vnp_status_str(rc));
+    return vnp_status_exit_code(rc);
 }

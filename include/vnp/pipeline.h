@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vnp/model.h"
+#include "vnp/sched.h"
 #include "vnp/util.h"
 
 /* The three learned stages. Each embed call gets n sequences (not NUL-terminated) and fills row i of its output at
@@ -55,6 +57,28 @@ void vnp_predict_opts_init(vnp_predict_opts *o);
 /* Runs the whole prediction. Returns 0; VNP_ERR_INTERRUPTED after SIGINT/SIGTERM (the current block was
  * committed first; `--resume` continues); or another negative status after logging. */
 int vnp_predict_run(const vnp_predict_opts *o, const vnp_scorer *s, vnp_predict_stats *st) VNP_MUST_CHECK;
+
+/* ---- running an encoder over a window of tokenized sequences (window.c) ---- */
+/* Tokenized sequences laid end to end, plus the buffers of the batches packed from them. Zero-initialise. */
+typedef struct {
+    int32_t *ids;   /* all tokens of the window */
+    size_t *start;  /* [n] offset of each sequence in ids */
+    int32_t *len;   /* [n] tokens of each sequence */
+    size_t n, ntok, cap_seqs, cap_tok;
+    int32_t max_len;
+    vnp_packing pack;
+    int32_t *batch_ids, *cu; /* one packed batch */
+    float *pooled;           /* [batch seqs, D] */
+    size_t cap_batch, cap_batch_seqs;
+    size_t batches; /* batches run so far */
+} vnp_window;
+
+int vnp_window_add(vnp_window *w, const int32_t *ids, int32_t n) VNP_MUST_CHECK;
+/* Packs the window (First-Fit-Decreasing, `budget` tokens per batch; longer sequences run alone), runs every batch
+ * and writes the pooled row of sequence i to out + i*ld. Buffers only grow, never inside the batch loop. */
+int vnp_window_run(vnp_encoder *e, vnp_window *w, size_t budget, float *out, size_t ld) VNP_MUST_CHECK;
+void vnp_window_clear(vnp_window *w); /* forgets the sequences, keeps the buffers */
+void vnp_window_free(vnp_window *w);
 
 /* ---- the scorer built from model files (scorer.c) ---- */
 typedef struct {

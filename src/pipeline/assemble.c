@@ -54,6 +54,7 @@ static int concat_parts(const vnp_journal *j, uint64_t n_blocks, const char *par
         rc = copy_file(vnp_outfile_fp(o), p);
     }
     if (rc) {
+        vnp_error("writing '%s/%s' failed: %s", j->outdir, name, rc == VNP_ERR_IO ? strerror(errno) : vnp_status_str(rc));
         vnp_outfile_abort(o);
         return rc;
     }

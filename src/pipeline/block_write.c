@@ -3,6 +3,7 @@
  * under a temporary name and renamed when complete; the block's done marker follows them (journal.c). */
 #include "pipeline_internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ static int write_part(const vnp_journal *j, uint64_t block, const char *part, pa
     if (!out) return VNP_ERR_IO;
     int rc = fn(vnp_outfile_fp(out), b, o, s);
     if (rc) {
+        vnp_error("writing '%s' failed: %s", path, rc == VNP_ERR_IO ? strerror(errno) : vnp_status_str(rc));
         vnp_outfile_abort(out);
         return rc;
     }

@@ -1,20 +1,220 @@
-/* The scorer built from model files: replaced by the CPU engine's wiring (not yet merged). */
+/* The scorer built from model files: DNABERT-S and ESM-2 encoders on packed batches (First-Fit-Decreasing into a
+ * token budget), and the VirNucPro MLP. Tokenization, packing and scatter of pooled rows back to input order live
+ * here; the forward passes are model/'s. */
+#define _POSIX_C_SOURCE 200809L
 #include "vnp/pipeline.h"
 
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "vnp/backend.h"
+#include "vnp/model.h"
+#include "vnp/tok.h"
+#include "vnp/weights.h"
+
+typedef struct {
+    vnp_backend *be;
+    vnp_weights *w_esm, *w_dna, *w_cls;
+    vnp_encoder *esm, *dna;
+    vnp_mlp *mlp;
+    vnp_bpe *bpe;
+    vnp_window win;        /* scratch shared by both encoders (they run one after the other) */
+    vnp_tokens toks;
+    size_t budget;         /* tokens per packed batch */
+    size_t unknown;        /* protein characters outside the ESM-2 alphabet */
+    char *esm_path, *dna_path, *cls_path;
+} scorer_ctx;
+
+/* Tokenizes the n sequences into the window, then runs the encoder over it. */
+static int embed_set(scorer_ctx *c, vnp_encoder *enc, int protein, const char *const *seqs, const size_t *lens,
+                     size_t n, float *out, size_t ld)
+{
+    vnp_window_clear(&c->win);
+    for (size_t i = 0; i < n; i++) {
+        size_t unknown = 0;
+        c->toks.n = 0;
+        int rc = protein ? vnp_esm_encode(seqs[i], lens[i], &c->toks, &unknown)
+                         : vnp_bpe_encode(c->bpe, seqs[i], lens[i], &c->toks);
+        c->unknown += unknown;
+        if (!rc && c->toks.n > INT32_MAX / 2) rc = VNP_ERR_UNSUPPORTED;
+        if (!rc) rc = vnp_window_add(&c->win, c->toks.ids, (int32_t)c->toks.n);
+        if (rc) return rc;
+    }
+    return vnp_window_run(enc, &c->win, c->budget, out, ld);
+}
+
+static int embed_dna(void *vctx, const char *const *seqs, const size_t *lens, size_t n, float *out, size_t ld)
+{
+    scorer_ctx *c = vctx;
+    return embed_set(c, c->dna, 0, seqs, lens, n, out, ld);
+}
+
+static int embed_protein(void *vctx, const char *const *seqs, const size_t *lens, size_t n, float *out, size_t ld)
+{
+    scorer_ctx *c = vctx;
+    return embed_set(c, c->esm, 1, seqs, lens, n, out, ld);
+}
+
+static int classify(void *vctx, const float *features, size_t n, float *probs)
+{
+    scorer_ctx *c = vctx;
+    return vnp_mlp_forward(c->mlp, features, n, probs);
+}
+
+/* tokenizer.json of a DNABERT-S folder, or beside a weights file. */
+static char *tokenizer_path(const char *dnabert)
+{
+    struct stat st;
+    size_t n = strlen(dnabert) + 32;
+    char *p = malloc(n);
+    if (!p) return NULL;
+    if (stat(dnabert, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(p, n, "%s/tokenizer.json", dnabert);
+    } else {
+        const char *slash = strrchr(dnabert, '/');
+        if (slash)
+            snprintf(p, n, "%.*s/tokenizer.json", (int)(slash - dnabert), dnabert);
+        else
+            snprintf(p, n, "tokenizer.json");
+    }
+    return p;
+}
+
+static vnp_weights *open_kind(const char *path, vnp_model_kind want, const char *role)
+{
+    vnp_weights *w = vnp_weights_open(path);
+    if (!w) return NULL;
+    vnp_model_info info;
+    int rc = vnp_weights_model_info(w, &info);
+    if (rc == VNP_OK && info.kind == want) return w;
+    if (rc != VNP_ERR_FORMAT)
+        vnp_error("'%s' given as the %s holds %s", path, role,
+                  rc == VNP_OK ? vnp_model_kind_name(info.kind) : "no model this program knows");
+    vnp_weights_close(w);
+    return NULL;
+}
 
 int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
 {
-    (void)o;
     memset(s, 0, sizeof *s);
-    vnp_error("the inference engine is not part of this build yet");
-    return VNP_ERR_UNSUPPORTED;
+    scorer_ctx *c = calloc(1, sizeof *c);
+    if (!c) return VNP_ERR_NOMEM;
+    int rc = VNP_ERR_FORMAT;
+    char *tok = NULL;
+    c->esm_path = vnp_strdup(o->esm);
+    c->dna_path = vnp_strdup(o->dnabert);
+    c->cls_path = vnp_strdup(o->classifier);
+    c->be = vnp_backend_cpu_create(o->threads);
+    if (!c->esm_path || !c->dna_path || !c->cls_path || !c->be) {
+        rc = VNP_ERR_NOMEM;
+        goto fail;
+    }
+    c->w_cls = open_kind(o->classifier, VNP_MODEL_MLP, "classifier");
+    c->w_dna = c->w_cls ? open_kind(o->dnabert, VNP_MODEL_DNABERT_S, "DNABERT-S model") : NULL;
+    c->w_esm = c->w_dna ? open_kind(o->esm, VNP_MODEL_ESM2, "ESM-2 model") : NULL;
+    if (!c->w_esm) goto fail;
+    tok = tokenizer_path(o->dnabert);
+    if (!tok || !(c->bpe = vnp_bpe_load(tok))) goto fail;
+    if (!(c->mlp = vnp_mlp_load(c->w_cls))) goto fail;
+    if (!(c->dna = vnp_encoder_load(c->be, c->w_dna))) goto fail;
+    vnp_weights_close(c->w_dna); /* the encoder holds its own converted copy */
+    c->w_dna = NULL;
+    if (!(c->esm = vnp_encoder_load(c->be, c->w_esm))) goto fail;
+    vnp_weights_close(c->w_esm);
+    c->w_esm = NULL;
+    int d_dna = vnp_encoder_cfg(c->dna)->dim, d_prot = vnp_encoder_cfg(c->esm)->dim;
+    if (vnp_mlp_in_dim(c->mlp) != d_dna + d_prot || vnp_mlp_classes(c->mlp) != 2) {
+        vnp_error("classifier '%s' takes %d features into %d classes, but DNABERT-S (%d) + ESM-2 (%d) give %d "
+                  "features and VirNucPro has 2 classes: these models do not belong together",
+                  o->classifier, vnp_mlp_in_dim(c->mlp), vnp_mlp_classes(c->mlp), d_dna, d_prot, d_dna + d_prot);
+        goto fail;
+    }
+    c->budget = o->tokens_per_batch > 0 ? (size_t)o->tokens_per_batch : 16384;
+    free(tok);
+    s->ctx = c;
+    s->d_dna = d_dna;
+    s->d_prot = d_prot;
+    s->embed_dna = embed_dna;
+    s->embed_protein = embed_protein;
+    s->classify = classify;
+    return VNP_OK;
+fail:
+    free(tok);
+    s->ctx = c;
+    vnp_scorer_close(s);
+    return rc;
 }
 
-void vnp_scorer_close(vnp_scorer *s) { (void)s; }
+void vnp_scorer_close(vnp_scorer *s)
+{
+    scorer_ctx *c = s->ctx;
+    if (!c) return;
+    if (c->unknown)
+        vnp_warn("%zu protein characters are outside the ESM-2 alphabet and were read as <unk>", c->unknown);
+    vnp_window_free(&c->win);
+    vnp_tokens_free(&c->toks);
+    vnp_encoder_free(c->esm);
+    vnp_encoder_free(c->dna);
+    vnp_mlp_free(c->mlp);
+    vnp_bpe_free(c->bpe);
+    vnp_weights_close(c->w_esm);
+    vnp_weights_close(c->w_dna);
+    vnp_weights_close(c->w_cls);
+    vnp_backend_free(c->be);
+    free(c->esm_path);
+    free(c->dna_path);
+    free(c->cls_path);
+    free(c);
+    memset(s, 0, sizeof *s);
+}
+
+/* {"path", "sha256"}: the checksum of a model given as a file, or of a folder's weights file (model.safetensors or
+ * pytorch_model.bin, the ones the loader prefers; sharded folders list the path only). */
+static json_t *describe_path(const char *path)
+{
+    struct stat st;
+    json_t *o = json_pack("{s:s}", "path", path);
+    char hex[65], file[4096];
+    const char *target = NULL;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+        target = path;
+    } else {
+        static const char *const names[] = {"model.safetensors", "pytorch_model.bin"};
+        for (size_t i = 0; i < 2 && !target; i++) {
+            snprintf(file, sizeof file, "%s/%s", path, names[i]);
+            if (stat(file, &st) == 0 && S_ISREG(st.st_mode)) target = file;
+        }
+    }
+    if (target && vnp_sha256_file(target, hex) == 0) {
+        json_object_set_new(o, "sha256_of", json_string(target));
+        json_object_set_new(o, "sha256", json_string(hex));
+    }
+    return o;
+}
+
+static json_t *describe_encoder(const char *path, const vnp_encoder *e)
+{
+    const vnp_encoder_config *cfg = vnp_encoder_cfg(e);
+    json_t *o = describe_path(path);
+    json_object_set_new(o, "layers", json_integer(cfg->layers));
+    json_object_set_new(o, "hidden_size", json_integer(cfg->dim));
+    json_object_set_new(o, "heads", json_integer(cfg->heads));
+    return o;
+}
 
 char *vnp_scorer_describe(const vnp_scorer *s)
 {
-    (void)s;
-    return NULL;
+    const scorer_ctx *c = s->ctx;
+    if (!c) return NULL;
+    json_t *root = json_object();
+    json_object_set_new(root, "esm2", describe_encoder(c->esm_path, c->esm));
+    json_object_set_new(root, "dnabert_s", describe_encoder(c->dna_path, c->dna));
+    json_t *cls = describe_path(c->cls_path);
+    json_object_set_new(cls, "in_features", json_integer(vnp_mlp_in_dim(c->mlp)));
+    json_object_set_new(root, "classifier", cls);
+    char *out = json_dumps(root, JSON_PRESERVE_ORDER);
+    json_decref(root);
+    return out;
 }

@@ -21,7 +21,11 @@ for f in "$DATA"/inputs/*; do
   for len in 300 500; do
     case_name=${stem}_${len}
     [ "$base" = lassa_reads_subset.bam ] && case_name=lassa_reads_subset.from_bam_${len}
-    [ -d "$DATA/preprocess/$case_name" ] || continue
+    # the reference's pipeline cases, and those whose input keeps no frame (header lines only)
+    case " mt_human_500 human_chr6_5kb_300 human_chr6_5kb_500 " in
+      *" $case_name "*) ;;
+      *) [ -d "$DATA/pipeline/$case_name" ] || continue ;;
+    esac
     out="$T/$case_name"
     if ! "$BIN" predict "$f" -l "$len" -o "$out" "${M[@]}" -q 2>"$T/err"; then
       bad "$case_name: predict failed: $(cat "$T/err")"; continue
@@ -44,8 +48,8 @@ if command -v samtools >/dev/null; then
   done
 fi
 
-# ---- a bigger input for the journal tests: the fixture inputs ten times over with fresh ids ----
-for i in $(seq 1 10); do
+# ---- a bigger input for the journal tests: the fixture inputs three times over with fresh ids ----
+for i in $(seq 1 3); do
   for f in "$DATA"/inputs/*.fa "$DATA"/inputs/*.fna "$DATA"/inputs/*.fasta; do sed "s/^>\([^ ]*\)/>\1_copy$i/" "$f"; done
 done >"$T/big.fa"
 "$BIN" predict "$T/big.fa" -l 300 -o "$T/ref" "${M[@]}" --block-records 5 -q --keep-intermediate --save-embeddings
@@ -97,10 +101,12 @@ elif command -v h5ls >/dev/null; then
 fi
 
 # ---- memory does not grow with the input: 20x the input, the same peak RSS within 10% ----
-for i in $(seq 1 20); do sed "s/^>\([^ ]*\)/>\1_x$i/" "$T/big.fa"; done >"$T/big20.fa"
+# (blocks of 50 records, so that 1x already spans several blocks)
+cat "$DATA"/inputs/*.fa "$DATA"/inputs/*.fna "$DATA"/inputs/*.fasta "$T/reads.fa" >"$T/one.fa"
+for i in $(seq 1 20); do sed "s/^>\([^ ]*\)/>\1_x$i/" "$T/one.fa"; done >"$T/one20.fa"
 rss() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['peak_rss_bytes'])" "$1/run_summary.json"; }
-"$BIN" predict "$T/big.fa" -l 300 -o "$T/mem1" "${M[@]}" -q
-"$BIN" predict "$T/big20.fa" -l 300 -o "$T/mem20" "${M[@]}" -q
+"$BIN" predict "$T/one.fa" -l 300 -o "$T/mem1" "${M[@]}" -q --block-records 50
+"$BIN" predict "$T/one20.fa" -l 300 -o "$T/mem20" "${M[@]}" -q --block-records 50
 r1=$(rss "$T/mem1"); r20=$(rss "$T/mem20")
 check "peak RSS $r1 -> $r20 for 20x the input (within 10%)" python3 -c "import sys; sys.exit(0 if $r20 <= 1.10 * $r1 else 1)"
 

@@ -1,0 +1,223 @@
+/* The CPU backend: construction, memory, the parallel-for helper and GEMM (OpenBLAS SGEMM, or a threaded
+ * fallback loop when the library was built without OpenBLAS). */
+#include "cpu_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef VNP_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
+typedef struct {
+    vnp_cpu_range_fn fn;
+    void *ctx;
+    size_t n, chunk;
+} par_ctx;
+
+static void par_one(void *p, size_t i)
+{
+    par_ctx *c = p;
+    size_t lo = i * c->chunk, hi = lo + c->chunk < c->n ? lo + c->chunk : c->n;
+    if (lo < hi) c->fn(c->ctx, lo, hi);
+}
+
+void vnp_cpu_parallel(vnp_cpu *c, size_t n, size_t min_chunk, vnp_cpu_range_fn fn, void *ctx)
+{
+    if (n == 0) return;
+    if (min_chunk < 1) min_chunk = 1;
+    size_t want = (size_t)c->nthreads * 4;
+    size_t chunk = (n + want - 1) / want;
+    if (chunk < min_chunk) chunk = min_chunk;
+    size_t nchunks = (n + chunk - 1) / chunk;
+    if (nchunks <= 1 || c->nthreads <= 1) {
+        fn(ctx, 0, n);
+        return;
+    }
+    par_ctx pc = {fn, ctx, n, chunk};
+    vnp_pool_run(c->pool, nchunks, par_one, &pc);
+}
+
+static void *cpu_alloc(vnp_backend *be, size_t bytes)
+{
+    (void)be;
+    void *p = vnp_malloc_aligned(bytes ? bytes : 64);
+    if (!p) vnp_error("cannot allocate %zu bytes", bytes);
+    return p;
+}
+
+static void cpu_release(vnp_backend *be, void *p)
+{
+    (void)be;
+    vnp_free_aligned(p);
+}
+
+static int cpu_copy(vnp_backend *be, void *dst, const void *src, size_t bytes)
+{
+    (void)be;
+    if (bytes) memmove(dst, src, bytes);
+    return VNP_OK;
+}
+
+static int cpu_sync(vnp_backend *be)
+{
+    (void)be;
+    return VNP_OK;
+}
+
+/* ---- GEMM ---- */
+
+typedef struct {
+    vnp_cpu *c;
+    float *y;
+    const float *x, *w, *b;
+    int m, n, k, accumulate;
+    size_t per; /* columns per thread */
+} gemm_ctx;
+
+/* y rows [lo, hi): fill with the bias (or add it to what is there) so that SGEMM can accumulate onto it. */
+static void bias_rows(void *p, size_t lo, size_t hi)
+{
+    gemm_ctx *g = p;
+    for (size_t r = lo; r < hi; r++) {
+        float *yr = g->y + r * (size_t)g->n;
+        if (g->accumulate)
+            for (int j = 0; j < g->n; j++) yr[j] += g->b[j];
+        else
+            memcpy(yr, g->b, (size_t)g->n * sizeof(float));
+    }
+}
+
+#ifndef VNP_HAVE_OPENBLAS
+/* Plain loop, used only in builds without OpenBLAS: one output row per step, double accumulation. */
+static void gemm_rows(void *p, size_t lo, size_t hi)
+{
+    gemm_ctx *g = p;
+    for (size_t r = lo; r < hi; r++) {
+        const float *xr = g->x + r * (size_t)g->k;
+        float *yr = g->y + r * (size_t)g->n;
+        for (int j = 0; j < g->n; j++) {
+            const float *wj = g->w + (size_t)j * (size_t)g->k;
+            float s = 0.0f;
+            for (int i = 0; i < g->k; i++) s += xr[i] * wj[i];
+            yr[j] = (g->accumulate || g->b ? yr[j] : 0.0f) + s;
+        }
+    }
+}
+#endif
+
+/* Columns [lo, hi) of y: one single-threaded SGEMM on a slice of the weight rows. */
+static void gemm_cols(void *p, size_t lo, size_t hi)
+{
+    gemm_ctx *g = p;
+    if (g->c->avx512) {
+        float *buf = g->c->gemm_buf + (lo / g->per) * VNP_GEMM_BUF; /* one chunk per thread */
+        vnp_cpu_sgemm512(g->y + lo, (size_t)g->n, g->x, g->w + lo * (size_t)g->k, g->m, (int)(hi - lo), g->k,
+                         g->accumulate, buf);
+        return;
+    }
+#ifdef VNP_HAVE_OPENBLAS
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->m, (int)(hi - lo), g->k, 1.0f, g->x, g->k,
+                g->w + lo * (size_t)g->k, g->k, g->accumulate ? 1.0f : 0.0f, g->y + lo, g->n);
+#else
+    (void)hi;
+#endif
+}
+
+/* The threads split the output columns (weight rows): each packs the whole x but only its share of W, which is
+ * the bigger operand for a Linear layer. OpenBLAS itself runs single-threaded inside our pool, so no second set
+ * of spinning threads competes with the pool for the cores between GEMMs. */
+void vnp_cpu_gemm(vnp_backend *be, float *y, const float *x, const float *w, const float *b, int m, int n, int k,
+                  int accumulate)
+{
+    vnp_cpu *c = be->impl;
+    if (m <= 0 || n <= 0) return;
+    gemm_ctx g = {c, y, x, w, b, m, n, k, accumulate, 0};
+    if (b) vnp_cpu_parallel(c, (size_t)m, 16, bias_rows, &g);
+    g.accumulate = accumulate || b;
+#ifndef VNP_HAVE_OPENBLAS
+    if (!c->avx512) {
+        g.b = NULL;
+        vnp_cpu_parallel(c, (size_t)m, 4, gemm_rows, &g);
+        return;
+    }
+#endif
+    size_t per = ((size_t)n + (size_t)c->nthreads - 1) / (size_t)c->nthreads;
+    per = (per + 63) / 64 * 64;
+    if ((size_t)m * (size_t)n * (size_t)k < 200000) per = (size_t)n; /* too small to be worth a wake-up */
+    g.per = per;
+    vnp_cpu_parallel(c, (size_t)n, per, gemm_cols, &g);
+}
+
+static void cpu_destroy(vnp_backend *be)
+{
+    if (!be) return;
+    vnp_cpu *c = be->impl;
+    if (c) {
+        vnp_pool_free(c->pool);
+        vnp_free_aligned(c->scratch);
+        vnp_free_aligned(c->gemm_buf);
+        free(c);
+    }
+    free(be);
+}
+
+static const vnp_backend_ops cpu_ops = {
+    .name = "cpu",
+    .host_visible = 1,
+    .destroy = cpu_destroy,
+    .alloc = cpu_alloc,
+    .release = cpu_release,
+    .upload = cpu_copy,
+    .download = cpu_copy,
+    .sync = cpu_sync,
+    .gemm = vnp_cpu_gemm,
+    .layernorm = vnp_cpu_layernorm,
+    .bias_gelu = vnp_cpu_bias_gelu,
+    .gated_gelu = vnp_cpu_gated_gelu,
+    .rope_table = vnp_cpu_rope_table,
+    .rope = vnp_cpu_rope,
+    .attention = vnp_cpu_attention,
+    .mean_pool = vnp_cpu_mean_pool,
+    .embed = vnp_cpu_embed,
+};
+
+vnp_backend *vnp_backend_cpu_create(int nthreads)
+{
+    vnp_backend *be = calloc(1, sizeof *be);
+    vnp_cpu *c = calloc(1, sizeof *c);
+    if (!be || !c) goto fail;
+    be->ops = &cpu_ops;
+    be->impl = c;
+    c->nthreads = nthreads > 0 ? nthreads : vnp_cpu_count();
+    c->pool = vnp_pool_create(c->nthreads);
+    if (!c->pool) goto fail;
+    c->nthreads = vnp_pool_threads(c->pool);
+    be->nthreads = c->nthreads;
+    /* per thread: a query tile, a transposed key tile, a value tile, scores, output accumulators, row stats */
+    c->scratch_floats = (size_t)VNP_ATT_BQ * VNP_ATT_MAX_HD * 2 + (size_t)VNP_ATT_BK * VNP_ATT_MAX_HD * 2 +
+                        (size_t)VNP_ATT_BQ * VNP_ATT_BK + 2 * VNP_ATT_BQ + 64;
+    c->scratch = vnp_malloc_aligned((size_t)c->nthreads * c->scratch_floats * sizeof(float));
+    if (!c->scratch) goto fail;
+#ifdef VNP_HAVE_OPENBLAS
+    openblas_set_num_threads(1); /* our pool splits the GEMMs */
+#endif
+    /* our AVX-512 kernel where the CPU has it (VNP_GEMM=blas forces the library, e.g. to compare) */
+    const char *force = getenv("VNP_GEMM");
+    c->avx512 = vnp_cpu_has_avx512() && !(force && strcmp(force, "blas") == 0);
+#ifndef VNP_HAVE_OPENBLAS
+    if (force && strcmp(force, "blas") == 0) c->avx512 = 0;
+#endif
+    if (c->avx512 && !(c->gemm_buf = vnp_malloc_aligned((size_t)c->nthreads * VNP_GEMM_BUF * sizeof(float))))
+        goto fail;
+    return be;
+fail:
+    vnp_error("cannot create the CPU backend (%d threads)", nthreads);
+    if (be && c) {
+        cpu_destroy(be);
+    } else {
+        free(be);
+        free(c);
+    }
+    return NULL;
+}
