@@ -11,7 +11,7 @@ pkgs=(
   libyaml-dev                    # predict --config (YAML)
   "libcurl4-openssl-dev|libcurl4-gnutls-dev"  # models download (either flavour; the first is installed if none is)
   samtools tabix                 # test-data tools (bgzip, sam <-> bam)
-  python3
+  python3 python3-h5py           # tests: compare outputs, read embeddings.h5
 )
 missing=()
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }

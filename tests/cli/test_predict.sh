@@ -90,14 +90,20 @@ for sig in INT TERM; do
   check "resume after SIG$sig is byte-identical" same_as_ref "$d"
 done
 
-# embeddings.h5 is readable and holds one row per frame (h5py where available, else h5dump)
+# embeddings.h5 is readable with h5py (Debian's python3-h5py, installed by scripts/install-deps.sh) and holds one
+# row per frame, in the order of prediction_results.txt
 nframes=$(($(wc -l <"$T/ref/prediction_results.txt") - 1))
-if python3 -c "import h5py" 2>/dev/null; then
-  check "embeddings.h5 rows" python3 -c "
-import h5py,sys; f=h5py.File('$T/ref/embeddings.h5'); n=$nframes
-sys.exit(0 if f['dnabert_s'].shape==(n,192) and f['esm2'].shape==(n,128) and len(f['frame_id'])==n else 1)"
-elif command -v h5ls >/dev/null; then
-  check "embeddings.h5 rows" bash -c "h5ls '$T/ref/embeddings.h5' | grep -q 'esm2 .*{$nframes, 128}'"
+PYH5=
+for py in /usr/bin/python3 python3; do "$py" -c "import h5py" 2>/dev/null && { PYH5=$py; break; }; done
+if [ -n "$PYH5" ]; then
+  check "embeddings.h5 has one row per frame, ids in order" "$PYH5" -c "
+import h5py,sys
+f=h5py.File('$T/ref/embeddings.h5','r'); n=$nframes
+ids=[x.decode() if isinstance(x,bytes) else x for x in f['frame_id'][:]]
+want=[l.split('\t')[0] for l in open('$T/ref/prediction_results.txt').read().splitlines()[1:]]
+sys.exit(0 if f['dnabert_s'].shape==(n,192) and f['esm2'].shape==(n,128) and ids==want else 1)"
+else
+  bad "h5py is not installed (scripts/install-deps.sh installs python3-h5py)"
 fi
 
 # ---- memory does not grow with the input: 20x the input, the same peak RSS within 10% ----
