@@ -60,6 +60,9 @@ int vnp_seqreader_next(vnp_seqreader *r, vnp_seqrecord *rec) VNP_MUST_CHECK;
 vnp_seqformat vnp_seqreader_format(const vnp_seqreader *r);
 /* The name used in messages: the path, or "standard input" for "-". */
 const char *vnp_seqreader_name(const vnp_seqreader *r);
+/* Bytes of the input file consumed so far (compressed bytes for gzip/BGZF/BAM; read-ahead included), for progress
+ * estimates; 0 when unknown (CRAM). */
+uint64_t vnp_seqreader_bytes_read(const vnp_seqreader *r);
 /* Records returned so far. */
 uint64_t vnp_seqreader_count(const vnp_seqreader *r);
 void vnp_seqreader_close(vnp_seqreader *r); /* accepts NULL */

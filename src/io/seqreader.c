@@ -264,3 +264,16 @@ void vnp_seqreader_close(vnp_seqreader *r)
     free(r->name);
     free(r);
 }
+
+uint64_t vnp_seqreader_bytes_read(const vnp_seqreader *r)
+{
+    off_t at = -1;
+    if (r->lines.bgzf) {
+        at = htell(r->lines.bgzf->fp);
+    } else if (r->lines.hf) {
+        at = htell(r->lines.hf);
+    } else if (r->hts && r->fmt != VNP_SEQFMT_CRAM) {
+        at = r->hts->is_bgzf ? htell(r->hts->fp.bgzf->fp) : htell(r->hts->fp.hfile);
+    }
+    return at > 0 ? (uint64_t)at : 0;
+}

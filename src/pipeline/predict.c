@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vnp/io.h"
@@ -47,8 +48,12 @@ typedef struct {
     vnp_idset *ids;
     uint64_t dup_records, nonacgt;
     double t_start, t_last_bar;
+    uint64_t bytes_total;  /* sizes of the input files (0: unknown, e.g. standard input) */
+    uint64_t bytes_done;   /* bytes of the inputs already finished */
+    const vnp_seqreader *reader; /* the input being read */
 } run;
 
+/* records, frames, their rates, and an ETA from the input bytes consumed when the input sizes are known */
 static void progress(run *r, int final)
 {
     if (!r->o->progress) return;
@@ -56,9 +61,18 @@ static void progress(run *r, int final)
     if (!final && now - r->t_last_bar < 0.25) return;
     r->t_last_bar = now;
     double el = now - r->t_start;
-    fprintf(stderr, "\r  %llu records  %llu frames  %.0f records/s  %.0f frames/s  %.0fs elapsed%s",
+    char eta[48] = "";
+    uint64_t done = r->bytes_done + (r->reader ? vnp_seqreader_bytes_read(r->reader) : 0);
+    if (!final && r->bytes_total && done > 0 && el > 1.0) {
+        double frac = (double)done / (double)r->bytes_total;
+        if (frac > 1.0) frac = 1.0;
+        double left = el / frac - el;
+        snprintf(eta, sizeof eta, "  %3.0f%%  ETA %02d:%02d:%02d", 100.0 * frac, (int)(left / 3600),
+                 (int)(left / 60) % 60, (int)left % 60);
+    }
+    fprintf(stderr, "\r  %llu records  %llu frames  %.0f records/s  %.0f frames/s  %.0fs elapsed%s%s",
             (unsigned long long)r->st->records, (unsigned long long)r->st->frames,
-            el > 0 ? (double)r->st->records / el : 0.0, el > 0 ? (double)r->st->frames / el : 0.0, el,
+            el > 0 ? (double)r->st->records / el : 0.0, el > 0 ? (double)r->st->frames / el : 0.0, el, eta,
             final ? "\n" : "   ");
     fflush(stderr);
 }
@@ -100,6 +114,7 @@ static int read_input(run *r, const char *path)
     vnp_seqreader_opts ro = {r->o->reference};
     int rc = vnp_seqreader_open(&rd, path, &ro);
     if (rc) return rc;
+    r->reader = rd;
     vnp_seqrecord rec;
     while ((rc = vnp_seqreader_next(rd, &rec)) == 1) {
         double t0 = vnp_time_now();
@@ -116,6 +131,8 @@ static int read_input(run *r, const char *path)
         if (r->b.n_records >= r->o->block_records || r->b.bases >= r->o->block_bases)
             if ((rc = flush_block(r))) break;
     }
+    r->bytes_done += vnp_seqreader_bytes_read(rd);
+    r->reader = NULL;
     vnp_seqreader_close(rd);
     return rc < 0 ? rc : VNP_OK;
 }
@@ -180,6 +197,14 @@ int vnp_predict_run(const vnp_predict_opts *o, const vnp_scorer *s, vnp_predict_
         goto done;
     }
     vnp_block_reset(&r.b, 0);
+    for (int i = 0; i < o->n_inputs; i++) {
+        struct stat sb;
+        if (strcmp(o->inputs[i], "-") == 0 || stat(o->inputs[i], &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            r.bytes_total = 0; /* one input of unknown size: no ETA */
+            break;
+        }
+        r.bytes_total += (uint64_t)sb.st_size;
+    }
     for (int i = 0; i < o->n_inputs && rc == VNP_OK; i++) rc = read_input(&r, o->inputs[i]);
     if (rc == VNP_OK) rc = flush_block(&r);
     progress(&r, 1);
