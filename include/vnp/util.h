@@ -14,11 +14,6 @@
 #else
 #define VNP_MUST_CHECK
 #define VNP_PRINTF(a, b)
-/* ---- checksums ---- */
-/* SHA-256 of a file's bytes as 64 lowercase hex digits plus NUL in hex; VNP_ERR_NOTFOUND or VNP_ERR_IO after
- * logging. */
-int vnp_sha256_file(const char *path, char hex[65]) VNP_MUST_CHECK;
-
 #endif
 
 #define VNP_VERSION "0.1.0"
