@@ -166,9 +166,10 @@ static void bench_gemm(vnp_cuda *c)
 struct Packed {
     std::vector<int> lens;
     std::vector<int32_t> cu;
-    int32_t *dcu = nullptr;
-    vnp_cuda_varlen vl{};
-    double pairs = 0; /* sum of L^2 */
+    int32_t *dcu = nullptr, *drs = nullptr;
+    vnp_cuda_varlen vl{};  /* without the row -> sequence map */
+    vnp_cuda_varlen vlm{}; /* with it */
+    double pairs = 0;      /* sum of L^2 */
 };
 
 static Packed make_packed(const std::vector<int> &lens)
@@ -178,35 +179,55 @@ static Packed make_packed(const std::vector<int> &lens)
     p.cu = cu_of(lens);
     p.dcu = (int32_t *)dalloc(p.cu.size() * 4);
     CK(cudaMemcpy(p.dcu, p.cu.data(), p.cu.size() * 4, cudaMemcpyHostToDevice));
-    p.vl = {(int)lens.size(), p.cu.back(), *std::max_element(lens.begin(), lens.end()), p.dcu};
+    p.vl = {(int)lens.size(), p.cu.back(), *std::max_element(lens.begin(), lens.end()), p.dcu, nullptr};
+    std::vector<int32_t> rs;
+    for (size_t s = 0; s < lens.size(); s++)
+        for (int i = 0; i < lens[s]; i++) rs.push_back((int32_t)s);
+    p.drs = (int32_t *)dalloc(rs.size() * 4);
+    CK(cudaMemcpy(p.drs, rs.data(), rs.size() * 4, cudaMemcpyHostToDevice));
+    p.vlm = p.vl;
+    p.vlm.row_seq_dev = p.drs;
     for (int l : lens) p.pairs += (double)l * l;
     return p;
+}
+
+static void free_packed(Packed &p)
+{
+    cudaFree(p.dcu);
+    cudaFree(p.drs);
 }
 
 static void bench_attention_case(vnp_cuda *c, const char *name, const Packed &p, int heads, int hd, int alibi,
                                  float scale, int with_simple)
 {
     cudaStream_t s = (cudaStream_t)vnp_cuda_stream(c);
-    int T = p.vl.rows, ld = 3 * heads * hd;
+    int T = p.vl.rows, ld = 3 * heads * hd, half = hd / 2;
     void *qkv = dev_rand(VNP_CUDA_F16, (size_t)T * ld, 1.0, 7), *out = dalloc((size_t)T * heads * hd * 2);
     std::vector<float> sl(heads);
     for (int h = 0; h < heads; h++) sl[h] = (float)pow(2.0, -8.0 * (h + 1) / heads);
     float *dsl = (float *)dupload(VNP_CUDA_F32, sl);
+    float *inv = (float *)dev_rand(VNP_CUDA_F32, half, 0.3, 9);
+    float *cs = (float *)dalloc((size_t)p.vl.max_len * half * 4), *sn = (float *)dalloc((size_t)p.vl.max_len * half * 4);
+    vnp_cuda_rope_table(c, cs, sn, inv, p.vl.max_len, half);
     double fl = 4.0 * p.pairs * hd * heads, bytes = (double)T * heads * hd * 2 * 4;
-    for (int v = 0; v <= with_simple; v++) {
+    struct { const char *v; int variant, map, rope; } vs[] = {
+        {"tc", 0, 0, 0}, {"tc+map", 0, 1, 0}, {"tc+map+rope", 0, 1, 1}, {"simple", 1, 1, 0}};
+    for (auto &v : vs) {
+        if (v.variant == 1 && !with_simple) continue;
+        const vnp_cuda_varlen *vl = v.map ? &p.vlm : &p.vl;
         double ms = time_ms(s, [&] {
-            vnp_cuda_attention_variant(c, v, VNP_CUDA_F16, out, heads * hd, qkv, (char *)qkv + heads * hd * 2,
-                                       (char *)qkv + 2 * heads * hd * 2, ld, heads, hd, scale, alibi ? dsl : nullptr,
-                                       &p.vl);
-        }, v ? 1 : 5, v ? 3 : 20);
+            vnp_cuda_attention_variant(c, v.variant, VNP_CUDA_F16, out, heads * hd, qkv, (char *)qkv + heads * hd * 2,
+                                       (char *)qkv + 2 * heads * hd * 2, ld, heads, hd, 0.125f, scale,
+                                       v.rope ? cs : nullptr, v.rope ? sn : nullptr, alibi ? dsl : nullptr, vl);
+        }, v.variant ? 1 : 5, v.variant ? 3 : 20);
         ck_ctx(c, "attention bench");
-        printf("ATTN %-26s v%d T%-6d nseq %-5d maxlen %-5d H%-3d hd%-4d alibi%d: %.4f ms  %.0f TF/s (useful)  "
+        printf("ATTN %-20s %-12s T%-6d nseq %-5d maxlen %-5d H%-3d hd%-4d alibi%d: %.4f ms  %.0f TF/s (useful)  "
                "floor: %.4f ms mma@%.0fTF, %.4f ms bytes@%.0fGB/s\n",
-               name, v, T, p.vl.nseq, p.vl.max_len, heads, hd, alibi, ms, fl / (ms * 1e-3) / 1e12,
+               name, v.v, T, p.vl.nseq, p.vl.max_len, heads, hd, alibi, ms, fl / (ms * 1e-3) / 1e12,
                fl / (g_tflops * 1e12) * 1e3, g_tflops, bytes / (g_bw * 1e9) * 1e3, g_bw);
         fflush(stdout);
     }
-    cudaFree(qkv); cudaFree(out); cudaFree(dsl);
+    cudaFree(qkv); cudaFree(out); cudaFree(dsl); cudaFree(inv); cudaFree(cs); cudaFree(sn);
 }
 
 static void bench_attention(vnp_cuda *c)
@@ -218,11 +239,11 @@ static void bench_attention(vnp_cuda *c)
     Packed lg = make_packed(std::vector<int>(8, 2048));
     bench_attention_case(c, "esm3b chunks500", e1, 40, 64, 0, 1.0f, 1);
     bench_attention_case(c, "esm3b reads150", e2, 40, 64, 0, 1.0f, 0);
-    bench_attention_case(c, "dnabert chunks500", d1, 12, 64, 1, 0.125f, 1);
+    bench_attention_case(c, "dnabert chunks500", d1, 12, 64, 1, 0.125f, 0);
     bench_attention_case(c, "dnabert reads150", d2, 12, 64, 1, 0.125f, 0);
     bench_attention_case(c, "long 8x2048", lg, 16, 64, 0, 0.125f, 0);
     bench_attention_case(c, "long 8x2048", lg, 16, 128, 0, 0.0884f, 0);
-    for (Packed *p : {&e1, &e2, &d1, &d2, &lg}) cudaFree(p->dcu);
+    for (Packed *p : {&e1, &e2, &d1, &d2, &lg}) free_packed(*p);
 }
 
 /* ---------------------------------------------------------------- memory-bound ops */
@@ -248,13 +269,16 @@ static void bench_ops(vnp_cuda *c)
     line("layernorm 2560", 2 * td, time_ms(s, [&] { vnp_cuda_layernorm(c, h, y, nullptr, x, nullptr, w, b, T, D, 1e-5f); }, 3, 20));
     line("add+layernorm 2560 (+sum out)", 4 * td, time_ms(s, [&] { vnp_cuda_layernorm(c, h, y, y, x, r, w, b, T, D, 1e-5f); }, 3, 20));
     line("rope q (40x64 in fused qkv)", 2 * td, time_ms(s, [&] { vnp_cuda_rope(c, h, qkv, 3 * D, H, hd, 0.125f, cs, sn, &p.vl); }, 3, 20));
-    line("bias_gelu 10240", 2.0 * T * F * 2, time_ms(s, [&] { vnp_cuda_bias_gelu(c, h, ff, fb, T, F); }, 3, 20));
-    line("gated_gelu 3072 (dnabert)", 3.0 * T * 3072 * 2, time_ms(s, [&] { vnp_cuda_gated_gelu(c, h, y, ff, T, 3072); }, 3, 20));
+    line("bias_gelu 10240 (x*1/sqrt2)", 2.0 * T * F * 2, time_ms(s, [&] { vnp_cuda_bias_gelu_variant(c, 0, h, ff, fb, T, F); }, 3, 20));
+    line("bias_gelu 10240 (x/sqrt2, exact)", 2.0 * T * F * 2, time_ms(s, [&] { vnp_cuda_bias_gelu_variant(c, 1, h, ff, fb, T, F); }, 3, 20));
+    line("gated_gelu 3072 (dnabert)", 3.0 * T * 3072 * 2, time_ms(s, [&] { vnp_cuda_gated_gelu(c, h, qkv, ff, T, 3072); }, 3, 20));
+    line("rope q with row->seq map", 2 * td, time_ms(s, [&] { vnp_cuda_rope(c, h, qkv, 3 * D, H, hd, 0.125f, cs, sn, &p.vlm); }, 3, 20));
     line("mean_pool 2560 -> fp32", td, time_ms(s, [&] { vnp_cuda_mean_pool(c, h, pool, x, D, 1, 1, -1, &p.vl); }, 3, 20));
     line("check_finite 2560", td, time_ms(s, [&] { vnp_cuda_check_finite(c, h, x, (size_t)T * D); }, 3, 20));
     ck_ctx(c, "ops bench");
     for (void *q : {x, r, y, w, b, qkv, ff, fb}) cudaFree(q);
-    cudaFree(cs); cudaFree(sn); cudaFree(inv); cudaFree(pool); cudaFree(p.dcu);
+    cudaFree(cs); cudaFree(sn); cudaFree(inv); cudaFree(pool);
+    free_packed(p);
 }
 
 /* ---------------------------------------------------------------- whole layers */
@@ -283,11 +307,16 @@ static EsmLayer esm_layer(int D, int H, int F)
     return L;
 }
 
-static void bench_esm_layer(vnp_cuda *c, const char *workload, double anchor_hint)
+/* One ESM-2 3B layer on a packed batch of ~16K tokens. opt: 0 = separate rope pass, no row map; 1 = row map +
+ * rotary inside the attention; 2 = as 1 with cuBLASLt's tanh-GELU epilogue on fc1 (not the model's GELU: shown
+ * only to price the separate exact-GELU pass). Parts are timed for opt 1. */
+static void bench_esm_layer(vnp_cuda *c, const char *workload, double anchor, int opt)
 {
+    static const char *opt_name[] = {"rope pass", "rope fused", "rope fused, tanh-GELU epilogue"};
     cudaStream_t s = (cudaStream_t)vnp_cuda_stream(c);
     vnp_cuda_dtype h = VNP_CUDA_F16;
     Packed p = make_packed(workload_lengths("esm2_3b", workload, 16384, 11));
+    const vnp_cuda_varlen *vl = opt ? &p.vlm : &p.vl;
     const int D = 2560, H = 40, hd = 64, F = 10240, T = p.vl.rows;
     EsmLayer L = esm_layer(D, H, F);
     void *x = dev_rand(h, (size_t)T * D, 1.0, 40), *hb = dalloc((size_t)T * D * 2), *qkv = dalloc((size_t)T * 3 * D * 2);
@@ -298,34 +327,44 @@ static void bench_esm_layer(vnp_cuda *c, const char *workload, double anchor_hin
     float *sn = (float *)dalloc((size_t)p.vl.max_len * 32 * 4);
     vnp_cuda_rope_table(c, cs, sn, dinv, p.vl.max_len, hd / 2);
     char *q = (char *)qkv;
+    int fc1_epi = opt == 2 ? VNP_CUDA_EPI_BIAS_GELU_TANH : VNP_CUDA_EPI_BIAS_GELU;
     auto ln1 = [&] { vnp_cuda_layernorm(c, h, hb, nullptr, x, nullptr, L.ln1w, L.ln1b, T, D, 1e-5f); };
     auto g_qkv = [&] { vnp_cuda_gemm(c, h, qkv, hb, L.qkvw, L.qkvb, T, 3 * D, D, 0, VNP_CUDA_EPI_BIAS); };
     auto rope = [&] {
-        vnp_cuda_rope(c, h, q, 3 * D, H, hd, 0.125f, cs, sn, &p.vl);
-        vnp_cuda_rope(c, h, q + (size_t)D * 2, 3 * D, H, hd, 1.0f, cs, sn, &p.vl);
+        vnp_cuda_rope(c, h, q, 3 * D, H, hd, 0.125f, cs, sn, vl);
+        vnp_cuda_rope(c, h, q + (size_t)D * 2, 3 * D, H, hd, 1.0f, cs, sn, vl);
     };
     auto attn = [&] {
-        vnp_cuda_attention(c, h, ctx, D, q, q + (size_t)D * 2, q + (size_t)2 * D * 2, 3 * D, H, hd, 1.0f, nullptr, &p.vl);
+        if (opt)
+            vnp_cuda_attention_rope(c, h, ctx, D, q, q + (size_t)D * 2, q + (size_t)2 * D * 2, 3 * D, H, hd, 0.125f,
+                                    1.0f, cs, sn, nullptr, vl);
+        else
+            vnp_cuda_attention(c, h, ctx, D, q, q + (size_t)D * 2, q + (size_t)2 * D * 2, 3 * D, H, hd, 1.0f, nullptr, vl);
     };
     auto g_o = [&] { vnp_cuda_gemm(c, h, x, ctx, L.ow, L.ob, T, D, D, 1, VNP_CUDA_EPI_BIAS); };
     auto ln2 = [&] { vnp_cuda_layernorm(c, h, hb, nullptr, x, nullptr, L.ln2w, L.ln2b, T, D, 1e-5f); };
-    auto g_fc1 = [&] { vnp_cuda_gemm(c, h, ff, hb, L.fc1w, L.fc1b, T, F, D, 0, VNP_CUDA_EPI_BIAS_GELU); };
+    auto g_fc1 = [&] { vnp_cuda_gemm(c, h, ff, hb, L.fc1w, L.fc1b, T, F, D, 0, fc1_epi); };
     auto g_fc1_plain = [&] { vnp_cuda_gemm(c, h, ff, hb, L.fc1w, L.fc1b, T, F, D, 0, VNP_CUDA_EPI_BIAS); };
     auto g_fc2 = [&] { vnp_cuda_gemm(c, h, x, ff, L.fc2w, L.fc2b, T, D, F, 1, VNP_CUDA_EPI_BIAS); };
-    auto layer = [&] { ln1(); g_qkv(); rope(); attn(); g_o(); ln2(); g_fc1(); g_fc2(); };
-
+    auto layer = [&] {
+        ln1(); g_qkv();
+        if (!opt) rope();
+        attn(); g_o(); ln2(); g_fc1(); g_fc2();
+    };
+    double gemm = 0;
     /* in_layer: part of the layer's sequence; is_gemm: counts toward the cuBLAS ceiling */
     struct Part { const char *n; std::function<void()> f; int in_layer, is_gemm; };
     Part parts[] = {
-        {"ln1", ln1, 1, 0}, {"gemm qkv+bias", g_qkv, 1, 1}, {"rope q,k", rope, 1, 0}, {"attention", attn, 1, 0},
-        {"gemm out+bias+res", g_o, 1, 1}, {"ln2", ln2, 1, 0}, {"gemm fc1+bias, erf gelu pass", g_fc1, 1, 0},
-        {"  of which gemm fc1+bias", g_fc1_plain, 0, 1}, {"gemm fc2+bias+res", g_fc2, 1, 1}};
-    double sum = 0, gemm = 0;
+        {"ln1", ln1, 1, 0}, {"gemm qkv+bias", g_qkv, 1, 1}, {"rope q,k (pass)", rope, opt == 0, 0},
+        {"attention", attn, 1, 0}, {"gemm out+bias+res", g_o, 1, 1}, {"ln2", ln2, 1, 0},
+        {"gemm fc1+bias, gelu", g_fc1, 1, 0}, {"  gemm fc1+bias alone", g_fc1_plain, 0, 1},
+        {"gemm fc2+bias+res", g_fc2, 1, 1}};
+    double sum = 0;
     for (auto &pt : parts) {
         double ms = time_ms(s, pt.f, 2, 10);
         if (pt.in_layer) sum += ms;
         if (pt.is_gemm) gemm += ms;
-        printf("LAYER esm3b %-10s part %-30s %.4f ms\n", workload, pt.n, ms);
+        if (opt == 1) printf("LAYER esm3b %-10s part %-30s %.4f ms\n", workload, pt.n, ms);
     }
     ck_ctx(c, "esm layer parts");
     double eager = time_ms(s, layer, 2, 10);
@@ -344,18 +383,19 @@ static void bench_esm_layer(vnp_cuda *c, const char *workload, double anchor_hin
     double best = std::min(std::min(eager, eager2), graph);
     double tps_layer = T / (best * 1e-3), tps_model = tps_layer / 36;
     double ceil_model = T / (gemm * 1e-3) / 36;
-    printf("LAYER esm3b %-10s T%d nseq %d: parts sum %.3f ms, eager %.3f / %.3f ms, graph %.3f ms; GEMMs alone %.3f ms\n",
-           workload, T, p.vl.nseq, sum, eager, eager2, graph, gemm);
-    printf("RESULT esm3b %-10s %.0f tok/s per layer -> %.0f tok/s per model (36 layers); GEMM ceiling %.0f tok/s; "
-           "%.1f%% of ceiling; vs issue's H100 packed anchor %.1fK: %.2fx%s\n",
-           workload, tps_layer, tps_model, ceil_model, 100.0 * tps_model / ceil_model, anchor_hint / 1e3,
-           tps_model / anchor_hint, bad ? "  (NON-FINITE residual!)" : "");
+    printf("LAYER esm3b %-10s [%s] T%d nseq %d: parts sum %.3f ms, eager %.3f / %.3f ms, graph %.3f ms; GEMMs alone "
+           "%.3f ms\n", workload, opt_name[opt], T, p.vl.nseq, sum, eager, eager2, graph, gemm);
+    printf("RESULT esm3b %-10s [%s] %.0f tok/s per layer -> %.0f tok/s per model (36 layers); GEMM ceiling %.0f tok/s; "
+           "%.1f%% of ceiling; vs packed anchor %.1fK: %.2fx%s\n",
+           workload, opt_name[opt], tps_layer, tps_model, ceil_model, 100.0 * tps_model / ceil_model, anchor / 1e3,
+           tps_model / anchor, bad ? "  (NON-FINITE residual!)" : "");
     fflush(stdout);
     cudaGraphExecDestroy(ge);
     cudaGraphDestroy(gr);
     for (void *v : {L.ln1w, L.ln1b, L.qkvw, L.qkvb, L.ow, L.ob, L.ln2w, L.ln2b, L.fc1w, L.fc1b, L.fc2w, L.fc2b}) cudaFree(v);
     for (void *v : {x, hb, qkv, ctx, ff}) cudaFree(v);
-    cudaFree(dinv); cudaFree(cs); cudaFree(sn); cudaFree(p.dcu);
+    cudaFree(dinv); cudaFree(cs); cudaFree(sn);
+    free_packed(p);
 }
 
 static void bench_dnabert_layer(vnp_cuda *c, const char *workload, double anchor_hint)
@@ -364,6 +404,7 @@ static void bench_dnabert_layer(vnp_cuda *c, const char *workload, double anchor
     vnp_cuda_dtype h = VNP_CUDA_F16;
     Packed p = make_packed(workload_lengths("dnabert_s", workload, 16384, 13));
     const int D = 768, H = 12, hd = 64, F = 3072, T = p.vl.rows;
+    const vnp_cuda_varlen *vl = &p.vlm;
     void *wqkv = dev_rand(h, (size_t)3 * D * D, 0.5 / sqrt(D), 1), *bqkv = dev_rand(h, 3 * D, 0.02, 2);
     void *wd = dev_rand(h, (size_t)D * D, 0.5 / sqrt(D), 3), *bd = dev_rand(h, D, 0.02, 4);
     void *wg = dev_rand(h, (size_t)2 * F * D, 0.5 / sqrt(D), 5), *wo = dev_rand(h, (size_t)D * F, 0.5 / sqrt(F), 6);
@@ -377,7 +418,7 @@ static void bench_dnabert_layer(vnp_cuda *c, const char *workload, double anchor
     char *q = (char *)qkv;
     auto layer = [&] {
         vnp_cuda_gemm(c, h, qkv, x, wqkv, bqkv, T, 3 * D, D, 0, VNP_CUDA_EPI_BIAS);
-        vnp_cuda_attention(c, h, ctx, D, q, q + D * 2, q + 2 * D * 2, 3 * D, H, hd, 0.125f, dsl, &p.vl);
+        vnp_cuda_attention(c, h, ctx, D, q, q + D * 2, q + 2 * D * 2, 3 * D, H, hd, 0.125f, dsl, vl);
         vnp_cuda_gemm(c, h, a, ctx, wd, bd, T, D, D, 0, VNP_CUDA_EPI_BIAS);
         vnp_cuda_layernorm(c, h, x1, nullptr, a, x, lnw, lnb, T, D, 1e-12f);
         vnp_cuda_gemm(c, h, g, x1, wg, nullptr, T, 2 * F, D, 0, VNP_CUDA_EPI_NONE);
@@ -391,7 +432,7 @@ static void bench_dnabert_layer(vnp_cuda *c, const char *workload, double anchor
         vnp_cuda_gemm(c, h, g, x1, wg, nullptr, T, 2 * F, D, 0, VNP_CUDA_EPI_NONE);
         vnp_cuda_gemm(c, h, a, u, wo, bo, T, D, F, 0, VNP_CUDA_EPI_BIAS);
     };
-    auto attn = [&] { vnp_cuda_attention(c, h, ctx, D, q, q + D * 2, q + 2 * D * 2, 3 * D, H, hd, 0.125f, dsl, &p.vl); };
+    auto attn = [&] { vnp_cuda_attention(c, h, ctx, D, q, q + D * 2, q + 2 * D * 2, 3 * D, H, hd, 0.125f, dsl, vl); };
     double eager = time_ms(s, layer, 3, 20), tg = time_ms(s, gemms, 2, 10), ta = time_ms(s, attn, 2, 10);
     cudaGraph_t gr;
     cudaGraphExec_t ge;
@@ -404,13 +445,14 @@ static void bench_dnabert_layer(vnp_cuda *c, const char *workload, double anchor
     double best = std::min(eager, graph), tps_model = T / (best * 1e-3) / 12;
     printf("LAYER dnabert %-10s T%d nseq %d: eager %.3f ms, graph %.3f ms (GEMMs %.3f, attention %.3f)\n", workload, T,
            p.vl.nseq, eager, graph, tg, ta);
-    printf("RESULT dnabert %-10s %.0f tok/s per model (12 layers, layers only); vs issue's H100 padded anchor %.0fK: "
+    printf("RESULT dnabert %-10s %.0f tok/s per model (12 layers, layers only); vs padded anchor %.0fK: "
            "%.2fx\n", workload, tps_model, anchor_hint / 1e3, tps_model / anchor_hint);
     fflush(stdout);
     cudaGraphExecDestroy(ge);
     cudaGraphDestroy(gr);
     for (void *v : {wqkv, bqkv, wd, bd, wg, wo, bo, lnw, lnb, x, x1, a, qkv, ctx, g, u}) cudaFree(v);
-    cudaFree(dsl); cudaFree(p.dcu);
+    cudaFree(dsl);
+    free_packed(p);
 }
 
 int run_bench(vnp_cuda *c, int which)
@@ -421,10 +463,11 @@ int run_bench(vnp_cuda *c, int which)
     if (which & 2) bench_attention(c);
     if (which & 4) bench_ops(c);
     if (which & 8) {
-        bench_esm_layer(c, "chunks500", 79.0e3);
-        bench_esm_layer(c, "reads150", 76.4e3);
-        bench_dnabert_layer(c, "chunks500", 685e3);
-        bench_dnabert_layer(c, "reads150", 316e3);
+        /* the anchors measured on an H100 80GB HBM3, 2026-11-26 (docs/bench-gpu.md) */
+        for (int opt = 0; opt < 3; opt++) bench_esm_layer(c, "chunks500", 78.9e3, opt);
+        for (int opt = 1; opt < 3; opt++) bench_esm_layer(c, "reads150", 75.7e3, opt);
+        bench_dnabert_layer(c, "chunks500", 635.9e3);
+        bench_dnabert_layer(c, "reads150", 311.5e3);
     }
     return 0;
 }

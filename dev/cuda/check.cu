@@ -79,7 +79,7 @@ static void check_ln(vnp_cuda *c, vnp_cuda_dtype dt, int rows, int d, int with_r
 
 /* ---------------------------------------------------------------- GELU */
 
-static void check_gelu(vnp_cuda *c, vnp_cuda_dtype dt, int rows, int n, int gated)
+static void check_gelu(vnp_cuda *c, vnp_cuda_dtype dt, int rows, int n, int gated, int variant = 0)
 {
     Rng r(g_seed++);
     int in_cols = gated ? 2 * n : n;
@@ -94,20 +94,21 @@ static void check_gelu(vnp_cuda *c, vnp_cuda_dtype dt, int rows, int n, int gate
             for (int j = 0; j < n; j++)
                 ref[(size_t)i * n + j] = gelu_ref(x[(size_t)i * 2 * n + j]) * x[(size_t)i * 2 * n + n + j];
     } else {
-        vnp_cuda_bias_gelu(c, dt, dx, db, rows, n);
+        vnp_cuda_bias_gelu_variant(c, variant, dt, dx, db, rows, n);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < n; j++) ref[(size_t)i * n + j] = gelu_ref((double)x[(size_t)i * n + j] + b[j]);
     }
     ck_ctx(c, "gelu");
     char name[96];
-    snprintf(name, sizeof name, "%s %dx%d", gated ? "gated_gelu" : "bias_gelu", rows, n);
+    snprintf(name, sizeof name, "%s %dx%d v%d", gated ? "gated_gelu" : "bias_gelu", rows, n, variant);
     report(name, dt, compare(ddownload(dt, gated ? du : dx, (size_t)rows * n), ref), tol_of(dt));
     cudaFree(dx); cudaFree(db); cudaFree(du);
 }
 
 /* ---------------------------------------------------------------- rotary */
 
-static void check_rope(vnp_cuda *c, vnp_cuda_dtype dt, const std::vector<int> &lens, int heads, int hd, int ld_extra)
+static void check_rope(vnp_cuda *c, vnp_cuda_dtype dt, const std::vector<int> &lens, int heads, int hd, int ld_extra,
+                       int use_row_seq = 0)
 {
     Rng r(g_seed++);
     auto cu = cu_of(lens);
@@ -122,7 +123,12 @@ static void check_rope(vnp_cuda *c, vnp_cuda_dtype dt, const std::vector<int> &l
     int32_t *dcu = (int32_t *)dalloc(cu.size() * 4);
     CK(cudaMemcpy(dcu, cu.data(), cu.size() * 4, cudaMemcpyHostToDevice));
     void *dx = dupload(dt, x);
-    vnp_cuda_varlen vl = {(int)lens.size(), T, maxlen, dcu};
+    vnp_cuda_varlen vl = {(int)lens.size(), T, maxlen, dcu, nullptr};
+    int32_t *drs = (int32_t *)dalloc((size_t)T * 4);
+    if (use_row_seq) {
+        vnp_cuda_row_seq(c, drs, &vl);
+        vl.row_seq_dev = drs;
+    }
     vnp_cuda_rope_table(c, dcos, dsin, dinv, maxlen, half);
     float qscale = 1.0f / sqrtf((float)hd);
     vnp_cuda_rope(c, dt, dx, ld, heads, hd, qscale, dcos, dsin, &vl);
@@ -153,8 +159,9 @@ static void check_rope(vnp_cuda *c, vnp_cuda_dtype dt, const std::vector<int> &l
                 }
             }
         }
-    snprintf(name, sizeof name, "rope T%d heads%d hd%d ld%d", T, heads, hd, ld);
+    snprintf(name, sizeof name, "rope T%d heads%d hd%d ld%d rs%d", T, heads, hd, ld, use_row_seq);
     report(name, dt, compare(ddownload(dt, dx, (size_t)T * ld), ref), tol_of(dt));
+    cudaFree(drs);
     cudaFree(dinv); cudaFree(dcos); cudaFree(dsin); cudaFree(dcu); cudaFree(dx);
 }
 
@@ -190,33 +197,65 @@ void attention_ref(std::vector<double> &out, int ld_out, const std::vector<float
     });
 }
 
+/* Rotates q (times q_scale) and k of every head in fused rows as vnp_cuda_rope does, in double. */
+static std::vector<float> rotated(const std::vector<float> &x, const std::vector<int32_t> &cu, int ld, int col0,
+                                  int heads, int hd, double mul)
+{
+    std::vector<float> y(x);
+    int half = hd / 2;
+    for (size_t s = 0; s + 1 < cu.size(); s++)
+        for (int t = cu[s]; t < cu[s + 1]; t++)
+            for (int h = 0; h < heads; h++)
+                for (int j = 0; j < half; j++) {
+                    float inv = __half2float(__float2half(1.0f / powf(10000.0f, (float)(2 * j) / (float)hd)));
+                    float th = (float)(t - cu[s]) * inv;
+                    double cc = (float)cos((double)th), ss = (float)sin((double)th);
+                    size_t o = (size_t)t * ld + col0 + (size_t)h * hd + j;
+                    double a = x[o] * mul, b = x[o + half] * mul;
+                    y[o] = (float)(a * cc - b * ss);
+                    y[o + half] = (float)(b * cc + a * ss);
+                }
+    return y;
+}
+
 static void check_attention(vnp_cuda *c, vnp_cuda_dtype dt, int variant, const std::vector<int> &lens, int heads,
-                            int hd, int alibi, int ld_extra, double amp)
+                            int hd, int alibi, int ld_extra, double amp, int rope = 0, int use_row_seq = 0)
 {
     Rng r(g_seed++);
     auto cu = cu_of(lens);
     int T = cu.back(), ld_in = 3 * heads * hd + ld_extra, ld_out = heads * hd + ld_extra;
+    int maxlen = *std::max_element(lens.begin(), lens.end()), half = hd / 2;
     auto qkv = randn(r, (size_t)T * ld_in, amp, dt);
     std::vector<float> slopes(heads);
     for (int h = 0; h < heads; h++) slopes[h] = (float)pow(2.0, -8.0 * (h + 1) / heads) * (h % 2 ? 1.7f : 1.0f);
-    int32_t *dcu = (int32_t *)dalloc(cu.size() * 4);
+    int32_t *dcu = (int32_t *)dalloc(cu.size() * 4), *drs = (int32_t *)dalloc((size_t)T * 4);
     CK(cudaMemcpy(dcu, cu.data(), cu.size() * 4, cudaMemcpyHostToDevice));
     float *dsl = (float *)dupload(VNP_CUDA_F32, slopes);
     void *dqkv = dupload(dt, qkv), *dout = dalloc((size_t)T * ld_out * esize(dt));
     poison(dout, (size_t)T * ld_out * esize(dt));
-    int maxlen = *std::max_element(lens.begin(), lens.end());
-    vnp_cuda_varlen vl = {(int)lens.size(), T, maxlen, dcu};
-    double scale = 1.0 / sqrt((double)hd);
+    vnp_cuda_varlen vl = {(int)lens.size(), T, maxlen, dcu, nullptr};
+    if (use_row_seq) {
+        vnp_cuda_row_seq(c, drs, &vl);
+        vl.row_seq_dev = drs;
+    }
+    std::vector<float> inv(std::max(half, 1));
+    for (int j = 0; j < half; j++) inv[j] = __half2float(__float2half(1.0f / powf(10000.0f, (float)(2 * j) / (float)hd)));
+    float *dinv = (float *)dupload(VNP_CUDA_F32, inv);
+    float *dcos = (float *)dalloc((size_t)maxlen * half * 4 + 4), *dsin = (float *)dalloc((size_t)maxlen * half * 4 + 4);
+    if (rope) vnp_cuda_rope_table(c, dcos, dsin, dinv, maxlen, half);
+    double scale = 1.0 / sqrt((double)hd), q_scale = rope ? 0.5 : 1.0;
     size_t es = esize(dt);
     vnp_cuda_attention_variant(c, variant, dt, dout, ld_out, dqkv, (char *)dqkv + (size_t)heads * hd * es,
-                               (char *)dqkv + (size_t)2 * heads * hd * es, ld_in, heads, hd, (float)scale,
-                               alibi ? dsl : nullptr, &vl);
+                               (char *)dqkv + (size_t)2 * heads * hd * es, ld_in, heads, hd, (float)q_scale,
+                               (float)scale, rope ? dcos : nullptr, rope ? dsin : nullptr, alibi ? dsl : nullptr, &vl);
     ck_ctx(c, "attention");
-    /* the reference reads q, k, v out of the same fused rows */
-    std::vector<float> kk(qkv.begin() + heads * hd, qkv.end()), vv(qkv.begin() + 2 * heads * hd, qkv.end());
+    /* the reference reads q, k, v out of the same fused rows (rotated first when asked) */
+    std::vector<float> qq = rope ? rotated(qkv, cu, ld_in, 0, heads, hd, q_scale) : qkv;
+    std::vector<float> kr = rope ? rotated(qkv, cu, ld_in, heads * hd, heads, hd, 1.0) : qkv;
+    std::vector<float> kk(kr.begin() + heads * hd, kr.end()), vv(qkv.begin() + 2 * heads * hd, qkv.end());
     kk.resize(qkv.size()); vv.resize(qkv.size());
     std::vector<double> ref((size_t)T * ld_out, 0.0);
-    attention_ref(ref, ld_out, qkv, kk, vv, ld_in, heads, hd, scale, alibi ? slopes.data() : nullptr, cu);
+    attention_ref(ref, ld_out, qq, kk, vv, ld_in, heads, hd, scale, alibi ? slopes.data() : nullptr, cu);
     auto out = ddownload(dt, dout, (size_t)T * ld_out);
     std::vector<float> o2;
     std::vector<double> r2;
@@ -226,10 +265,11 @@ static void check_attention(vnp_cuda *c, vnp_cuda_dtype dt, int variant, const s
             r2.push_back(ref[(size_t)t * ld_out + e]);
         }
     char name[128];
-    snprintf(name, sizeof name, "attn v%d n%zu T%d H%d hd%d alibi%d ld+%d amp%.0f", variant, lens.size(), T, heads, hd,
-             alibi, ld_extra, amp);
+    snprintf(name, sizeof name, "attn v%d n%zu T%d H%d hd%d alibi%d ld+%d amp%.0f rope%d rs%d", variant, lens.size(),
+             T, heads, hd, alibi, ld_extra, amp, rope, use_row_seq);
     report(name, dt, compare(o2, r2), dt == VNP_CUDA_F16 ? 1e-2 : 1e-5);
-    cudaFree(dcu); cudaFree(dsl); cudaFree(dqkv); cudaFree(dout);
+    cudaFree(dcu); cudaFree(drs); cudaFree(dsl); cudaFree(dqkv); cudaFree(dout);
+    cudaFree(dinv); cudaFree(dcos); cudaFree(dsin);
 }
 
 /* ---------------------------------------------------------------- pooling, embedding, conversion, flags */
@@ -246,7 +286,7 @@ static void check_pool(vnp_cuda *c, vnp_cuda_dtype dt, int d, int skip_first, in
     void *dx = dupload(dt, x);
     float *dout = (float *)dalloc(lens.size() * (size_t)d * 4);
     poison(dout, lens.size() * (size_t)d * 4);
-    vnp_cuda_varlen vl = {(int)lens.size(), T, 1200, dcu};
+    vnp_cuda_varlen vl = {(int)lens.size(), T, 1200, dcu, nullptr};
     vnp_cuda_mean_pool(c, dt, dout, dx, d, skip_first, skip_last, max_rows, &vl);
     ck_ctx(c, "mean_pool");
     std::vector<double> ref(lens.size() * (size_t)d, 0.0);
@@ -353,11 +393,13 @@ int run_checks(vnp_cuda *c)
         check_ln(c, dt, 3, 8192, 1, 0, 1e-5f);
         check_gelu(c, dt, 65, 10240, 0);
         check_gelu(c, dt, 7, 30, 0);
+        check_gelu(c, dt, 33, 1024, 0, 1);
         check_gelu(c, dt, 65, 3072, 1);
         check_gelu(c, dt, 5, 13, 1);
         check_rope(c, dt, {1, 17, 200, 3, 1100}, 4, 64, 0);
         check_rope(c, dt, {5, 300}, 2, 128, 0);
         check_rope(c, dt, {9, 31}, 3, 24, 2);
+        check_rope(c, dt, {1, 17, 200, 3, 1100}, 4, 64, 0, 1);
         check_pool(c, dt, 2560, 1, 1, -1);
         check_pool(c, dt, 768, 1, 1, 3);
         check_pool(c, dt, 100, 0, 0, -1);
@@ -380,6 +422,15 @@ int run_checks(vnp_cuda *c)
         check_attention(c, dt, 0, {17, 300}, 1, 160, 0, 0, 1.0);   /* over 128: the simple kernel */
     }
     check_attention(c, VNP_CUDA_F16, 1, mix, 4, 64, 1, 0, 1.0);
+    for (vnp_cuda_dtype dt : dts) { /* rotary on the fly, with and without the row -> sequence map */
+        check_attention(c, dt, 0, mix, 4, 64, 0, 0, 1.0, 1, 0);
+        check_attention(c, dt, 0, mix, 4, 64, 1, 0, 1.0, 1, 1);
+        check_attention(c, dt, 0, shorts, 3, 64, 0, 0, 1.0, 0, 1);
+        check_attention(c, dt, 0, {1, 200, 1300, 7}, 2, 128, 0, 0, 1.0, 1, 1);
+        check_attention(c, dt, 0, {33, 1, 257}, 2, 24, 0, 2, 1.0, 1, 0);
+        check_attention(c, dt, 0, {33, 1, 257}, 3, 80, 1, 0, 1.0, 1, 1);
+    }
+    check_attention(c, VNP_CUDA_F16, 1, mix, 4, 64, 1, 0, 1.0, 1, 1);
     check_convert_and_flag(c);
     printf("checks: %d passed, %d failed\n", g_pass, g_fail);
     return g_fail ? 1 : 0;

@@ -1,7 +1,7 @@
 /* backend_cuda: the CUDA kernels of the GPU engine behind a small C API (FP16 or FP32 activations, cuBLASLt GEMMs,
  * FlashAttention-2-style varlen attention, fused LayerNorm, GELU variants, rotary embedding, pooling into FP32).
  *
- * The implementation lives in src/backend/cuda/*.cu (compiled by nvcc, C++ inside). This header is plain C with no
+ * The implementation lives in the .cu files of src/backend/cuda (compiled by nvcc, C++ inside). This header is plain C with no
  * linkage block: the .cu files include it inside extern "C" { } so that every function here has C linkage, and a
  * C++ user does the same. It mirrors the op table of vnp/backend.h: every compute op takes the element type of its
  * activations (VNP_CUDA_F16 or VNP_CUDA_F32), is queued on the context's stream and cannot fail on the spot; the
@@ -24,12 +24,15 @@ typedef struct vnp_cuda vnp_cuda; /* one device: a stream, a cuBLASLt handle + w
 typedef enum { VNP_CUDA_F32 = 0, VNP_CUDA_F16 = 1 } vnp_cuda_dtype;
 
 /* A packed batch: nseq sequences laid end to end in rows = cu[nseq] rows; sequence s owns rows cu[s]..cu[s+1]-1.
- * cu_dev is [nseq+1] int32 in device memory; rows and max_len are known on the host. */
+ * cu_dev is [nseq+1] int32 in device memory; rows and max_len are known on the host. row_seq_dev, when not NULL,
+ * is [rows] int32 with the sequence of every row (vnp_cuda_row_seq builds it once per batch); the kernels that
+ * need a row's sequence read it there instead of searching cu. */
 typedef struct {
     int nseq;
     int rows;
     int max_len;
     const int32_t *cu_dev;
+    const int32_t *row_seq_dev;
 } vnp_cuda_varlen;
 
 /* ---- context and memory ---- */
@@ -88,6 +91,13 @@ void vnp_cuda_rope(vnp_cuda *c, vnp_cuda_dtype dt, void *x, int ld, int heads, i
 void vnp_cuda_attention(vnp_cuda *c, vnp_cuda_dtype dt, void *out, int ld_out, const void *q, const void *k,
                         const void *v, int ld_in, int heads, int hd, float scale, const float *slopes,
                         const vnp_cuda_varlen *vl);
+/* The same attention with the rotary embedding of vnp_cuda_rope applied on the fly: q is scaled by q_scale and
+ * rotated, k rotated, as they are read (q and k in memory are left as they are). Tables as for vnp_cuda_rope. */
+void vnp_cuda_attention_rope(vnp_cuda *c, vnp_cuda_dtype dt, void *out, int ld_out, const void *q, const void *k,
+                             const void *v, int ld_in, int heads, int hd, float q_scale, float scale,
+                             const float *cos_t, const float *sin_t, const float *slopes, const vnp_cuda_varlen *vl);
+/* row_seq[t] = the sequence owning row t, for vl->rows rows ([rows] int32 on the device). */
+void vnp_cuda_row_seq(vnp_cuda *c, int32_t *row_seq, const vnp_cuda_varlen *vl);
 /* out[s,:] (FP32, [nseq, d]) = mean of x rows cu[s]+skip_first .. over min(max_rows, len-skip_first-skip_last)
  * rows (max_rows < 0: no cap); zeros when no row is in range. */
 void vnp_cuda_mean_pool(vnp_cuda *c, vnp_cuda_dtype dt, float *out, const void *x, int d, int skip_first,
@@ -104,9 +114,14 @@ void vnp_cuda_check_finite(vnp_cuda *c, vnp_cuda_dtype dt, const void *x, size_t
 
 /* ---- variants kept for measurement (dev/cuda) ---- */
 
-/* The attention kernels by name: 0 = the default choice above, 1 = the simple kernel (any dtype, hd <= 256). */
+/* The attention kernels by name: 0 = the default choice above, 1 = the simple kernel (any dtype, hd <= 256).
+ * Rotary embedding on the fly when cos_t is not NULL (q_scale as for vnp_cuda_attention_rope). */
 void vnp_cuda_attention_variant(vnp_cuda *c, int variant, vnp_cuda_dtype dt, void *out, int ld_out,
                                 const void *q, const void *k, const void *v, int ld_in, int heads, int hd,
-                                float scale, const float *slopes, const vnp_cuda_varlen *vl);
+                                float q_scale, float scale, const float *cos_t, const float *sin_t,
+                                const float *slopes, const vnp_cuda_varlen *vl);
+/* GELU pass variants: 0 = the default, 1 = the FP32-exact form x / sqrt(2) in FP16 too. */
+void vnp_cuda_bias_gelu_variant(vnp_cuda *c, int variant, vnp_cuda_dtype dt, void *x, const void *b, int rows,
+                                int n);
 
 #endif

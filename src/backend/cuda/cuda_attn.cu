@@ -24,9 +24,45 @@ struct attn_args {
     int ld_in, heads, hd;
     float scale_log2;     /* scale * log2(e) */
     const float *slopes;  /* natural-log units; multiplied by log2(e) in the kernel */
-    const int32_t *cu;
+    const int32_t *cu, *row_seq; /* row_seq may be NULL: then a binary search of cu */
     int nseq, rows, vec;
+    const float *cos_t, *sin_t;  /* rotary tables [npos, hd/2] (ROPE kernels) */
+    float q_scale;               /* q is multiplied by this before its rotation (ROPE kernels) */
 };
+
+__device__ __forceinline__ int seq_of(const attn_args &a, int row)
+{
+    return a.row_seq ? __ldg(a.row_seq + row) : vnp_seq_of_row(a.cu, a.nseq, row);
+}
+
+/* Rotates the 64 rows of a shared tile in place (rotate_half pairs j, j + hd/2), row r at position pos[r], after
+ * multiplying by mul. Rows past the data hold zeros and stay zero. */
+template <int HD>
+__device__ __forceinline__ void rope_tile(__half *s, const int *pos, int hd, float mul, const float *cos_t,
+                                          const float *sin_t)
+{
+    constexpr int LDS = HD + 8;
+    const int half = hd >> 1;
+    for (int i = threadIdx.x; i < BR * half; i += blockDim.x) {
+        int r = i / half, j = i - r * half;
+        size_t t = (size_t)pos[r] * half + j;
+        float c = __ldg(cos_t + t), sn = __ldg(sin_t + t);
+        __half *p = s + r * LDS + j;
+        float x0 = __half2float(p[0]) * mul, x1 = __half2float(p[half]) * mul;
+        p[0] = __float2half_rn(x0 * c - x1 * sn);
+        p[half] = __float2half_rn(x1 * c + x0 * sn);
+    }
+}
+
+/* Positions within their sequences of rows row0 .. row0+63 (0 past limit), by threads 0..63. */
+__device__ __forceinline__ void tile_positions(int *pos, const attn_args &a, int row0, int limit)
+{
+    if (threadIdx.x < BR) {
+        int row = row0 + threadIdx.x, p = 0;
+        if (row < limit) p = row - __ldg(a.cu + seq_of(a, row));
+        pos[threadIdx.x] = p;
+    }
+}
 
 __device__ __forceinline__ void cp_async16(void *smem, const void *gmem, bool pred)
 {
@@ -85,14 +121,15 @@ __device__ __forceinline__ void load_tile(__half *s, const __half *g, int ld, in
     }
 }
 
-template <int HD, bool ALIBI>
-__global__ void __launch_bounds__(128) attn_tc_kernel(attn_args a)
+template <int HD, bool ALIBI, bool ROPE>
+__global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_tc_kernel(attn_args a)
 {
     constexpr int LDS = HD + 8, KS = HD / 16, NT = HD / 8;
     extern __shared__ __align__(16) unsigned char smem_raw[];
     __half *sQ = reinterpret_cast<__half *>(smem_raw);
     __half *sK = sQ + BR * LDS; /* two buffers */
     __half *sV = sK + 2 * BC * LDS;
+    __shared__ int sPosQ[ROPE ? BR : 1], sPosK[ROPE ? 2 : 1][ROPE ? BC : 1];
 
     const int h = blockIdx.y, q0 = blockIdx.x * BR;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, tq = lane & 3;
@@ -100,18 +137,18 @@ __global__ void __launch_bounds__(128) attn_tc_kernel(attn_args a)
 
     /* keys this block may need: the sequences of its first and last rows and all between */
     int last = min(q0 + BR, a.rows) - 1;
-    int kv_lo = __ldg(a.cu + vnp_seq_of_row(a.cu, a.nseq, q0));
-    int kv_hi = __ldg(a.cu + vnp_seq_of_row(a.cu, a.nseq, last) + 1);
+    int kv_lo = __ldg(a.cu + seq_of(a, q0));
+    int kv_hi = __ldg(a.cu + seq_of(a, last) + 1);
 
     /* the key range [lo, hi) of this thread's two rows; empty for rows past the batch */
     int r0 = q0 + warp * 16 + g, r1 = r0 + 8, lo0 = 0, hi0 = 0, lo1 = 0, hi1 = 0;
     if (r0 < a.rows) {
-        int s = vnp_seq_of_row(a.cu, a.nseq, r0);
+        int s = seq_of(a, r0);
         lo0 = __ldg(a.cu + s);
         hi0 = __ldg(a.cu + s + 1);
     }
     if (r1 < a.rows) {
-        int s = vnp_seq_of_row(a.cu, a.nseq, r1);
+        int s = seq_of(a, r1);
         lo1 = __ldg(a.cu + s);
         hi1 = __ldg(a.cu + s + 1);
     }
@@ -134,8 +171,16 @@ __global__ void __launch_bounds__(128) attn_tc_kernel(attn_args a)
     load_tile<HD>(sK, kg, a.ld_in, kv_lo, kv_hi, a.hd, a.vec);
     load_tile<HD>(sV, vg, a.ld_in, kv_lo, kv_hi, a.hd, a.vec);
     cp_async_commit();
+    if (ROPE) {
+        tile_positions(sPosQ, a, q0, a.rows);
+        tile_positions(sPosK[0], a, kv_lo, kv_hi);
+    }
     cp_async_wait<0>();
     __syncthreads();
+    if (ROPE) {
+        rope_tile<HD>(sQ, sPosQ, a.hd, a.q_scale, a.cos_t, a.sin_t);
+        __syncthreads();
+    }
 
     unsigned qf[KS][4];
 #pragma unroll
@@ -153,12 +198,17 @@ __global__ void __launch_bounds__(128) attn_tc_kernel(attn_args a)
             load_tile<HD>(sK + ((t + 1) & 1) * BC * LDS, kg, a.ld_in, kbase + BC, kv_hi, a.hd, a.vec);
             load_tile<HD>(sV + ((t + 1) & 1) * BC * LDS, vg, a.ld_in, kbase + BC, kv_hi, a.hd, a.vec);
             cp_async_commit();
+            if (ROPE) tile_positions(sPosK[(t + 1) & 1], a, kbase + BC, kv_hi);
             cp_async_wait<1>();
         } else {
             cp_async_wait<0>();
         }
         __syncthreads();
-        const __half *cK = sK + (t & 1) * BC * LDS, *cV = sV + (t & 1) * BC * LDS;
+        __half *cK = sK + (t & 1) * BC * LDS, *cV = sV + (t & 1) * BC * LDS;
+        if (ROPE) {
+            rope_tile<HD>(cK, sPosK[t & 1], a.hd, 1.0f, a.cos_t, a.sin_t);
+            __syncthreads();
+        }
         if (wlo < kbase + BC && whi > kbase) { /* warp-uniform */
             float sc[BC / 8][4];
 #pragma unroll
@@ -167,6 +217,7 @@ __global__ void __launch_bounds__(128) attn_tc_kernel(attn_args a)
             for (int kk = 0; kk < KS; kk++)
 #pragma unroll
                 for (int np = 0; np < BC / 16; np++) {
+                    if (kbase + np * 16 >= whi || kbase + np * 16 + 16 <= wlo) continue; /* no row of the warp */
                     unsigned b[4];
                     ldmatrix_x4(b, cK + (np * 16 + (lane & 7) + ((lane >> 4) << 3)) * LDS + kk * 16 + ((lane >> 3) & 1) * 8);
                     mma16816(sc[2 * np], qf[kk], b[0], b[1]);
@@ -218,6 +269,7 @@ __global__ void __launch_bounds__(128) attn_tc_kernel(attn_args a)
             }
 #pragma unroll
             for (int kk = 0; kk < BC / 16; kk++) {
+                if (kbase + kk * 16 >= whi || kbase + kk * 16 + 16 <= wlo) continue; /* all p are 0 */
                 unsigned pa[4] = {pack_half2(sc[2 * kk][0], sc[2 * kk][1]), pack_half2(sc[2 * kk][2], sc[2 * kk][3]),
                                   pack_half2(sc[2 * kk + 1][0], sc[2 * kk + 1][1]),
                                   pack_half2(sc[2 * kk + 1][2], sc[2 * kk + 1][3])};
@@ -250,32 +302,53 @@ __global__ void __launch_bounds__(128) attn_tc_kernel(attn_args a)
     }
 }
 
-template <int HD, bool ALIBI>
+template <int HD, bool ALIBI, bool ROPE>
 static void launch_tc(vnp_cuda *c, const attn_args &a)
 {
     size_t smem = (size_t)(BR + 4 * BC) * (HD + 8) * sizeof(__half);
-    if (smem > 48 * 1024) /* per device and cheap: set on every launch rather than track devices */
-        cudaFuncSetAttribute(attn_tc_kernel<HD, ALIBI>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+    if (smem > 46 * 1024) /* per device and cheap: set on every launch rather than track devices */
+        cudaFuncSetAttribute(attn_tc_kernel<HD, ALIBI, ROPE>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     dim3 grid((a.rows + BR - 1) / BR, a.heads);
-    attn_tc_kernel<HD, ALIBI><<<grid, 128, smem, c->stream>>>(a);
+    attn_tc_kernel<HD, ALIBI, ROPE><<<grid, 128, smem, c->stream>>>(a);
+}
+
+template <int HD>
+static void launch_tc_hd(vnp_cuda *c, const attn_args &a, bool alibi, bool rope)
+{
+    if (alibi)
+        rope ? launch_tc<HD, true, true>(c, a) : launch_tc<HD, true, false>(c, a);
+    else
+        rope ? launch_tc<HD, false, true>(c, a) : launch_tc<HD, false, false>(c, a);
 }
 
 /* The simple kernel: one warp per (query row, head), keys in chunks of 32 (one per lane), online softmax in
- * natural units, each lane accumulating hd/32 output columns. Exact FP32 math for either element type. */
-template <typename T, bool ALIBI>
+ * natural units, each lane accumulating hd/32 output columns. Exact FP32 math for either element type. With ROPE,
+ * q is scaled and rotated into shared memory and each key rotated as its dot product is taken. */
+template <typename T, bool ALIBI, bool ROPE>
 __global__ void __launch_bounds__(128) attn_simple_kernel(T *out, int ld_out, const T *q, const T *k, const T *v,
                                                           int ld_in, int hd, float scale, const float *slopes,
-                                                          const int32_t *cu, int nseq, int rows)
+                                                          const int32_t *cu, const int32_t *row_seq, int nseq,
+                                                          int rows, float q_scale, const float *cos_t,
+                                                          const float *sin_t)
 {
     extern __shared__ float sq[]; /* [4][hd] */
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int i = blockIdx.x * 4 + warp, h = blockIdx.y;
     if (i >= rows) return; /* whole warp */
+    const int s = row_seq ? row_seq[i] : vnp_seq_of_row(cu, nseq, i), lo = cu[s], hi = cu[s + 1], half = hd / 2;
     float *qs = sq + warp * hd;
     const T *qr = q + (size_t)i * ld_in + (size_t)h * hd;
-    for (int d = lane; d < hd; d += 32) qs[d] = vnp_ld(qr + d);
+    if (ROPE) {
+        const float *ct = cos_t + (size_t)(i - lo) * half, *st = sin_t + (size_t)(i - lo) * half;
+        for (int d = lane; d < half; d += 32) {
+            float x0 = vnp_ld(qr + d) * q_scale, x1 = vnp_ld(qr + d + half) * q_scale;
+            qs[d] = x0 * ct[d] - x1 * st[d];
+            qs[d + half] = x1 * ct[d] + x0 * st[d];
+        }
+    } else {
+        for (int d = lane; d < hd; d += 32) qs[d] = vnp_ld(qr + d);
+    }
     __syncwarp();
-    const int s = vnp_seq_of_row(cu, nseq, i), lo = cu[s], hi = cu[s + 1];
     const float slope = ALIBI ? slopes[h] : 0.0f;
     float m = -INFINITY, l = 0.0f, acc[8];
 #pragma unroll
@@ -286,7 +359,15 @@ __global__ void __launch_bounds__(128) attn_simple_kernel(T *out, int ld_out, co
         if (j < hi) {
             const T *kr = k + (size_t)j * ld_in + (size_t)h * hd;
             float dot = 0.0f;
-            for (int d = 0; d < hd; d++) dot += qs[d] * vnp_ld(kr + d);
+            if (ROPE) {
+                const float *ct = cos_t + (size_t)(j - lo) * half, *st = sin_t + (size_t)(j - lo) * half;
+                for (int d = 0; d < half; d++) {
+                    float k0 = vnp_ld(kr + d), k1 = vnp_ld(kr + d + half);
+                    dot += qs[d] * (k0 * ct[d] - k1 * st[d]) + qs[d + half] * (k1 * ct[d] + k0 * st[d]);
+                }
+            } else {
+                for (int d = 0; d < hd; d++) dot += qs[d] * vnp_ld(kr + d);
+            }
             sc = dot * scale;
             if (ALIBI) sc += slope * (float)(-abs(i - j));
         }
@@ -317,28 +398,55 @@ __global__ void __launch_bounds__(128) attn_simple_kernel(T *out, int ld_out, co
         if (lane + 32 * r < hd) vnp_st(orow + lane + 32 * r, acc[r] / l);
 }
 
-template <typename T>
+template <typename T, bool ALIBI, bool ROPE>
 static void launch_simple(vnp_cuda *c, T *out, int ld_out, const T *q, const T *k, const T *v, int ld_in, int heads,
-                          int hd, float scale, const float *slopes, const vnp_cuda_varlen *vl)
+                          int hd, float q_scale, float scale, const float *cos_t, const float *sin_t,
+                          const float *slopes, const vnp_cuda_varlen *vl)
 {
     dim3 grid((vl->rows + 3) / 4, heads);
     size_t smem = 4 * (size_t)hd * sizeof(float);
+    attn_simple_kernel<T, ALIBI, ROPE><<<grid, 128, smem, c->stream>>>(out, ld_out, q, k, v, ld_in, hd, scale, slopes,
+                                                                       vl->cu_dev, vl->row_seq_dev, vl->nseq,
+                                                                       vl->rows, q_scale, cos_t, sin_t);
+}
+
+template <typename T>
+static void launch_simple_t(vnp_cuda *c, void *out, int ld_out, const void *q, const void *k, const void *v,
+                            int ld_in, int heads, int hd, float q_scale, float scale, const float *cos_t,
+                            const float *sin_t, const float *slopes, const vnp_cuda_varlen *vl)
+{
+#define VNP_SIMPLE(A, R)                                                                                              \
+    launch_simple<T, A, R>(c, (T *)out, ld_out, (const T *)q, (const T *)k, (const T *)v, ld_in, heads, hd, q_scale, \
+                           scale, cos_t, sin_t, slopes, vl)
     if (slopes)
-        attn_simple_kernel<T, true><<<grid, 128, smem, c->stream>>>(out, ld_out, q, k, v, ld_in, hd, scale, slopes,
-                                                                    vl->cu_dev, vl->nseq, vl->rows);
+        cos_t ? VNP_SIMPLE(true, true) : VNP_SIMPLE(true, false);
     else
-        attn_simple_kernel<T, false><<<grid, 128, smem, c->stream>>>(out, ld_out, q, k, v, ld_in, hd, scale, slopes,
-                                                                     vl->cu_dev, vl->nseq, vl->rows);
+        cos_t ? VNP_SIMPLE(false, true) : VNP_SIMPLE(false, false);
+#undef VNP_SIMPLE
+}
+
+__global__ void row_seq_kernel(int32_t *row_seq, const int32_t *cu, int nseq, int rows)
+{
+    for (int t = blockIdx.x * blockDim.x + threadIdx.x; t < rows; t += gridDim.x * blockDim.x)
+        row_seq[t] = vnp_seq_of_row(cu, nseq, t);
 }
 
 } // namespace
 
+void vnp_cuda_row_seq(vnp_cuda *c, int32_t *row_seq, const vnp_cuda_varlen *vl)
+{
+    if (vl->rows <= 0 || vl->nseq <= 0) return;
+    row_seq_kernel<<<vnp_cuda_blocks(vl->rows, 256, 4096), 256, 0, c->stream>>>(row_seq, vl->cu_dev, vl->nseq, vl->rows);
+    vnp_cuda_check_launch(c, "row_seq");
+}
+
 void vnp_cuda_attention_variant(vnp_cuda *c, int variant, vnp_cuda_dtype dt, void *out, int ld_out, const void *q,
-                                const void *k, const void *v, int ld_in, int heads, int hd, float scale,
-                                const float *slopes, const vnp_cuda_varlen *vl)
+                                const void *k, const void *v, int ld_in, int heads, int hd, float q_scale,
+                                float scale, const float *cos_t, const float *sin_t, const float *slopes,
+                                const vnp_cuda_varlen *vl)
 {
     if (vl->rows <= 0 || vl->nseq <= 0 || heads <= 0) return;
-    if (hd <= 0) {
+    if (hd <= 0 || (cos_t && hd % 2)) {
         vnp_cuda_fail(c, "attention: head size %d", hd);
         return;
     }
@@ -357,30 +465,31 @@ void vnp_cuda_attention_variant(vnp_cuda *c, int variant, vnp_cuda_dtype dt, voi
         a.scale_log2 = scale * LOG2E;
         a.slopes = slopes;
         a.cu = vl->cu_dev;
+        a.row_seq = vl->row_seq_dev;
         a.nseq = vl->nseq;
         a.rows = vl->rows;
         a.vec = hd % 8 == 0 && ld_in % 8 == 0 && vnp_aligned16(q) && vnp_aligned16(k) && vnp_aligned16(v);
-        int hp = hd <= 32 ? 32 : hd <= 64 ? 64 : hd <= 96 ? 96 : 128;
-#define VNP_TC(HD)                                                                                                    \
-    (slopes ? launch_tc<HD, true>(c, a) : launch_tc<HD, false>(c, a))
-        switch (hp) {
-        case 32: VNP_TC(32); break;
-        case 64: VNP_TC(64); break;
-        case 96: VNP_TC(96); break;
-        default: VNP_TC(128); break;
-        }
-#undef VNP_TC
+        a.cos_t = cos_t;
+        a.sin_t = sin_t;
+        a.q_scale = q_scale;
+        bool alibi = slopes != nullptr, rope = cos_t != nullptr;
+        if (hd <= 32)
+            launch_tc_hd<32>(c, a, alibi, rope);
+        else if (hd <= 64)
+            launch_tc_hd<64>(c, a, alibi, rope);
+        else if (hd <= 96)
+            launch_tc_hd<96>(c, a, alibi, rope);
+        else
+            launch_tc_hd<128>(c, a, alibi, rope);
     } else {
         if (hd > 256) {
             vnp_cuda_fail(c, "attention: head size %d is over the simple kernel's 256", hd);
             return;
         }
         if (dt == VNP_CUDA_F16)
-            launch_simple(c, (__half *)out, ld_out, (const __half *)q, (const __half *)k, (const __half *)v, ld_in,
-                          heads, hd, scale, slopes, vl);
+            launch_simple_t<__half>(c, out, ld_out, q, k, v, ld_in, heads, hd, q_scale, scale, cos_t, sin_t, slopes, vl);
         else
-            launch_simple(c, (float *)out, ld_out, (const float *)q, (const float *)k, (const float *)v, ld_in, heads,
-                          hd, scale, slopes, vl);
+            launch_simple_t<float>(c, out, ld_out, q, k, v, ld_in, heads, hd, q_scale, scale, cos_t, sin_t, slopes, vl);
     }
     vnp_cuda_check_launch(c, "attention");
 }
@@ -389,5 +498,18 @@ void vnp_cuda_attention(vnp_cuda *c, vnp_cuda_dtype dt, void *out, int ld_out, c
                         const void *v, int ld_in, int heads, int hd, float scale, const float *slopes,
                         const vnp_cuda_varlen *vl)
 {
-    vnp_cuda_attention_variant(c, 0, dt, out, ld_out, q, k, v, ld_in, heads, hd, scale, slopes, vl);
+    vnp_cuda_attention_variant(c, 0, dt, out, ld_out, q, k, v, ld_in, heads, hd, 1.0f, scale, nullptr, nullptr,
+                               slopes, vl);
+}
+
+void vnp_cuda_attention_rope(vnp_cuda *c, vnp_cuda_dtype dt, void *out, int ld_out, const void *q, const void *k,
+                             const void *v, int ld_in, int heads, int hd, float q_scale, float scale,
+                             const float *cos_t, const float *sin_t, const float *slopes, const vnp_cuda_varlen *vl)
+{
+    if (!cos_t || !sin_t) {
+        vnp_cuda_fail(c, "attention_rope: no rotary tables");
+        return;
+    }
+    vnp_cuda_attention_variant(c, 0, dt, out, ld_out, q, k, v, ld_in, heads, hd, q_scale, scale, cos_t, sin_t,
+                               slopes, vl);
 }

@@ -135,18 +135,37 @@ void vnp_cuda_layernorm(vnp_cuda *c, vnp_cuda_dtype dt, void *y, void *sum, cons
 
 /* ---------------------------------------------------------------- GELU */
 
-template <typename T>
+/* GELU of the pass kernels: EXACT divides by sqrt(2) as the spec writes it (FP32 results bit-close to PyTorch);
+ * otherwise a multiply by 1/sqrt(2), cheaper and within FP16 rounding of the same value. */
+template <bool EXACT> __device__ __forceinline__ float gelu_pass(float x)
+{
+    return EXACT ? vnp_gelu_dev(x) : (x * 0.5f) * (1.0f + erff(x * 0.70710678118654752f));
+}
+
+/* Two 8-element vectors per thread and step: the erf is most of the cost, so independent work hides it. */
+template <typename T, bool EXACT>
 __global__ void bias_gelu_vec_kernel(T *x, const T *b, int rows, int n)
 {
-    size_t nv = (size_t)rows * (n / 8), per_row = n / 8;
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < nv; i += (size_t)gridDim.x * blockDim.x) {
-        int c = (int)(i % per_row) * 8;
-        float v[8], bb[8];
-        vnp_ld8(x + i * 8, v);
-        if (b) vnp_ld8(b + c, bb);
+    size_t per_row = n / 8, nv = (size_t)rows * per_row, stride = (size_t)gridDim.x * blockDim.x;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < nv; i += 2 * stride) {
+        float v[2][8], bb[2][8];
 #pragma unroll
-        for (int j = 0; j < 8; j++) v[j] = vnp_gelu_dev(b ? v[j] + bb[j] : v[j]);
-        vnp_st8(x + i * 8, v);
+        for (int u = 0; u < 2; u++) {
+            size_t k = i + u * stride;
+            if (k < nv) {
+                vnp_ld8(x + k * 8, v[u]);
+                if (b) vnp_ld8(b + (k % per_row) * 8, bb[u]);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < 2; u++) {
+            size_t k = i + u * stride;
+            if (k < nv) {
+#pragma unroll
+                for (int j = 0; j < 8; j++) v[u][j] = gelu_pass<EXACT>(b ? v[u][j] + bb[u][j] : v[u][j]);
+                vnp_st8(x + k * 8, v[u]);
+            }
+        }
     }
 }
 
@@ -162,23 +181,33 @@ __global__ void bias_gelu_kernel(T *x, const T *b, int rows, int n)
 }
 
 template <typename T>
-static void bias_gelu_t(vnp_cuda *c, T *x, const T *b, int rows, int n)
+static void bias_gelu_t(vnp_cuda *c, int exact, T *x, const T *b, int rows, int n)
 {
     size_t total = (size_t)rows * n;
-    if (n % 8 == 0 && vnp_aligned16(x) && (!b || vnp_aligned16(b)))
-        bias_gelu_vec_kernel<T><<<vnp_cuda_blocks(total / 8, 256, 65535), 256, 0, c->stream>>>(x, b, rows, n);
-    else
+    unsigned grid = vnp_cuda_blocks(total / 16, 256, 132 * 16);
+    if (n % 8 == 0 && vnp_aligned16(x) && (!b || vnp_aligned16(b))) {
+        if (exact)
+            bias_gelu_vec_kernel<T, true><<<grid, 256, 0, c->stream>>>(x, b, rows, n);
+        else
+            bias_gelu_vec_kernel<T, false><<<grid, 256, 0, c->stream>>>(x, b, rows, n);
+    } else {
         bias_gelu_kernel<T><<<vnp_cuda_blocks(total, 256, 65535), 256, 0, c->stream>>>(x, b, rows, n);
+    }
     vnp_cuda_check_launch(c, "bias_gelu");
+}
+
+void vnp_cuda_bias_gelu_variant(vnp_cuda *c, int variant, vnp_cuda_dtype dt, void *x, const void *b, int rows, int n)
+{
+    if (rows <= 0 || n <= 0) return;
+    if (dt == VNP_CUDA_F16)
+        bias_gelu_t(c, variant == 1, (__half *)x, (const __half *)b, rows, n);
+    else
+        bias_gelu_t(c, 1, (float *)x, (const float *)b, rows, n);
 }
 
 void vnp_cuda_bias_gelu(vnp_cuda *c, vnp_cuda_dtype dt, void *x, const void *b, int rows, int n)
 {
-    if (rows <= 0 || n <= 0) return;
-    if (dt == VNP_CUDA_F16)
-        bias_gelu_t(c, (__half *)x, (const __half *)b, rows, n);
-    else
-        bias_gelu_t(c, (float *)x, (const float *)b, rows, n);
+    vnp_cuda_bias_gelu_variant(c, 0, dt, x, b, rows, n);
 }
 
 template <typename T>
@@ -193,7 +222,7 @@ __global__ void gated_gelu_vec_kernel(T *u, const T *g, int rows, int f)
         vnp_ld8(gr + c, a);
         vnp_ld8(gr + f + c, v);
 #pragma unroll
-        for (int j = 0; j < 8; j++) a[j] = vnp_gelu_dev(a[j]) * v[j];
+        for (int j = 0; j < 8; j++) a[j] = gelu_pass<sizeof(T) == 4>(a[j]) * v[j];
         vnp_st8(u + r * (size_t)f + c, a);
     }
 }
@@ -253,10 +282,11 @@ void vnp_cuda_rope_table(vnp_cuda *c, float *cos_t, float *sin_t, const float *i
 /* One block per row; each thread rotates G consecutive pairs (j, j+half) of one head. */
 template <typename T, int G>
 __global__ void __launch_bounds__(128) rope_kernel(T *x, int ld, int heads, int hd, float scale, const float *cos_t,
-                                                   const float *sin_t, const int32_t *cu, int nseq)
+                                                   const float *sin_t, const int32_t *cu, const int32_t *row_seq,
+                                                   int nseq)
 {
     int t = blockIdx.x, half = hd / 2, groups = half / G;
-    int s = vnp_seq_of_row(cu, nseq, t);
+    int s = row_seq ? row_seq[t] : vnp_seq_of_row(cu, nseq, t);
     size_t pos = (size_t)(t - cu[s]);
     const float *ct = cos_t + pos * half, *st = sin_t + pos * half;
     T *row = x + (size_t)t * ld;
@@ -301,9 +331,11 @@ static void rope_t(vnp_cuda *c, T *x, int ld, int heads, int hd, float scale, co
     int vec = half % 8 == 0 && vnp_aligned16(x) && ((size_t)ld * sizeof(T)) % 16 == 0 && (hd * sizeof(T)) % 16 == 0 &&
               (half * sizeof(T)) % 16 == 0;
     if (vec)
-        rope_kernel<T, 8><<<vl->rows, 128, 0, c->stream>>>(x, ld, heads, hd, scale, cos_t, sin_t, vl->cu_dev, vl->nseq);
+        rope_kernel<T, 8><<<vl->rows, 128, 0, c->stream>>>(x, ld, heads, hd, scale, cos_t, sin_t, vl->cu_dev,
+                                                           vl->row_seq_dev, vl->nseq);
     else
-        rope_kernel<T, 1><<<vl->rows, 128, 0, c->stream>>>(x, ld, heads, hd, scale, cos_t, sin_t, vl->cu_dev, vl->nseq);
+        rope_kernel<T, 1><<<vl->rows, 128, 0, c->stream>>>(x, ld, heads, hd, scale, cos_t, sin_t, vl->cu_dev,
+                                                           vl->row_seq_dev, vl->nseq);
     vnp_cuda_check_launch(c, "rope");
 }
 
