@@ -10,7 +10,7 @@ for f in src/backend/cuda/*.cu; do
   nvcc $flags -c "$f" -o "$out/obj/$(basename "$f" .cu).o" &
 done
 wait
-nvcc $flags dev/cuda/*.cu "$out"/obj/*.o -lcublasLt -o "$out/harness"
+nvcc $flags dev/cuda/*.cu "$out"/obj/cuda_*.o -lcublasLt -o "$out/harness"
 ${CC:-cc} -std=c11 -O2 -Wall -Wextra -DVNP_HAVE_CUDA -Iinclude -Itests/unit -c tests/unit/test_backend_cuda.c \
   -o "$out/obj/test_backend_cuda.o"
 nvcc "$out/obj/test_backend_cuda.o" "$out"/obj/cuda_*.o -lcublasLt -lm -o "$out/test_backend_cuda"

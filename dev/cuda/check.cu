@@ -123,7 +123,7 @@ static void check_rope(vnp_cuda *c, vnp_cuda_dtype dt, const std::vector<int> &l
     int32_t *dcu = (int32_t *)dalloc(cu.size() * 4);
     CK(cudaMemcpy(dcu, cu.data(), cu.size() * 4, cudaMemcpyHostToDevice));
     void *dx = dupload(dt, x);
-    vnp_cuda_varlen vl = {(int)lens.size(), T, maxlen, dcu, nullptr};
+    vnp_cuda_varlen vl = {(int)lens.size(), T, maxlen, dcu, nullptr, 0, nullptr};
     int32_t *drs = (int32_t *)dalloc((size_t)T * 4);
     if (use_row_seq) {
         vnp_cuda_row_seq(c, drs, &vl);
@@ -233,10 +233,19 @@ static void check_attention(vnp_cuda *c, vnp_cuda_dtype dt, int variant, const s
     float *dsl = (float *)dupload(VNP_CUDA_F32, slopes);
     void *dqkv = dupload(dt, qkv), *dout = dalloc((size_t)T * ld_out * esize(dt));
     poison(dout, (size_t)T * ld_out * esize(dt));
-    vnp_cuda_varlen vl = {(int)lens.size(), T, maxlen, dcu, nullptr};
+    vnp_cuda_varlen vl = {(int)lens.size(), T, maxlen, dcu, nullptr, 0, nullptr};
     if (use_row_seq) {
         vnp_cuda_row_seq(c, drs, &vl);
         vl.row_seq_dev = drs;
+    }
+    int32_t *dtiles = nullptr;
+    if (use_row_seq == 2) { /* and the attention tile plan */
+        std::vector<int32_t> tiles(2 * VNP_CUDA_ATTN_TILES_MAX(T, (int)lens.size()));
+        int nt = vnp_cuda_attention_tiles(cu.data(), (int)lens.size(), tiles.data(), (int)tiles.size() / 2);
+        dtiles = (int32_t *)dalloc((size_t)std::max(nt, 1) * 8);
+        CK(cudaMemcpy(dtiles, tiles.data(), (size_t)nt * 8, cudaMemcpyHostToDevice));
+        vl.ntiles = nt;
+        vl.tiles_dev = dtiles;
     }
     std::vector<float> inv(std::max(half, 1));
     for (int j = 0; j < half; j++) inv[j] = __half2float(__float2half(1.0f / powf(10000.0f, (float)(2 * j) / (float)hd)));
@@ -269,7 +278,7 @@ static void check_attention(vnp_cuda *c, vnp_cuda_dtype dt, int variant, const s
              T, heads, hd, alibi, ld_extra, amp, rope, use_row_seq);
     report(name, dt, compare(o2, r2), dt == VNP_CUDA_F16 ? 1e-2 : 1e-5);
     cudaFree(dcu); cudaFree(drs); cudaFree(dsl); cudaFree(dqkv); cudaFree(dout);
-    cudaFree(dinv); cudaFree(dcos); cudaFree(dsin);
+    cudaFree(dinv); cudaFree(dcos); cudaFree(dsin); cudaFree(dtiles);
 }
 
 /* ---------------------------------------------------------------- pooling, embedding, conversion, flags */
@@ -286,7 +295,7 @@ static void check_pool(vnp_cuda *c, vnp_cuda_dtype dt, int d, int skip_first, in
     void *dx = dupload(dt, x);
     float *dout = (float *)dalloc(lens.size() * (size_t)d * 4);
     poison(dout, lens.size() * (size_t)d * 4);
-    vnp_cuda_varlen vl = {(int)lens.size(), T, 1200, dcu, nullptr};
+    vnp_cuda_varlen vl = {(int)lens.size(), T, 1200, dcu, nullptr, 0, nullptr};
     vnp_cuda_mean_pool(c, dt, dout, dx, d, skip_first, skip_last, max_rows, &vl);
     ck_ctx(c, "mean_pool");
     std::vector<double> ref(lens.size() * (size_t)d, 0.0);
@@ -431,6 +440,14 @@ int run_checks(vnp_cuda *c)
         check_attention(c, dt, 0, {33, 1, 257}, 3, 80, 1, 0, 1.0, 1, 1);
     }
     check_attention(c, VNP_CUDA_F16, 1, mix, 4, 64, 1, 0, 1.0, 1, 1);
+    for (vnp_cuda_dtype dt : dts) { /* the attention tile plan (sequence-aligned blocks) */
+        const std::vector<int> zl = {0, 5, 0, 70, 64, 1, 63, 2, 200, 0, 3};
+        check_attention(c, dt, 0, mix, 4, 64, 0, 0, 1.0, 0, 2);
+        check_attention(c, dt, 0, shorts, 3, 64, 1, 0, 1.0, 1, 2);
+        check_attention(c, dt, 0, zl, 2, 64, 1, 0, 1.0, 0, 2);
+        check_attention(c, dt, 0, {1, 200, 1300, 7}, 2, 128, 0, 0, 1.0, 1, 2);
+        check_attention(c, dt, 0, {33, 1, 257}, 3, 80, 1, 0, 1.0, 0, 2);
+    }
     check_convert_and_flag(c);
     printf("checks: %d passed, %d failed\n", g_pass, g_fail);
     return g_fail ? 1 : 0;

@@ -24,16 +24,28 @@ typedef struct vnp_cuda vnp_cuda; /* one device: a stream, a cuBLASLt handle + w
 typedef enum { VNP_CUDA_F32 = 0, VNP_CUDA_F16 = 1 } vnp_cuda_dtype;
 
 /* A packed batch: nseq sequences laid end to end in rows = cu[nseq] rows; sequence s owns rows cu[s]..cu[s+1]-1.
- * cu_dev is [nseq+1] int32 in device memory; rows and max_len are known on the host. row_seq_dev, when not NULL,
- * is [rows] int32 with the sequence of every row (vnp_cuda_row_seq builds it once per batch); the kernels that
- * need a row's sequence read it there instead of searching cu. */
+ * cu_dev is [nseq+1] int32 in device memory; rows and max_len are known on the host. Two optional per-batch
+ * helpers (NULL / 0 when absent): row_seq_dev, [rows] int32, the sequence of every row (vnp_cuda_row_seq builds it),
+ * read instead of searching cu; and tiles_dev, ntiles pairs (first row, end row) of attention blocks from
+ * vnp_cuda_attention_tiles (uploaded with the batch), which keep a block inside the sequences it needs. */
 typedef struct {
     int nseq;
     int rows;
     int max_len;
     const int32_t *cu_dev;
     const int32_t *row_seq_dev;
+    int ntiles;
+    const int32_t *tiles_dev;
 } vnp_cuda_varlen;
+
+/* Rows of one attention block. */
+#define VNP_CUDA_ATTN_ROWS 64
+/* The most tiles vnp_cuda_attention_tiles can produce for a batch. */
+#define VNP_CUDA_ATTN_TILES_MAX(rows, nseq) ((rows) / VNP_CUDA_ATTN_ROWS + (nseq) + 1)
+/* Host-side plan of attention blocks: a sequence of VNP_CUDA_ATTN_ROWS rows or more gets blocks of its own, runs
+ * of shorter sequences share a block while they fit. Writes pairs (first row, end row) to tiles (room for cap
+ * pairs) and returns their number, or -1 when cap is too small. */
+int vnp_cuda_attention_tiles(const int32_t *cu_host, int nseq, int32_t *tiles, int cap);
 
 /* ---- context and memory ---- */
 
@@ -68,6 +80,9 @@ enum { VNP_CUDA_EPI_NONE = 0, VNP_CUDA_EPI_BIAS = 1, VNP_CUDA_EPI_BIAS_GELU = 2,
  * accumulate). FP32 accumulation (CUBLAS_COMPUTE_32F, no TF32) in both element types. b may be NULL. */
 void vnp_cuda_gemm(vnp_cuda *c, vnp_cuda_dtype dt, void *y, const void *x, const void *w, const void *b, int m,
                    int n, int k, int accumulate, int epilogue);
+/* When on, a GEMM shape's first call times cuBLASLt's candidate algorithms (up to 8, on a scratch output) and keeps
+ * the fastest instead of the heuristic's first choice; that call synchronises. Off by default. */
+void vnp_cuda_set_gemm_tuning(vnp_cuda *c, int on);
 /* y = LN(x + r) * w + b over d columns (statistics in FP32, biased variance); r may be NULL; when sum is
  * non-NULL the pre-norm x + r is stored there (it may equal x or r). y may equal x. Rows of y that are not finite
  * raise the non-finite flag. */

@@ -229,7 +229,7 @@ static void test_rope_attention(vnp_cuda *c, vnp_cuda_dtype dt, const int *lens,
     float *dcos = vnp_cuda_alloc(c, (size_t)maxlen * half * 4), *dsin = vnp_cuda_alloc(c, (size_t)maxlen * half * 4);
     void *dqkv = up(c, dt, qkv, n), *dplain = up(c, dt, qkv, n);
     void *dout = nan_buf(c, (size_t)T * D * esz(dt)), *dout2 = nan_buf(c, (size_t)T * D * esz(dt));
-    vnp_cuda_varlen vl = {nseq, T, maxlen, dcu, NULL};
+    vnp_cuda_varlen vl = {.nseq = nseq, .rows = T, .max_len = maxlen, .cu_dev = dcu};
     vnp_cuda_rope_table(c, dcos, dsin, dinv, maxlen, half);
     vnp_cuda_row_seq(c, drs, &vl);
     float qs = 1.0f / sqrtf((float)hd), sc = alibi ? qs : 1.0f, qmul = alibi ? 1.0f : qs;
@@ -239,6 +239,12 @@ static void test_rope_attention(vnp_cuda *c, vnp_cuda_dtype dt, const int *lens,
     vnp_cuda_attention(c, dt, dout, D, dqkv, (char *)dqkv + (size_t)D * e, (char *)dqkv + (size_t)2 * D * e, ld, heads,
                        hd, sc, alibi ? dsl : NULL, &vl);
     vl.row_seq_dev = drs;
+    int32_t tiles[2 * VNP_CUDA_ATTN_TILES_MAX(2000, 64)];
+    vl.ntiles = vnp_cuda_attention_tiles(cu, nseq, tiles, VNP_CUDA_ATTN_TILES_MAX(2000, 64));
+    CHECK(vl.ntiles > 0);
+    int32_t *dtiles = vnp_cuda_alloc(c, sizeof tiles);
+    CHECK(vnp_cuda_upload(c, dtiles, tiles, (size_t)vl.ntiles * 8) == VNP_OK);
+    vl.tiles_dev = dtiles;
     vnp_cuda_attention_rope(c, dt, dout2, D, dplain, (char *)dplain + (size_t)D * e, (char *)dplain + (size_t)2 * D * e,
                             ld, heads, hd, qmul, sc, dcos, dsin, alibi ? dsl : NULL, &vl);
     CHECK(vnp_cuda_sync(c) == VNP_OK);
@@ -288,7 +294,7 @@ static void test_rope_attention(vnp_cuda *c, vnp_cuda_dtype dt, const int *lens,
     free(qkv); free(rq); free(ref); free(p); free(rotq); free(rref); free(out); free(out2);
     vnp_cuda_release(c, dcu); vnp_cuda_release(c, drs); vnp_cuda_release(c, dinv); vnp_cuda_release(c, dsl);
     vnp_cuda_release(c, dcos); vnp_cuda_release(c, dsin); vnp_cuda_release(c, dqkv); vnp_cuda_release(c, dplain);
-    vnp_cuda_release(c, dout); vnp_cuda_release(c, dout2);
+    vnp_cuda_release(c, dout); vnp_cuda_release(c, dout2); vnp_cuda_release(c, dtiles);
 }
 
 static void test_pool_embed(vnp_cuda *c, vnp_cuda_dtype dt)
@@ -308,7 +314,7 @@ static void test_pool_embed(vnp_cuda *c, vnp_cuda_dtype dt)
     CHECK(vnp_cuda_upload(c, dids, ids, (size_t)T * 4) == VNP_OK);
     void *dtab = up(c, dt, table, (size_t)VOCAB * D), *dx = nan_buf(c, (size_t)T * D * esz(dt));
     float *ddiv = up(c, VNP_CUDA_F32, div, T), *dpool = nan_buf(c, NSEQ * D * 4);
-    vnp_cuda_varlen vl = {NSEQ, T, 259, dcu, NULL};
+    vnp_cuda_varlen vl = {.nseq = NSEQ, .rows = T, .max_len = 259, .cu_dev = dcu};
     vnp_cuda_embed(c, dt, dx, dtab, dids, T, D, NULL, 0.88f, ddiv, 32);
     vnp_cuda_mean_pool(c, dt, dpool, dx, D, 1, 1, 100, &vl);
     CHECK(vnp_cuda_sync(c) == VNP_OK);
@@ -362,12 +368,27 @@ static void test_convert_flag(vnp_cuda *c)
     vnp_cuda_release(c, d32); vnp_cuda_release(c, back); vnp_cuda_release(c, d16);
 }
 
+/* The attention block plan is host code: it runs without a device. */
+static void test_tiles(void)
+{
+    const int32_t cu[] = {0, 10, 30, 30, 200, 201, 240, 264, 265};
+    int32_t t[2 * VNP_CUDA_ATTN_TILES_MAX(265, 8)];
+    int n = vnp_cuda_attention_tiles(cu, 8, t, VNP_CUDA_ATTN_TILES_MAX(265, 8));
+    /* [0,30) two short ones; [30,200) a long one in 64-row blocks; [200,264) three short ones fill 64; [264,265) */
+    const int32_t want[] = {0, 30, 30, 94, 94, 158, 158, 200, 200, 264, 264, 265};
+    CHECK_EQ_INT(n, 6);
+    CHECK(n == 6 && memcmp(t, want, sizeof want) == 0);
+    CHECK_EQ_INT(vnp_cuda_attention_tiles(cu, 8, t, 3), -1);
+}
+
 int main(void)
 {
+    test_tiles();
     int n = vnp_cuda_device_count();
     if (n == 0) {
-        printf("test_backend_cuda: no CUDA device: 0 passed, 0 failed, 1 skipped\n");
-        return 0;
+        printf("test_backend_cuda: no CUDA device: the kernel checks are skipped (%d passed, %d failed, 1 skipped)\n",
+               vnp_test_pass, vnp_test_fail);
+        return vnp_test_fail ? 1 : 0;
     }
     char err[256];
     vnp_cuda *c = vnp_cuda_create(0, err, sizeof err);

@@ -13,7 +13,7 @@
 
 namespace {
 
-constexpr int BR = 64;  /* query rows per block */
+constexpr int BR = VNP_CUDA_ATTN_ROWS; /* query rows per block */
 constexpr int BC = 64;  /* keys per tile */
 constexpr float LOG2E = 1.4426950408889634f;
 
@@ -25,7 +25,8 @@ struct attn_args {
     float scale_log2;     /* scale * log2(e) */
     const float *slopes;  /* natural-log units; multiplied by log2(e) in the kernel */
     const int32_t *cu, *row_seq; /* row_seq may be NULL: then a binary search of cu */
-    int nseq, rows, vec;
+    const int32_t *tiles;        /* (first row, end row) per block, or NULL: block b owns rows 64b .. 64b+63 */
+    int nseq, rows, vec, ntiles;
     const float *cos_t, *sin_t;  /* rotary tables [npos, hd/2] (ROPE kernels) */
     float q_scale;               /* q is multiplied by this before its rotation (ROPE kernels) */
 };
@@ -131,31 +132,33 @@ __global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_tc_kernel(attn_arg
     __half *sV = sK + 2 * BC * LDS;
     __shared__ int sPosQ[ROPE ? BR : 1], sPosK[ROPE ? 2 : 1][ROPE ? BC : 1];
 
-    const int h = blockIdx.y, q0 = blockIdx.x * BR;
+    const int h = blockIdx.y;
+    const int q0 = a.tiles ? __ldg(a.tiles + 2 * blockIdx.x) : blockIdx.x * BR;
+    const int qend = a.tiles ? __ldg(a.tiles + 2 * blockIdx.x + 1) : min(q0 + BR, a.rows); /* rows q0..qend-1 */
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, tq = lane & 3;
     const __half *qg = a.q + (size_t)h * a.hd, *kg = a.k + (size_t)h * a.hd, *vg = a.v + (size_t)h * a.hd;
 
     /* keys this block may need: the sequences of its first and last rows and all between */
-    int last = min(q0 + BR, a.rows) - 1;
+    int last = qend - 1;
     int kv_lo = __ldg(a.cu + seq_of(a, q0));
     int kv_hi = __ldg(a.cu + seq_of(a, last) + 1);
 
     /* the key range [lo, hi) of this thread's two rows; empty for rows past the batch */
     int r0 = q0 + warp * 16 + g, r1 = r0 + 8, lo0 = 0, hi0 = 0, lo1 = 0, hi1 = 0;
-    if (r0 < a.rows) {
+    if (r0 < qend) {
         int s = seq_of(a, r0);
         lo0 = __ldg(a.cu + s);
         hi0 = __ldg(a.cu + s + 1);
     }
-    if (r1 < a.rows) {
+    if (r1 < qend) {
         int s = seq_of(a, r1);
         lo1 = __ldg(a.cu + s);
         hi1 = __ldg(a.cu + s + 1);
     }
     /* the warp's union (to skip tiles) and intersection (to skip masking) of its rows' ranges */
     int wlo = INT_MAX, whi = INT_MIN, wmaxlo = INT_MIN, wminhi = INT_MAX;
-    if (r0 < a.rows) { wlo = lo0; whi = hi0; wmaxlo = lo0; wminhi = hi0; }
-    if (r1 < a.rows) { wlo = min(wlo, lo1); whi = max(whi, hi1); wmaxlo = max(wmaxlo, lo1); wminhi = min(wminhi, hi1); }
+    if (r0 < qend) { wlo = lo0; whi = hi0; wmaxlo = lo0; wminhi = hi0; }
+    if (r1 < qend) { wlo = min(wlo, lo1); whi = max(whi, hi1); wmaxlo = max(wmaxlo, lo1); wminhi = min(wminhi, hi1); }
 #pragma unroll
     for (int o = 16; o; o >>= 1) {
         wlo = min(wlo, __shfl_xor_sync(0xffffffffu, wlo, o));
@@ -164,15 +167,15 @@ __global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_tc_kernel(attn_arg
         wminhi = min(wminhi, __shfl_xor_sync(0xffffffffu, wminhi, o));
     }
     /* a warp with a row past the batch always masks (its empty range makes wminhi <= wmaxlo fail below) */
-    bool warp_partial = (q0 + warp * 16 + 15) >= a.rows;
+    bool warp_partial = (q0 + warp * 16 + 15) >= qend;
 
     const int ntiles = (kv_hi - kv_lo + BC - 1) / BC;
-    load_tile<HD>(sQ, qg, a.ld_in, q0, a.rows, a.hd, a.vec);
+    load_tile<HD>(sQ, qg, a.ld_in, q0, qend, a.hd, a.vec);
     load_tile<HD>(sK, kg, a.ld_in, kv_lo, kv_hi, a.hd, a.vec);
     load_tile<HD>(sV, vg, a.ld_in, kv_lo, kv_hi, a.hd, a.vec);
     cp_async_commit();
     if (ROPE) {
-        tile_positions(sPosQ, a, q0, a.rows);
+        tile_positions(sPosQ, a, q0, qend);
         tile_positions(sPosK[0], a, kv_lo, kv_hi);
     }
     cp_async_wait<0>();
@@ -296,8 +299,8 @@ __global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_tc_kernel(attn_arg
     for (int n = 0; n < NT; n++) {
         int col = n * 8 + 2 * tq;
         if (col < a.hd) {
-            if (r0 < a.rows) *reinterpret_cast<__half2 *>(out0 + col) = __floats2half2_rn(o[n][0] * inv0, o[n][1] * inv0);
-            if (r1 < a.rows) *reinterpret_cast<__half2 *>(out1 + col) = __floats2half2_rn(o[n][2] * inv1, o[n][3] * inv1);
+            if (r0 < qend) *reinterpret_cast<__half2 *>(out0 + col) = __floats2half2_rn(o[n][0] * inv0, o[n][1] * inv0);
+            if (r1 < qend) *reinterpret_cast<__half2 *>(out1 + col) = __floats2half2_rn(o[n][2] * inv1, o[n][3] * inv1);
         }
     }
 }
@@ -308,7 +311,7 @@ static void launch_tc(vnp_cuda *c, const attn_args &a)
     size_t smem = (size_t)(BR + 4 * BC) * (HD + 8) * sizeof(__half);
     if (smem > 46 * 1024) /* per device and cheap: set on every launch rather than track devices */
         cudaFuncSetAttribute(attn_tc_kernel<HD, ALIBI, ROPE>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
-    dim3 grid((a.rows + BR - 1) / BR, a.heads);
+    dim3 grid(a.tiles ? a.ntiles : (a.rows + BR - 1) / BR, a.heads);
     attn_tc_kernel<HD, ALIBI, ROPE><<<grid, 128, smem, c->stream>>>(a);
 }
 
@@ -433,6 +436,34 @@ __global__ void row_seq_kernel(int32_t *row_seq, const int32_t *cu, int nseq, in
 
 } // namespace
 
+int vnp_cuda_attention_tiles(const int32_t *cu, int nseq, int32_t *tiles, int cap)
+{
+    int n = 0, s = 0;
+    while (s < nseq) {
+        int32_t start = cu[s], len = cu[s + 1] - start;
+        if (len >= BR) { /* a long sequence: blocks of its own */
+            for (int32_t r = start; r < start + len; r += BR) {
+                if (n == cap) return -1;
+                tiles[2 * n] = r;
+                tiles[2 * n + 1] = r + BR < start + len ? r + BR : start + len;
+                n++;
+            }
+            s++;
+            continue;
+        }
+        int e = s + 1; /* short ones: as many as fit in one block */
+        while (e < nseq && cu[e + 1] - start <= BR) e++;
+        if (cu[e] > start) {
+            if (n == cap) return -1;
+            tiles[2 * n] = start;
+            tiles[2 * n + 1] = cu[e];
+            n++;
+        }
+        s = e;
+    }
+    return n;
+}
+
 void vnp_cuda_row_seq(vnp_cuda *c, int32_t *row_seq, const vnp_cuda_varlen *vl)
 {
     if (vl->rows <= 0 || vl->nseq <= 0) return;
@@ -466,6 +497,8 @@ void vnp_cuda_attention_variant(vnp_cuda *c, int variant, vnp_cuda_dtype dt, voi
         a.slopes = slopes;
         a.cu = vl->cu_dev;
         a.row_seq = vl->row_seq_dev;
+        a.tiles = vl->ntiles > 0 ? vl->tiles_dev : nullptr;
+        a.ntiles = vl->ntiles;
         a.nseq = vl->nseq;
         a.rows = vl->rows;
         a.vec = hd % 8 == 0 && ld_in % 8 == 0 && vnp_aligned16(q) && vnp_aligned16(k) && vnp_aligned16(v);

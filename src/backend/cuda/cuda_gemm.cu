@@ -38,8 +38,57 @@ static cublasLtEpilogue_t lt_epilogue(int epi, const void *b)
     }
 }
 
-/* Builds the descriptors and asks the heuristic for the best algorithm; 0 on success. */
-static int plan_build(vnp_cuda *c, vnp_cuda_plan *p)
+void vnp_cuda_set_gemm_tuning(vnp_cuda *c, int on) { c->tune = on; }
+
+/* Times each candidate three times on a scratch output (C = y is only read) and returns the fastest's index. */
+static int pick_fastest(vnp_cuda *c, vnp_cuda_plan *p, const cublasLtMatmulHeuristicResult_t *r, int n, const void *x,
+                        const void *w, const void *b, const void *y)
+{
+    cudaStreamCaptureStatus cap;
+    if (n < 2 || cudaStreamIsCapturing(c->stream, &cap) != cudaSuccess || cap != cudaStreamCaptureStatusNone)
+        return 0;
+    void *scratch = NULL;
+    size_t bytes = (size_t)p->m * p->n * (p->dt == VNP_CUDA_F16 ? 2 : 4);
+    cudaEvent_t e0, e1;
+    if (cudaMalloc(&scratch, bytes) != cudaSuccess) {
+        cudaGetLastError();
+        return 0;
+    }
+    cudaEventCreate(&e0);
+    cudaEventCreate(&e1);
+    if (p->epi == CUBLASLT_EPILOGUE_BIAS || p->epi == CUBLASLT_EPILOGUE_GELU_BIAS)
+        cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &b, sizeof b);
+    float alpha = 1.0f, beta = p->acc ? 1.0f : 0.0f, best = 1e30f;
+    int pick = 0;
+    for (int i = 0; i < n; i++) {
+        if (r[i].state != CUBLAS_STATUS_SUCCESS) continue;
+        float ms = 0.0f;
+        int ok = 1;
+        for (int rep = 0; rep < 4 && ok; rep++) { /* the first run warms up */
+            cudaEventRecord(e0, c->stream);
+            ok = cublasLtMatmul(c->lt, p->op, &alpha, w, p->la, x, p->lb, &beta, p->acc ? y : scratch, p->lc, scratch,
+                                p->lc, &r[i].algo, c->workspace, c->workspace_bytes, c->stream) == CUBLAS_STATUS_SUCCESS;
+            cudaEventRecord(e1, c->stream);
+            cudaEventSynchronize(e1);
+            float t = 0.0f;
+            cudaEventElapsedTime(&t, e0, e1);
+            if (rep) ms += t;
+        }
+        if (ok && ms < best) {
+            best = ms;
+            pick = i;
+        }
+    }
+    cudaEventDestroy(e0);
+    cudaEventDestroy(e1);
+    cudaFree(scratch);
+    cudaGetLastError();
+    return pick;
+}
+
+/* Builds the descriptors and picks an algorithm (the heuristic's first, or the fastest candidate when tuning);
+ * 0 on success. */
+static int plan_build(vnp_cuda *c, vnp_cuda_plan *p, const void *x, const void *w, const void *b, const void *y)
 {
     cudaDataType_t t = p->dt == VNP_CUDA_F16 ? CUDA_R_16F : CUDA_R_32F;
     cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
@@ -68,20 +117,21 @@ static int plan_build(vnp_cuda *c, vnp_cuda_plan *p)
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al, sizeof al);
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al, sizeof al);
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al, sizeof al);
-    cublasLtMatmulHeuristicResult_t r;
+    cublasLtMatmulHeuristicResult_t r[8];
     int found = 0;
-    s = cublasLtMatmulAlgoGetHeuristic(c->lt, p->op, p->la, p->lb, p->lc, p->lc, pref, 1, &r, &found);
+    s = cublasLtMatmulAlgoGetHeuristic(c->lt, p->op, p->la, p->lb, p->lc, p->lc, pref, c->tune ? 8 : 1, r, &found);
     cublasLtMatmulPreferenceDestroy(pref);
     if (s != CUBLAS_STATUS_SUCCESS || found < 1) {
         vnp_cuda_fail(c, "cuBLASLt has no algorithm for %s %dx%dx%d (epilogue %d): status %d",
                       p->dt == VNP_CUDA_F16 ? "fp16" : "fp32", p->m, p->n, p->k, p->epi, (int)s);
         return -1;
     }
-    p->algo = r.algo;
+    p->algo = r[c->tune ? pick_fastest(c, p, r, found, x, w, b, y) : 0].algo;
     return 0;
 }
 
-static vnp_cuda_plan *plan_get(vnp_cuda *c, int dt, int m, int n, int k, int epi, int acc, int align)
+static vnp_cuda_plan *plan_get(vnp_cuda *c, int dt, int m, int n, int k, int epi, int acc, int align, const void *x,
+                               const void *w, const void *b, const void *y)
 {
     for (int i = 0; i < c->nplans; i++) {
         vnp_cuda_plan *p = &c->plans[i];
@@ -97,7 +147,7 @@ static vnp_cuda_plan *plan_get(vnp_cuda *c, int dt, int m, int n, int k, int epi
     vnp_cuda_plan *p = &c->plans[c->nplans];
     memset(p, 0, sizeof *p);
     p->dt = dt; p->m = m; p->n = n; p->k = k; p->epi = epi; p->acc = acc; p->align = align;
-    if (plan_build(c, p)) {
+    if (plan_build(c, p, x, w, b, y)) {
         plan_destroy(p);
         return NULL;
     }
@@ -121,7 +171,7 @@ void vnp_cuda_gemm(vnp_cuda *c, vnp_cuda_dtype dt, void *y, const void *x, const
     if (a2 < align) align = a2;
     if (a3 < align) align = a3;
     cublasLtEpilogue_t lt_epi = lt_epilogue(epilogue, b);
-    vnp_cuda_plan *p = plan_get(c, dt, m, n, k, (int)lt_epi, accumulate, align);
+    vnp_cuda_plan *p = plan_get(c, dt, m, n, k, (int)lt_epi, accumulate, align, x, w, b, y);
     if (!p) return;
     if (lt_epi == CUBLASLT_EPILOGUE_BIAS || lt_epi == CUBLASLT_EPILOGUE_GELU_BIAS) {
         cublasStatus_t s = cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &b, sizeof b);

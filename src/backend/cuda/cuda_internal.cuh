@@ -32,6 +32,7 @@ struct vnp_cuda {
     size_t workspace_bytes;
     int *flag;      /* device int: non-zero once a checked tensor was not finite */
     char err[512];  /* first error since the last sync */
+    int tune;       /* time the heuristic's candidates when a GEMM plan is made */
     int nplans;
     vnp_cuda_plan plans[VNP_CUDA_PLANS];
 };
