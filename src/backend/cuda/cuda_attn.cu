@@ -37,13 +37,38 @@ __device__ __forceinline__ int seq_of(const attn_args &a, int row)
 }
 
 /* Rotates the 64 rows of a shared tile in place (rotate_half pairs j, j + hd/2), row r at position pos[r], after
- * multiplying by mul. Rows past the data hold zeros and stay zero. */
+ * multiplying by mul. Rows past the data hold zeros and stay zero. Eight pairs per step where hd/2 % 8 == 0 (16-byte
+ * shared accesses, float4 table reads), one pair per step otherwise. */
 template <int HD>
 __device__ __forceinline__ void rope_tile(__half *s, const int *pos, int hd, float mul, const float *cos_t,
                                           const float *sin_t)
 {
     constexpr int LDS = HD + 8;
     const int half = hd >> 1;
+    if (half % 8 == 0) {
+        const int groups = half >> 3;
+        for (int i = threadIdx.x; i < BR * groups; i += blockDim.x) {
+            int r = i / groups, j = (i - r * groups) * 8;
+            const float4 *ct = reinterpret_cast<const float4 *>(cos_t + (size_t)pos[r] * half + j);
+            const float4 *st = reinterpret_cast<const float4 *>(sin_t + (size_t)pos[r] * half + j);
+            float4 c0 = __ldg(ct), c1 = __ldg(ct + 1), s0 = __ldg(st), s1 = __ldg(st + 1);
+            float cc[8] = {c0.x, c0.y, c0.z, c0.w, c1.x, c1.y, c1.z, c1.w};
+            float ss[8] = {s0.x, s0.y, s0.z, s0.w, s1.x, s1.y, s1.z, s1.w};
+            __half *p = s + r * LDS + j;
+            uint4 ua = *reinterpret_cast<uint4 *>(p), ub = *reinterpret_cast<uint4 *>(p + half);
+            __half2 *ha = reinterpret_cast<__half2 *>(&ua), *hb = reinterpret_cast<__half2 *>(&ub);
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                float2 a = __half22float2(ha[e]), b = __half22float2(hb[e]);
+                float a0 = a.x * mul, a1 = a.y * mul, b0 = b.x * mul, b1 = b.y * mul;
+                ha[e] = __floats2half2_rn(a0 * cc[2 * e] - b0 * ss[2 * e], a1 * cc[2 * e + 1] - b1 * ss[2 * e + 1]);
+                hb[e] = __floats2half2_rn(b0 * cc[2 * e] + a0 * ss[2 * e], b1 * cc[2 * e + 1] + a1 * ss[2 * e + 1]);
+            }
+            *reinterpret_cast<uint4 *>(p) = ua;
+            *reinterpret_cast<uint4 *>(p + half) = ub;
+        }
+        return;
+    }
     for (int i = threadIdx.x; i < BR * half; i += blockDim.x) {
         int r = i / half, j = i - r * half;
         size_t t = (size_t)pos[r] * half + j;
@@ -482,7 +507,7 @@ void vnp_cuda_attention_variant(vnp_cuda *c, int variant, vnp_cuda_dtype dt, voi
         return;
     }
     int tc = variant == 0 && dt == VNP_CUDA_F16 && hd % 2 == 0 && hd <= 128 && ld_out % 2 == 0 &&
-             (uintptr_t)out % 4 == 0;
+             (uintptr_t)out % 4 == 0 && (!cos_t || (vnp_aligned16(cos_t) && vnp_aligned16(sin_t)));
     if (tc) {
         attn_args a;
         a.out = (__half *)out;
