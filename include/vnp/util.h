@@ -92,6 +92,10 @@ int vnp_pool_threads(const vnp_pool *p);
 void vnp_pool_run(vnp_pool *p, size_t n, vnp_parallel_fn fn, void *ctx);
 int vnp_cpu_count(void);
 
+/* Reads a whole file into out (NUL-terminated, out->len bytes), refusing files larger than max_bytes with
+ * VNP_ERR_FORMAT; VNP_ERR_IO / VNP_ERR_NOMEM otherwise. Logs the path and reason on failure; out is left empty. */
+int vnp_read_file(const char *path, size_t max_bytes, vnp_buf *out) VNP_MUST_CHECK;
+
 /* ---- checksums ---- */
 /* SHA-256 of a file's bytes as 64 lowercase hex digits plus NUL in hex; VNP_ERR_NOTFOUND or VNP_ERR_IO after
  * logging. */

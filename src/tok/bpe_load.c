@@ -407,25 +407,9 @@ bad:
 
 vnp_bpe *vnp_bpe_load(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        vnp_error("%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
     vnp_buf buf = {0};
-    char chunk[65536];
-    size_t n;
-    int rc = VNP_OK;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if ((rc = vnp_buf_append(&buf, chunk, n))) break;
-    int read_error = ferror(f);
-    fclose(f);
-    if (rc || read_error) {
-        vnp_error("%s: %s", path, rc ? "out of memory" : "read error");
-        vnp_buf_free(&buf);
-        return NULL;
-    }
-    vnp_bpe *b = vnp_bpe_load_mem(buf.data ? buf.data : "", buf.len, path);
+    if (vnp_read_file(path, (size_t)1 << 30, &buf)) return NULL;
+    vnp_bpe *b = vnp_bpe_load_mem(buf.data, buf.len, path);
     vnp_buf_free(&buf);
     return b;
 }

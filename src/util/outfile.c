@@ -1,4 +1,5 @@
-/* Atomic output files: write under a temporary name, rename onto the final name only when complete. */
+/* Whole files: atomic output files (written under a temporary name, renamed onto the final name only when
+ * complete) and reading a small file into memory. */
 #define _POSIX_C_SOURCE 200809L
 #include "vnp/util.h"
 
@@ -70,4 +71,36 @@ void vnp_outfile_abort(vnp_outfile *o)
     fclose(o->fp);
     unlink(o->tmp);
     outfile_free(o);
+}
+
+int vnp_read_file(const char *path, size_t max_bytes, vnp_buf *out)
+{
+    out->len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        vnp_error("cannot open '%s': %s", path, strerror(errno));
+        return VNP_ERR_IO;
+    }
+    char chunk[65536];
+    size_t n;
+    int rc = VNP_OK;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (out->len + n > max_bytes) {
+            vnp_error("'%s' is larger than %zu bytes", path, max_bytes);
+            rc = VNP_ERR_FORMAT;
+            break;
+        }
+        if ((rc = vnp_buf_append(out, chunk, n))) {
+            vnp_error("'%s': out of memory", path);
+            break;
+        }
+    }
+    if (rc == VNP_OK && ferror(f)) {
+        vnp_error("reading '%s' failed: %s", path, strerror(errno));
+        rc = VNP_ERR_IO;
+    }
+    fclose(f);
+    if (rc == VNP_OK && !out->data && (rc = vnp_buf_reserve(out, 0)) == VNP_OK) out->data[0] = '\0';
+    if (rc) vnp_buf_free(out);
+    return rc;
 }

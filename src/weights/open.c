@@ -83,36 +83,12 @@ static int map_file(vnp_weights *w, const char *path, const uint8_t **data, size
     return vnp_wt_own(w, p, (size_t)st.st_size, 1);
 }
 
-/* Reads a small text file (NUL-terminated). */
+/* Reads a small text file (NUL-terminated): config.json, index files. */
 static int read_small(const char *path, char **text, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        vnp_error("cannot open '%s': %s", path, strerror(errno));
-        return VNP_ERR_IO;
-    }
     vnp_buf b = {0};
-    char chunk[65536];
-    size_t n;
-    int rc = VNP_OK;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.len + n > MAX_SMALL_FILE) {
-            vnp_error("%s: larger than %u bytes", path, MAX_SMALL_FILE);
-            rc = VNP_ERR_FORMAT;
-            break;
-        }
-        if ((rc = vnp_buf_append(&b, chunk, n))) break;
-    }
-    if (rc == VNP_OK && ferror(f)) {
-        vnp_error("reading '%s' failed", path);
-        rc = VNP_ERR_IO;
-    }
-    fclose(f);
-    if (rc == VNP_OK && !b.data && (rc = vnp_buf_reserve(&b, 1)) == VNP_OK) b.data[0] = '\0';
-    if (rc) {
-        vnp_buf_free(&b);
-        return rc;
-    }
+    int rc = vnp_read_file(path, MAX_SMALL_FILE, &b);
+    if (rc) return rc;
     *text = b.data;
     *len = b.len;
     return VNP_OK;
