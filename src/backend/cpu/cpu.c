@@ -202,12 +202,16 @@ vnp_backend *vnp_backend_cpu_create(int nthreads)
 #ifdef VNP_HAVE_OPENBLAS
     openblas_set_num_threads(1); /* our pool splits the GEMMs */
 #endif
-    /* our AVX-512 kernel where the CPU has it (VNP_GEMM=blas forces the library, e.g. to compare) */
+    /* our AVX-512 kernel where the CPU has it; VNP_GEMM=blas forces the library (e.g. to compare), VNP_GEMM=avx512
+     * the kernel. Sanitizer builds (unoptimised) default to the library, which is much faster there. */
     const char *force = getenv("VNP_GEMM");
-    c->avx512 = vnp_cpu_has_avx512() && !(force && strcmp(force, "blas") == 0);
-#ifndef VNP_HAVE_OPENBLAS
-    if (force && strcmp(force, "blas") == 0) c->avx512 = 0;
+    int want = 1;
+#if defined(VNP_HAVE_OPENBLAS) && defined(__SANITIZE_ADDRESS__)
+    want = 0;
 #endif
+    if (force && strcmp(force, "blas") == 0) want = 0;
+    if (force && strcmp(force, "avx512") == 0) want = 1;
+    c->avx512 = want && vnp_cpu_has_avx512();
     if (c->avx512 && !(c->gemm_buf = vnp_malloc_aligned((size_t)c->nthreads * VNP_GEMM_BUF * sizeof(float))))
         goto fail;
     return be;
