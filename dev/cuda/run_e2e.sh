@@ -81,17 +81,17 @@ PY
 fi
 
 if has bench; then
-  for w in "esm2_3b chunks500 8000" "esm2_3b reads150 20000" "dnabert_s chunks500 20000" "dnabert_s reads150 20000"; do
+  for w in "esm2_3b chunks500 4000" "esm2_3b reads150 10000" "dnabert_s chunks500 20000" "dnabert_s reads150 20000"; do
     read -r m wl n <<<"$w"
-    timeout 150 "$V" bench --device cuda --model $m --workload $wl --n $n 2>>"$OUT/bench.err" | tee -a "$OUT/bench.jsonl"
+    timeout 100 "$V" bench --device cuda --model $m --workload $wl --n $n 2>>"$OUT/bench.err" | tee -a "$OUT/bench.jsonl"
   done
 fi
 
 if has anchor; then
   export PYTHONUNBUFFERED=1
-  a() { timeout 150 python3 bench/torch_anchor.py "$@" 2>>"$OUT/anchor.err" | grep '^{' | tee -a "$OUT/anchor.jsonl"; }
-  a --model esm2_3b --workload chunks500 --mode packed --n 8000
-  a --model esm2_3b --workload reads150 --mode packed --n 20000
+  a() { timeout 100 python3 bench/torch_anchor.py "$@" 2>>"$OUT/anchor.err" | grep '^{' | tee -a "$OUT/anchor.jsonl"; }
+  a --model esm2_3b --workload chunks500 --mode packed --n 4000
+  a --model esm2_3b --workload reads150 --mode packed --n 10000
   a --model dnabert_s --workload chunks500 --mode padded --n 20000
   a --model dnabert_s --workload reads150 --mode padded --n 20000
 fi
