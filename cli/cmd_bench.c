@@ -16,7 +16,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: virnucpro bench --model esm2_3b|esm2_650m|dnabert_s --workload chunks500|reads150\n"
-            "                       [--device cpu] [--n N] [--threads N] [--tokens-per-batch N] [--seed S]\n\n"
+            "                       [--device cpu|cuda] [--precision fp16|fp32] [--n N] [--threads N] [--tokens-per-batch N] [--seed S]\n\n"
             "Random weights of the real shape (no model file), sequences of the lengths bench/torch_anchor.py\n"
             "draws (Python's random with the same seed), packed into token-budgeted batches (FFD). One batch is\n"
             "run first as a warm-up, then every batch is timed. Prints one JSON line with the anchor's keys:\n"
@@ -28,7 +28,8 @@ static void usage(FILE *out)
             "  --n N                  sequences (default 2000)\n"
             "  --threads N            CPU threads (default: all)\n"
             "  --tokens-per-batch N   token budget of one batch (default 16384, as the anchor)\n"
-            "  --device cpu           the only device of this build\n\n"
+            "  --device cpu|cuda      where to run (cuda[:N]: exit 2 when no GPU is usable)\n"
+            "  --precision fp16|fp32  on CUDA: fp16 (default) or fp32 (diagnostic; VIRNUCPRO_DISABLE_FP16=1 too)\n\n"
             "exit status: 0 success, 1 failure while running, 2 bad usage\n");
 }
 
@@ -134,7 +135,11 @@ int vnp_cmd_bench(int argc, char **argv)
                                          {"threads", required_argument, 0, 't'},
                                          {"tokens-per-batch", required_argument, 0, 'b'},
                                          {"seed", required_argument, 0, 's'},
+                                         {"precision", required_argument, 0, 'p'},
                                          {0, 0, 0, 0}};
+    vnp_device device = VNP_DEVICE_CPU;
+    int gpu = 0;
+    const char *precision = NULL;
     const char *model = "esm2_650m", *workload = "chunks500";
     long n = 2000, threads = 0, budget = 16384, seed = 0;
     int c;
@@ -145,8 +150,13 @@ int vnp_cmd_bench(int argc, char **argv)
         case 'm': model = optarg; break;
         case 'w': workload = optarg; break;
         case 'd':
-            if (strcmp(optarg, "cpu") != 0)
-                return vnp_cli_usage_error("bench", "device '%s' is not available in this build (only cpu)", optarg);
+            if (vnp_device_parse(optarg, &device, &gpu))
+                return vnp_cli_usage_error("bench", "--device must be cpu, cuda[:N] or auto, got '%s'", optarg);
+            break;
+        case 'p':
+            if (strcmp(optarg, "fp16") && strcmp(optarg, "fp32"))
+                return vnp_cli_usage_error("bench", "--precision must be fp16 or fp32, got '%s'", optarg);
+            precision = optarg;
             break;
         case 'n':
             if ((n = vnp_cli_parse_long("--n", optarg, 1, 100000000)) < 0) return 2;
@@ -202,7 +212,8 @@ int vnp_cmd_bench(int argc, char **argv)
         if ((rc = vnp_window_add(&win, ids, tok[i]))) goto done;
     }
     double tl = vnp_time_now();
-    if (!(be = vnp_backend_cpu_create((int)threads)) || !(enc = vnp_encoder_random(be, &cfg, 1234 + (uint64_t)seed))) {
+    if ((rc = vnp_backend_open(device, gpu, (int)threads, precision, &be))) goto done;
+    if (!(enc = vnp_encoder_random(be, &cfg, 1234 + (uint64_t)seed))) {
         rc = VNP_ERR_NOMEM;
         goto done;
     }
@@ -230,11 +241,16 @@ int vnp_cmd_bench(int argc, char **argv)
         rc = VNP_ERR_INTERNAL;
         goto done;
     }
+    char devname[32];
+    if (strcmp(be->ops->name, "cpu") == 0)
+        snprintf(devname, sizeof devname, "cpu x%d", be->nthreads);
+    else
+        snprintf(devname, sizeof devname, "%s", be->ops->name);
     printf("{\"anchor\": \"virnucpro\", \"model\": \"%s\", \"workload\": \"%s\", \"mode\": \"packed\", "
-           "\"device\": \"cpu x%d\", \"version\": \"%s\", \"sequences\": %ld, \"tokens\": %zu, \"seconds\": %.3f, "
+           "\"device\": \"%s\", \"precision\": \"%s\", \"version\": \"%s\", \"sequences\": %ld, \"tokens\": %zu, \"seconds\": %.3f, "
            "\"seq_per_s\": %.1f, \"tok_per_s\": %.1f, \"batches\": %zu, \"tokens_per_batch\": %ld, "
            "\"weights_gb\": %.2f, \"activations_gb\": %.2f, \"load_seconds\": %.2f, \"peak_rss_mb\": %.0f}\n",
-           model, workload, be->nthreads, VNP_VERSION, n, win.ntok, dt, (double)n / dt, (double)win.ntok / dt,
+           model, workload, devname, vnp_backend_precision(be), VNP_VERSION, n, win.ntok, dt, (double)n / dt, (double)win.ntok / dt,
            win.batches, budget, (double)vnp_encoder_weight_bytes(enc) / 1e9,
            (double)vnp_encoder_activation_bytes(enc) / 1e9, load_s, (double)vnp_peak_rss_bytes() / 1e6);
 done:

@@ -22,7 +22,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: virnucpro embed MODEL INPUT -o OUT [--format f32|tsv] [--threads N] [--tokens-per-batch N]\n"
-            "                       [--tokenizer tokenizer.json]\n\n"
+            "                       [--tokenizer tokenizer.json] [--device cpu|cuda|auto] [--precision fp16|fp32]\n\n"
             "MODEL is an ESM-2 or DNABERT-S model folder or file (safetensors, pytorch_model.bin, fair-esm .pt);\n"
             "the kind is told from its tensors. INPUT holds proteins (ESM-2) or DNA (DNABERT-S): FASTA/FASTQ/SAM/\n"
             "BAM/CRAM, plain or gzip, '-' for standard input. One pooled FP32 feature row per record, in input\n"
@@ -34,7 +34,10 @@ static void usage(FILE *out)
             "                            tsv: id<TAB>D values per line\n"
             "  -t, --threads N           CPU threads (default: all)\n"
             "  -b, --tokens-per-batch N  token budget of one packed batch (default 4096; longer sequences run alone)\n"
-            "      --tokenizer FILE      DNABERT-S tokenizer.json (default: tokenizer.json beside MODEL)\n\n"
+            "      --tokenizer FILE      DNABERT-S tokenizer.json (default: tokenizer.json beside MODEL)\n"
+            "      --device D            cpu (default), cuda (or cuda:N; exit 2 when no GPU is usable), or auto\n"
+            "      --precision P         on CUDA: fp16 (default) or fp32 (slower diagnostic mode; also\n"
+            "                            VIRNUCPRO_DISABLE_FP16=1); the CPU is always fp32. Rows are FP32 either way\n\n"
             "Characters a model cannot take: ESM-2 maps each run of them to <unk> (as Hugging Face does) and\n"
             "DNABERT-S gives one [UNK] per character (N, IUPAC codes, lower case); both are counted in a warning.\n"
             "An empty protein has no residue to average: its row is zeros, with a warning.\n\n"
@@ -90,8 +93,12 @@ int vnp_cmd_embed(int argc, char **argv)
                                          {"threads", required_argument, 0, 't'},
                                          {"tokens-per-batch", required_argument, 0, 'b'},
                                          {"tokenizer", required_argument, 0, 'k'},
+                                         {"device", required_argument, 0, 'd'},
+                                         {"precision", required_argument, 0, 'p'},
                                          {0, 0, 0, 0}};
-    const char *out_path = NULL, *tok_path = NULL;
+    const char *out_path = NULL, *tok_path = NULL, *precision = NULL;
+    vnp_device device = VNP_DEVICE_CPU;
+    int gpu = 0;
     int tsv = 0;
     long threads = 0, budget = 4096;
     int c;
@@ -115,6 +122,15 @@ int vnp_cmd_embed(int argc, char **argv)
             if ((budget = vnp_cli_parse_long("--tokens-per-batch", optarg, 1, 1L << 24)) < 0) return 2;
             break;
         case 'k': tok_path = optarg; break;
+        case 'd':
+            if (vnp_device_parse(optarg, &device, &gpu))
+                return vnp_cli_usage_error("embed", "--device must be cpu, cuda[:N] or auto, got '%s'", optarg);
+            break;
+        case 'p':
+            if (strcmp(optarg, "fp16") && strcmp(optarg, "fp32"))
+                return vnp_cli_usage_error("embed", "--precision must be fp16 or fp32, got '%s'", optarg);
+            precision = optarg;
+            break;
         default: return vnp_cli_usage_error("embed", "unknown option '%s'", argv[optind - 1]);
         }
     }
@@ -158,15 +174,12 @@ int vnp_cmd_embed(int argc, char **argv)
             goto done;
         }
     }
-    if (!(be = vnp_backend_cpu_create((int)threads))) {
-        rc = VNP_ERR_NOMEM;
-        goto done;
-    }
+    if ((rc = vnp_backend_open(device, gpu, (int)threads, precision, &be))) goto done;
     if (!(enc = vnp_encoder_load(be, wts))) {
         rc = VNP_ERR_FORMAT;
         goto done;
     }
-    vnp_weights_close(wts); /* the FP32 copy is all we need from here on */
+    vnp_weights_close(wts); /* the backend's copy is all we need from here on */
     wts = NULL;
     if ((rc = vnp_seqreader_open(&rd, in_path, NULL))) goto done;
     if (!(of = vnp_outfile_open(out_path))) {

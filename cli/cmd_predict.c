@@ -1,6 +1,7 @@
 /* `virnucpro predict`: options, model resolution and the run's identity; the work is pipeline/'s. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "vnp/backend.h"
 #include "vnp/config.h"
 #include "vnp/pipeline.h"
 #include "vnp/util.h"
@@ -39,7 +40,10 @@ static void usage(FILE *out)
 "run:\n"
 "  -o, --output DIR       output folder (created if needed)\n"
 "  -l, --length N         chunk length, 300 or 500 (must match the classifier)\n"
-"  --device auto|cpu      where the encoders run (this build: cpu)\n"
+"  --device auto|cpu|cuda where the encoders run (auto: cuda when a GPU is usable, else cpu;\n"
+"                         cuda[:N] exits with status 2 when no GPU is usable)\n"
+"  --precision fp16|fp32  on CUDA: fp16 (default) or fp32 (slower diagnostic mode; also\n"
+"                         VIRNUCPRO_DISABLE_FP16=1|true|yes); the CPU always runs fp32\n"
 "  --threads N            CPU threads (default: all)\n"
 "  --tokens-per-batch N   packing budget of an encoder batch (default 16384)\n"
 "  --resume               continue the run journaled in OUTDIR (after a crash, kill or Ctrl-C)\n"
@@ -65,11 +69,11 @@ static void usage(FILE *out)
 
 enum {
     OPT_MODELS = 1000, OPT_ESM, OPT_DNABERT, OPT_CLASSIFIER, OPT_FORCE_LENGTH, OPT_DEVICE, OPT_THREADS, OPT_TPB,
-    OPT_RESUME, OPT_FORCE, OPT_SAVE_EMB, OPT_KEEP, OPT_MIN_CONF, OPT_BLOCK
+    OPT_RESUME, OPT_FORCE, OPT_SAVE_EMB, OPT_KEEP, OPT_MIN_CONF, OPT_BLOCK, OPT_PRECISION
 };
 
 typedef struct {
-    const char *models, *esm, *dnabert, *classifier, *device, *outdir, *reference;
+    const char *models, *esm, *dnabert, *classifier, *device, *outdir, *reference, *precision;
     int length, force_length, threads, tpb, resume, force, save_emb, keep, block_records;
     double min_conf;
     int quiet, verbose;
@@ -84,7 +88,7 @@ static json_t *file_identity(const char *path)
                      (json_int_t)st.st_mtime);
 }
 
-static char *make_identity(const predict_args *a, char **inputs, int n)
+static char *make_identity(const predict_args *a, const vnp_scorer *sc, char **inputs, int n)
 {
     json_t *in = json_array();
     for (int i = 0; i < n; i++) json_array_append_new(in, file_identity(inputs[i]));
@@ -92,7 +96,7 @@ static char *make_identity(const predict_args *a, char **inputs, int n)
                              a->length, "esm2", file_identity(a->esm), "dnabert_s", file_identity(a->dnabert),
                              "classifier", file_identity(a->classifier), "save_embeddings", a->save_emb,
                              "keep_intermediate", a->keep, "block_records", a->block_records, "min_confident",
-                             a->min_conf, "precision", "fp32");
+                             a->min_conf, "precision", vnp_scorer_precision(sc));
     char *s = root ? json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
     json_decref(root);
     return s;
@@ -107,7 +111,7 @@ static char *make_run_info(const predict_args *a, const vnp_scorer *s, int argc,
     json_t *mj = models ? json_loads(models, 0, &err) : NULL;
     free(models);
     json_t *root = json_pack("{s:s, s:o, s:s, s:s, s:i, s:o}", "virnucpro_version", VNP_VERSION, "command", cmd,
-                             "device", "cpu", "precision", "fp32", "threads", a->threads > 0 ? a->threads : vnp_cpu_count(),
+                             "device", vnp_scorer_device(s), "precision", vnp_scorer_precision(s), "threads", a->threads > 0 ? a->threads : vnp_cpu_count(),
                              "models", mj ? mj : json_null());
     char *out = root ? json_dumps(root, JSON_PRESERVE_ORDER) : NULL;
     json_decref(root);
@@ -125,7 +129,7 @@ static int predict_main(int argc, char **argv)
         {"resume", no_argument, NULL, OPT_RESUME},       {"force", no_argument, NULL, OPT_FORCE},
         {"save-embeddings", no_argument, NULL, OPT_SAVE_EMB}, {"keep-intermediate", no_argument, NULL, OPT_KEEP},
         {"min-confident-score", required_argument, NULL, OPT_MIN_CONF},
-        {"block-records", required_argument, NULL, OPT_BLOCK}, {"reference", required_argument, NULL, 'T'},
+        {"block-records", required_argument, NULL, OPT_BLOCK}, {"precision", required_argument, NULL, OPT_PRECISION}, {"reference", required_argument, NULL, 'T'},
         {"quiet", no_argument, NULL, 'q'},               {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     predict_args a = {0};
@@ -155,6 +159,7 @@ static int predict_main(int argc, char **argv)
         case OPT_CLASSIFIER: a.classifier = optarg; break;
         case OPT_FORCE_LENGTH: a.force_length = 1; break;
         case OPT_DEVICE: a.device = optarg; break;
+        case OPT_PRECISION: a.precision = optarg; break;
         case OPT_THREADS:
             if ((v = vnp_cli_parse_long("--threads", optarg, 1, 4096)) < 0) return 2;
             a.threads = (int)v;
@@ -187,12 +192,16 @@ static int predict_main(int argc, char **argv)
     if (n_inputs < 1) return vnp_cli_usage_error("predict", "no INPUT given");
     if (!a.outdir) return vnp_cli_usage_error("predict", "-o OUTDIR is required");
     if (!a.length) return vnp_cli_usage_error("predict", "-l 300|500 is required");
-    if (strcmp(a.device, "auto") && strcmp(a.device, "cpu")) {
-        if (strcmp(a.device, "cuda") == 0) {
-            fprintf(stderr, "virnucpro predict: error: --device cuda: this build has no GPU engine yet; use --device cpu\n");
-            return 2;
-        }
-        return vnp_cli_usage_error("predict", "--device must be auto, cpu or cuda, got '%s'", a.device);
+    vnp_device dev;
+    int gpu;
+    if (vnp_device_parse(a.device, &dev, &gpu))
+        return vnp_cli_usage_error("predict", "--device must be auto, cpu or cuda[:N], got '%s'", a.device);
+    if (a.precision && strcmp(a.precision, "fp16") && strcmp(a.precision, "fp32"))
+        return vnp_cli_usage_error("predict", "--precision must be fp16 or fp32, got '%s'", a.precision);
+    if (dev == VNP_DEVICE_CUDA && !vnp_cuda_usable()) {
+        fprintf(stderr, "virnucpro predict: error: --device %s: no usable CUDA GPU (no device or driver, or a build "
+                        "without CUDA); use --device cpu\n", a.device);
+        return 2;
     }
     vnp_log_set_level(a.quiet ? VNP_LOG_ERROR : a.verbose ? VNP_LOG_INFO : VNP_LOG_WARN);
     for (int i = 0; i < n_inputs; i++) {
@@ -220,14 +229,14 @@ static int predict_main(int argc, char **argv)
         ret = 2;
         goto out;
     }
-    vnp_scorer_opts so = {a.esm, a.dnabert, a.classifier, "cpu", a.threads, a.tpb};
+    vnp_scorer_opts so = {a.esm, a.dnabert, a.classifier, a.device, a.threads, a.tpb, a.precision};
     int rc = vnp_scorer_open(&so, &scorer);
     if (rc) {
         ret = vnp_status_exit_code(rc);
         goto out;
     }
     scorer_open = 1;
-    identity = make_identity(&a, argv + optind, n_inputs);
+    identity = make_identity(&a, &scorer, argv + optind, n_inputs);
     info = make_run_info(&a, &scorer, argc, argv);
     if (!identity || !info) {
         fprintf(stderr, "virnucpro predict: error: out of memory\n");

@@ -3,8 +3,13 @@
  * A backend is a struct of function pointers plus private state, so the CPU (OpenBLAS + threads) and a later
  * CUDA implementation plug into the same model code. Buffers handed to the compute ops live in backend memory
  * (be->ops->alloc); on the CPU that is ordinary host memory. Compute ops cannot fail: a GPU backend records
- * its errors and reports them from sync(). All tensors are FP32, row-major, with an explicit row stride (ld)
- * where an op reads a column slice of a wider buffer.
+ * its errors and reports them from sync(). Tensors are row-major, with an explicit row stride (ld) where an op
+ * reads a column slice of a wider buffer.
+ *
+ * Element types: activations, GEMM weights and biases, LayerNorm parameters and embedding tables (typed float *
+ * below) are opaque backend buffers of be->elem_bytes-sized elements, the backend's choice: FP32 (4) on the CPU,
+ * FP16 (2) by default on CUDA. Model code never reads them and steps through them with vnp_be_at(). ALiBi
+ * slopes, rotary tables, per-row divisors, token ids, cu_seqlens and pooled outputs are FP32/int32 everywhere.
  *
  * Packed variable-length batches: a batch of S sequences is T = cu[S] rows laid end to end; sequence s owns
  * rows cu[s] .. cu[s+1]-1. Attention never crosses a boundary and positions restart at 0 in every sequence. */
@@ -72,19 +77,58 @@ typedef struct vnp_backend_ops {
      * rows whose id equals zero_id (if >= 0) are set to 0. Ids must be valid (checked by the caller). */
     void (*embed)(vnp_backend *be, float *x, const float *table, const int32_t *ids, int rows, int d,
                   const float *add_row, float mul, const float *row_div, int zero_id);
+
+    /* ---- optional (NULL on an FP32 backend without a non-finite check) ----
+     * upload_f32: n FP32 host values into n backend elements (converted); download_f32: the reverse. */
+    int (*upload_f32)(vnp_backend *be, void *dst, const float *src, size_t n);
+    int (*download_f32)(vnp_backend *be, float *dst, const void *src, size_t n);
+    /* 1 when a checked activation held NaN/Inf since the last reset (synchronises); reset clears it. */
+    int (*nonfinite)(vnp_backend *be, int reset);
 } vnp_backend_ops;
 
 struct vnp_backend {
     const vnp_backend_ops *ops;
     void *impl;   /* private to the implementation */
     int nthreads; /* CPU threads the backend uses */
+    int elem_bytes; /* bytes of one activation/weight element: 4 (FP32) or 2 (FP16); 0 reads as 4 */
 };
+
+/* Element size of be's activations and weights. */
+static inline size_t vnp_be_elem(const vnp_backend *be) { return be->elem_bytes ? (size_t)be->elem_bytes : 4; }
+/* The address n elements past p in a backend buffer of be's element type. */
+static inline float *vnp_be_at(const vnp_backend *be, const void *p, size_t n)
+{
+    return (float *)(void *)((char *)(uintptr_t)p + n * vnp_be_elem(be));
+}
+/* n FP32 host values into backend elements, converted where the backend holds another type. */
+int vnp_be_upload_f32(vnp_backend *be, void *dst, const float *src, size_t n) VNP_MUST_CHECK;
+/* n backend elements into FP32 host values. */
+int vnp_be_download_f32(vnp_backend *be, float *dst, const void *src, size_t n) VNP_MUST_CHECK;
+
+/* Where the encoders run, as the command line names it. */
+typedef enum { VNP_DEVICE_AUTO = 0, VNP_DEVICE_CPU, VNP_DEVICE_CUDA } vnp_device;
+/* Parses "auto", "cpu" or "cuda" (also "cuda:N"); VNP_ERR_USAGE otherwise. *gpu gets N (0 by default). */
+int vnp_device_parse(const char *s, vnp_device *dev, int *gpu) VNP_MUST_CHECK;
+/* 1 when this build has the CUDA backend and a usable GPU is present. */
+int vnp_cuda_usable(void);
+/* 1 when FP32 is forced on a GPU: precision "fp32", or VIRNUCPRO_DISABLE_FP16 = 1|true|yes (any case). */
+int vnp_precision_fp32(const char *precision);
+/* Opens the backend for a device: cpu, cuda (VNP_ERR_UNSUPPORTED with a message when no GPU is usable) or auto
+ * (cuda when usable, else cpu). precision: NULL/"auto"/"fp16" (FP16 on CUDA) or "fp32" (FP32 everywhere; on
+ * CUDA, also through VIRNUCPRO_DISABLE_FP16, with one warning that it is a slower diagnostic mode). */
+int vnp_backend_open(vnp_device dev, int gpu, int threads, const char *precision, vnp_backend **out) VNP_MUST_CHECK;
+/* "cpu" or "cuda" and the element type ("fp32"/"fp16") of an open backend. */
+const char *vnp_backend_device_name(const vnp_backend *be);
+const char *vnp_backend_precision(const vnp_backend *be);
 
 /* The CPU backend: FP32, OpenBLAS SGEMM where built with it (VNP_HAVE_OPENBLAS), a thread pool for the rest.
  * nthreads <= 0 means every online CPU. NULL after logging on failure. */
 vnp_backend *vnp_backend_cpu_create(int nthreads);
 /* Releases a backend created by any vnp_backend_*_create; accepts NULL. */
 void vnp_backend_free(vnp_backend *be);
+/* The CUDA backend on `device`: FP16 elements (fp16 != 0) or FP32 (TF32 off). NULL after logging when this
+ * build has no CUDA or the device cannot be used. */
+vnp_backend *vnp_backend_cuda_create(int device, int fp16);
 
 /* ALiBi slopes of the MosaicBERT/DNABERT-S code for `heads` heads, rounded to float (power-of-two head counts:
  * 2^(-8(h+1)/n); otherwise the closest power of two c below n, then every other slope of the 2c list). */

@@ -8,8 +8,8 @@
  *   DNABERT-S: mean of the last hidden state over all tokens, [CLS] and [SEP] included (dnabert_s.md §4, §6).
  * A sequence's result does not depend on what it was packed with (up to float rounding).
  *
- * Configuration comes from config.json when present, else from the tensor shapes. Weights are converted to
- * FP32 once into a single backend allocation; activations are sized once by vnp_encoder_reserve and the
+ * Configuration comes from config.json when present, else from the tensor shapes. Weights are converted once
+ * into a single backend allocation of the backend's element type (FP32 on the CPU, FP16 by default on CUDA); activations are sized once by vnp_encoder_reserve and the
  * forward pass allocates nothing. */
 #ifndef VNP_MODEL_H
 #define VNP_MODEL_H
@@ -70,8 +70,10 @@ vnp_encoder *vnp_encoder_random(vnp_backend *be, const vnp_encoder_config *cfg, 
 void vnp_encoder_free(vnp_encoder *e); /* accepts NULL */
 
 const vnp_encoder_config *vnp_encoder_cfg(const vnp_encoder *e);
-/* Bytes of weights held. */
+/* Bytes of weights held (in the backend's element type). */
 size_t vnp_encoder_weight_bytes(const vnp_encoder *e);
+/* Batches whose FP16 activations held NaN/Inf (each made vnp_encoder_forward fail with a message). */
+long vnp_encoder_nonfinite_batches(const vnp_encoder *e);
 
 /* Sizes the activations for batches of up to max_tokens rows and max_seqs sequences (one sequence may be up
  * to max_tokens long). May be called again to grow; never called implicitly by forward. */

@@ -85,15 +85,19 @@ typedef struct {
     const char *esm;          /* ESM-2 file or folder */
     const char *dnabert;      /* DNABERT-S folder or file (tokenizer.json beside it) */
     const char *classifier;   /* VirNucPro MLP (.pth, .safetensors) */
-    const char *device;       /* "cpu" (the only device of this build) */
+    const char *device;       /* "auto" (NULL), "cpu", "cuda" or "cuda:N" (vnp_device_parse) */
     int threads;              /* <= 0: every CPU */
-    int tokens_per_batch;     /* packing budget per encoder batch */
+    int tokens_per_batch;     /* packing budget per encoder batch; <= 0: 16384 on the CPU, 65536 on a GPU */
+    const char *precision;    /* NULL/"fp16" or "fp32" (vnp_backend_open) */
 } vnp_scorer_opts;
 
 /* Loads the three models and checks that they fit together (the classifier's input width = DNABERT-S width +
  * ESM-2 width). Fills *s; release it with vnp_scorer_close. Logs and returns a negative status on failure. */
 int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s) VNP_MUST_CHECK;
 void vnp_scorer_close(vnp_scorer *s);
+/* "cpu"/"cuda" and "fp32"/"fp16": where and how the scorer's encoders run. */
+const char *vnp_scorer_device(const vnp_scorer *s);
+const char *vnp_scorer_precision(const vnp_scorer *s);
 /* JSON object text describing the loaded models (path, format, kind, sizes); malloc'ed, NULL on failure. */
 char *vnp_scorer_describe(const vnp_scorer *s);
 

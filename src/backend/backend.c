@@ -1,7 +1,12 @@
-/* Backend-independent pieces: releasing a backend, the ALiBi slopes and the reference GELU. */
+/* Backend-independent pieces: releasing a backend, element-type helpers, choosing a backend for a device, the
+ * ALiBi slopes and the reference GELU. */
+#define _POSIX_C_SOURCE 200809L
 #include "vnp/backend.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 void vnp_backend_free(vnp_backend *be)
 {
@@ -34,3 +39,77 @@ float vnp_gelu_ref(float x)
 {
     return (x * 0.5f) * (1.0f + erff(x / 1.41421356f));
 }
+
+/* ---- element types and choosing a backend ---- */
+
+int vnp_be_upload_f32(vnp_backend *be, void *dst, const float *src, size_t n)
+{
+    if (be->ops->upload_f32) return be->ops->upload_f32(be, dst, src, n);
+    return be->ops->upload(be, dst, src, n * sizeof(float));
+}
+
+int vnp_be_download_f32(vnp_backend *be, float *dst, const void *src, size_t n)
+{
+    if (be->ops->download_f32) return be->ops->download_f32(be, dst, src, n);
+    return be->ops->download(be, dst, src, n * sizeof(float));
+}
+
+int vnp_device_parse(const char *s, vnp_device *dev, int *gpu)
+{
+    *gpu = 0;
+    if (strcmp(s, "auto") == 0) *dev = VNP_DEVICE_AUTO;
+    else if (strcmp(s, "cpu") == 0) *dev = VNP_DEVICE_CPU;
+    else if (strcmp(s, "cuda") == 0) *dev = VNP_DEVICE_CUDA;
+    else if (strncmp(s, "cuda:", 5) == 0 && s[5] >= '0' && s[5] <= '9' && strlen(s) < 9) {
+        char *end;
+        long v = strtol(s + 5, &end, 10);
+        if (*end) return VNP_ERR_USAGE;
+        *dev = VNP_DEVICE_CUDA;
+        *gpu = (int)v;
+    } else {
+        return VNP_ERR_USAGE;
+    }
+    return VNP_OK;
+}
+
+int vnp_precision_fp32(const char *precision)
+{
+    if (precision && strcmp(precision, "fp32") == 0) return 1;
+    const char *v = getenv("VIRNUCPRO_DISABLE_FP16");
+    return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0);
+}
+
+int vnp_backend_open(vnp_device dev, int gpu, int threads, const char *precision, vnp_backend **out)
+{
+    *out = NULL;
+    if (precision && strcmp(precision, "auto") && strcmp(precision, "fp16") && strcmp(precision, "fp32")) {
+        vnp_error("--precision must be auto, fp16 or fp32, got '%s'", precision);
+        return VNP_ERR_USAGE;
+    }
+    if (dev == VNP_DEVICE_AUTO) dev = vnp_cuda_usable() ? VNP_DEVICE_CUDA : VNP_DEVICE_CPU;
+    if (dev == VNP_DEVICE_CPU) {
+        *out = vnp_backend_cpu_create(threads);
+        return *out ? VNP_OK : VNP_ERR_NOMEM;
+    }
+    if (!vnp_cuda_usable()) {
+        vnp_error("--device cuda: no usable CUDA GPU (%s); use --device cpu",
+#ifdef VNP_HAVE_CUDA
+                  "no device or no driver found"
+#else
+                  "this build has no CUDA backend"
+#endif
+        );
+        return VNP_ERR_UNSUPPORTED;
+    }
+    int fp32 = vnp_precision_fp32(precision);
+    if (fp32) vnp_warn("FP32 on the GPU is a slower diagnostic mode (FP16 is the default; TF32 stays off)");
+    *out = vnp_backend_cuda_create(gpu, !fp32);
+    return *out ? VNP_OK : VNP_ERR_UNSUPPORTED;
+}
+
+const char *vnp_backend_device_name(const vnp_backend *be)
+{
+    return be->ops->name;
+}
+
+const char *vnp_backend_precision(const vnp_backend *be) { return vnp_be_elem(be) == 2 ? "fp16" : "fp32"; }

@@ -21,6 +21,8 @@ static const vnp_config_key keys[] = {
                                             "<models>/<length>_model.pth)"},
     {"force-length", 0, VNP_CFG_FLAG, "false", "accept a classifier whose file name names the other chunk length"},
     {"device", 0, VNP_CFG_STRING, "auto", "where the encoders run: auto, cpu or cuda"},
+    {"precision", 0, VNP_CFG_STRING, NULL, "on CUDA: fp16 (default) or fp32 (slower diagnostic mode); the CPU "
+                                           "always runs fp32"},
     {"threads", 0, VNP_CFG_INT, NULL, "CPU threads (default: all online CPUs)"},
     {"tokens-per-batch", 0, VNP_CFG_INT, "16384", "packing budget of an encoder batch, in tokens"},
     {"resume", 0, VNP_CFG_FLAG, "false", "continue the run journaled in the output folder"},

@@ -35,24 +35,24 @@ int vnp_dnabert_spec(const vnp_encoder_config *c, vnp_wlist *l)
 void vnp_dnabert_bind(vnp_encoder *e, const vnp_wlist *l)
 {
     const vnp_wspec *s = l->v;
-    e->tok_emb = e->arena + (s++)->offset;
-    e->type_row = e->arena + (s++)->offset;
-    e->emb_ln_w = e->arena + (s++)->offset;
-    e->emb_ln_b = e->arena + (s++)->offset;
+    e->tok_emb = VNP_ARENA(e, (s++)->offset);
+    e->type_row = VNP_ARENA(e, (s++)->offset);
+    e->emb_ln_w = VNP_ARENA(e, (s++)->offset);
+    e->emb_ln_b = VNP_ARENA(e, (s++)->offset);
     for (int i = 0; i < e->cfg.layers; i++) {
         vnp_layer *y = &e->layer[i];
-        y->qkv_w = e->arena + (s++)->offset;
-        y->qkv_b = e->arena + (s++)->offset;
-        y->o_w = e->arena + (s++)->offset;
-        y->o_b = e->arena + (s++)->offset;
-        y->ln1_w = e->arena + (s++)->offset;
-        y->ln1_b = e->arena + (s++)->offset;
-        y->fc1_w = e->arena + (s++)->offset;
+        y->qkv_w = VNP_ARENA(e, (s++)->offset);
+        y->qkv_b = VNP_ARENA(e, (s++)->offset);
+        y->o_w = VNP_ARENA(e, (s++)->offset);
+        y->o_b = VNP_ARENA(e, (s++)->offset);
+        y->ln1_w = VNP_ARENA(e, (s++)->offset);
+        y->ln1_b = VNP_ARENA(e, (s++)->offset);
+        y->fc1_w = VNP_ARENA(e, (s++)->offset);
         y->fc1_b = NULL;
-        y->fc2_w = e->arena + (s++)->offset;
-        y->fc2_b = e->arena + (s++)->offset;
-        y->ln2_w = e->arena + (s++)->offset;
-        y->ln2_b = e->arena + (s++)->offset;
+        y->fc2_w = VNP_ARENA(e, (s++)->offset);
+        y->fc2_b = VNP_ARENA(e, (s++)->offset);
+        y->ln2_w = VNP_ARENA(e, (s++)->offset);
+        y->ln2_b = VNP_ARENA(e, (s++)->offset);
     }
 }
 
@@ -69,7 +69,7 @@ int vnp_dnabert_forward(vnp_encoder *e, const int32_t *ids, const vnp_varlen *vl
     for (int i = 0; i < c->layers; i++) {
         const vnp_layer *y = &e->layer[i];
         op->gemm(be, e->qkv, e->x, y->qkv_w, y->qkv_b, T, 3 * D, D, 0);
-        op->attention(be, e->ctx, D, e->qkv, e->qkv + D, e->qkv + 2 * D, 3 * D, H, hd, scale, e->slopes, vl);
+        op->attention(be, e->ctx, D, e->qkv, vnp_be_at(be, e->qkv, (size_t)D), vnp_be_at(be, e->qkv, 2 * (size_t)D), 3 * D, H, hd, scale, e->slopes, vl);
         op->gemm(be, e->x, e->ctx, y->o_w, y->o_b, T, D, D, 1); /* dense(ctx) + x */
         op->layernorm(be, e->x, e->x, y->ln1_w, y->ln1_b, T, D, c->ln_eps);
         op->gemm(be, e->ff2, e->x, y->fc1_w, NULL, T, 2 * F, D, 0);

@@ -22,7 +22,8 @@ float vnp_round_fp16(float x)
 }
 
 const vnp_encoder_config *vnp_encoder_cfg(const vnp_encoder *e) { return &e->cfg; }
-size_t vnp_encoder_weight_bytes(const vnp_encoder *e) { return e->arena_floats * sizeof(float); }
+size_t vnp_encoder_weight_bytes(const vnp_encoder *e) { return e->arena_floats * vnp_be_elem(e->be); }
+long vnp_encoder_nonfinite_batches(const vnp_encoder *e) { return e->nonfinite_batches; }
 size_t vnp_encoder_activation_bytes(const vnp_encoder *e) { return e->ws_bytes; }
 
 void vnp_encoder_free(vnp_encoder *e)
@@ -51,7 +52,7 @@ static vnp_encoder *encoder_new(vnp_backend *be, const vnp_encoder_config *cfg, 
     int rc = cfg->kind == VNP_MODEL_ESM2 ? vnp_esm2_spec(cfg, l) : vnp_dnabert_spec(cfg, l);
     if (!e->layer || !e->rope_of_layer || rc) goto fail;
     e->arena_floats = l->total;
-    e->arena = be->ops->alloc(be, l->total * sizeof(float));
+    e->arena = be->ops->alloc(be, l->total * vnp_be_elem(be));
     if (!e->arena) goto fail;
     if (cfg->kind == VNP_MODEL_DNABERT_S) {
         float slopes[4096];
@@ -67,12 +68,14 @@ fail:
     return NULL;
 }
 
-/* Copies one checked tensor into its arena slot (converting to FP32; only the first rows when asked). */
+/* Copies one checked tensor into its arena slot (converting to FP32, then to the backend's element type; only the
+ * first rows when asked). */
 static int load_one(vnp_encoder *e, const vnp_wspec *s, const vnp_tensor *t, float **tmp, size_t *tmp_n)
 {
     size_t want = (size_t)s->shape[0] * (size_t)(s->ndim == 2 ? s->shape[1] : 1);
-    float *dst = e->arena + s->offset;
-    if (e->be->ops->host_visible && (size_t)t->numel == want) return vnp_tensor_to_f32(t, dst);
+    float *dst = VNP_ARENA(e, s->offset);
+    if (e->be->ops->host_visible && vnp_be_elem(e->be) == 4 && (size_t)t->numel == want)
+        return vnp_tensor_to_f32(t, dst);
     if ((size_t)t->numel > *tmp_n) {
         float *p = vnp_realloc_array(*tmp, (size_t)t->numel, sizeof(float));
         if (!p) return VNP_ERR_NOMEM;
@@ -81,7 +84,7 @@ static int load_one(vnp_encoder *e, const vnp_wspec *s, const vnp_tensor *t, flo
     }
     int rc = vnp_tensor_to_f32(t, *tmp);
     if (rc) return rc;
-    return e->be->ops->upload(e->be, dst, *tmp, want * sizeof(float)); /* the leading rows */
+    return vnp_be_upload_f32(e->be, dst, *tmp, want); /* the leading rows */
 }
 
 /* The rotary frequencies of every layer (ESM-2): per layer from the file, else the model-level buffer, else
@@ -155,9 +158,9 @@ vnp_encoder *vnp_encoder_load_lookup(vnp_backend *be, vnp_tensor_lookup find, co
     }
     free(tmp);
     vnp_wlist_free(&l);
-    vnp_info("%s: %s, %d layers, hidden %d, %d heads, FFN %d (%.1f MB of FP32 weights)", where,
+    vnp_info("%s: %s, %d layers, hidden %d, %d heads, FFN %d (%.1f MB of %s weights)", where,
              vnp_model_kind_name(cfg.kind), cfg.layers, cfg.dim, cfg.heads, cfg.ffn,
-             (double)e->arena_floats * 4 / 1e6);
+             (double)vnp_encoder_weight_bytes(e) / 1e6, vnp_backend_precision(be));
     return e;
 fail:
     free(tmp);
@@ -181,6 +184,7 @@ typedef struct {
     vnp_encoder *e;
     const vnp_wlist *l;
     uint64_t seed;
+    float *host; /* FP32 host arena when the backend's own is not host FP32 */
 } rand_ctx;
 
 static int ends_with(const char *s, const char *suffix)
@@ -195,7 +199,7 @@ static void rand_fill(void *p, size_t i)
 {
     rand_ctx *c = p;
     const vnp_wspec *s = &c->l->v[i];
-    float *dst = c->e->arena + s->offset;
+    float *dst = c->host ? c->host + s->offset : c->e->arena + s->offset;
     size_t n = (size_t)s->shape[0] * (size_t)(s->ndim == 2 ? s->shape[1] : 1);
     float base = 0.0f, amp;
     int norm = strstr(s->name, "LayerNorm") || strstr(s->name, "layernorm") || strstr(s->name, "layer_norm");
@@ -222,17 +226,21 @@ vnp_encoder *vnp_encoder_random(vnp_backend *be, const vnp_encoder_config *cfg_i
 {
     vnp_encoder_config cfg = *cfg_in;
     if (vnp_encoder_config_finish(&cfg)) return NULL;
-    if (!be->ops->host_visible) {
-        vnp_error("random weights need a host-visible backend");
-        return NULL;
-    }
     vnp_wlist l = {0};
     vnp_encoder *e = encoder_new(be, &cfg, &l);
     if (!e) goto fail;
-    rand_ctx rc = {e, &l, seed ? seed : 1};
-    vnp_pool *pool = vnp_pool_create(be->nthreads);
+    /* a device backend: the same values made in a host FP32 copy, then uploaded (converted) once */
+    int staged = !be->ops->host_visible || vnp_be_elem(be) != 4;
+    rand_ctx rc = {e, &l, seed ? seed : 1, NULL};
+    if (staged && !(rc.host = vnp_malloc_array(l.total, sizeof(float)))) goto fail;
+    vnp_pool *pool = vnp_pool_create(staged ? 0 : be->nthreads);
     vnp_pool_run(pool, l.n, rand_fill, &rc);
     vnp_pool_free(pool);
+    if (staged) {
+        int st = vnp_be_upload_f32(be, e->arena, rc.host, l.total);
+        free(rc.host);
+        if (st) goto fail;
+    }
     if (cfg.kind == VNP_MODEL_ESM2) {
         if (load_inv_freq(e, NULL, NULL, "random")) goto fail;
         vnp_esm2_bind(e, &l);
@@ -261,32 +269,35 @@ int vnp_encoder_reserve(vnp_encoder *e, int max_tokens, int max_seqs)
     size_t T = (size_t)max_tokens, S = (size_t)max_seqs, D = (size_t)c->dim, F = (size_t)c->ffn;
     size_t half = (size_t)c->head_dim / 2, nrope = c->kind == VNP_MODEL_ESM2 ? (size_t)e->n_rope : 0;
     int dna = c->kind == VNP_MODEL_DNABERT_S;
-    /* sizes in floats, each rounded up to 16 floats (64 bytes) */
-#define R16(n) (((n) + 15) & ~(size_t)15)
-    size_t sz[12] = {R16(T * D),         R16(dna ? 0 : T * D), R16(T * 3 * D), R16(T * D),
-                     R16(T * F),         R16(dna ? 2 * T * F : 0), R16(nrope * T * half), R16(nrope * T * half),
-                     R16(dna ? 0 : T),   R16(T), R16(S + 1), R16(S * D)};
-#undef R16
+    /* sizes in bytes, each rounded up to 256 bytes; the first six slots hold backend elements, the rest FP32 or
+     * int32 */
+    size_t el = vnp_be_elem(be);
+#define R256(n) (((n) + 255) & ~(size_t)255)
+    size_t sz[12] = {R256(T * D * el),      R256(dna ? 0 : T * D * el),      R256(T * 3 * D * el),
+                     R256(T * D * el),      R256(T * F * el),                R256(dna ? 2 * T * F * el : 0),
+                     R256(nrope * T * half * 4), R256(nrope * T * half * 4), R256(dna ? 0 : T * 4),
+                     R256(T * 4),           R256((S + 1) * 4),               R256(S * D * 4)};
+#undef R256
     size_t total = 0;
     for (int i = 0; i < 12; i++) total += sz[i];
     float *h_row_div = dna ? NULL : vnp_malloc_array(T, sizeof(float));
-    void *ws = be->ops->alloc(be, total * sizeof(float));
+    void *ws = be->ops->alloc(be, total);
     if (!ws || (!dna && !h_row_div)) {
         be->ops->release(be, ws);
         free(h_row_div);
-        vnp_error("cannot allocate activations for %d tokens (%.1f MB)", max_tokens, (double)total * 4 / 1e6);
+        vnp_error("cannot allocate activations for %d tokens (%.1f MB)", max_tokens, (double)total / 1e6);
         return VNP_ERR_NOMEM;
     }
     be->ops->release(be, e->ws);
     free(e->h_row_div);
     e->ws = ws;
-    e->ws_bytes = total * sizeof(float);
+    e->ws_bytes = total;
     e->h_row_div = h_row_div;
-    float *p = ws;
+    char *p = ws;
     float **slots[12] = {&e->x, &e->h, &e->qkv, &e->ctx, &e->ff, &e->ff2, &e->cos_t, &e->sin_t, &e->row_div,
                          (float **)&e->ids, (float **)&e->cu, &e->pooled};
     for (int i = 0; i < 12; i++) {
-        *slots[i] = sz[i] ? p : NULL;
+        *slots[i] = sz[i] ? (float *)(void *)p : NULL;
         p += sz[i];
     }
     for (size_t r = 0; r < nrope; r++)
@@ -332,7 +343,16 @@ int vnp_encoder_forward(vnp_encoder *e, const int32_t *ids, const int32_t *cu, i
     if (rc) return rc;
     be->ops->mean_pool(be, e->pooled, e->x, c->dim, c->pool_skip_first, c->pool_skip_last, c->pool_max_rows, &vl);
     if ((rc = be->ops->sync(be))) return rc;
+    if (be->ops->nonfinite && be->ops->nonfinite(be, 1)) {
+        /* no FP32 copy of the weights is kept on the device, so the batch is not redone here: it is counted and
+         * reported, and --precision fp32 runs the whole model in FP32 */
+        e->nonfinite_batches++;
+        vnp_error("%s: a batch of %d sequences produced NaN/Inf in %s (batch %ld of this kind); rerun with "
+                  "--precision fp32 (or VIRNUCPRO_DISABLE_FP16=1)", vnp_model_kind_name(c->kind), nseq,
+                  vnp_backend_precision(be), e->nonfinite_batches);
+        return VNP_ERR_INTERNAL;
+    }
     rc = be->ops->download(be, pooled, e->pooled, (size_t)nseq * (size_t)c->dim * sizeof(float));
-    if (!rc && states) rc = be->ops->download(be, states, e->x, (size_t)T * (size_t)c->dim * sizeof(float));
+    if (!rc && states) rc = vnp_be_download_f32(be, states, e->x, (size_t)T * (size_t)c->dim);
     return rc;
 }

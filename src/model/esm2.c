@@ -38,26 +38,26 @@ int vnp_esm2_spec(const vnp_encoder_config *c, vnp_wlist *l)
 void vnp_esm2_bind(vnp_encoder *e, const vnp_wlist *l)
 {
     const vnp_wspec *s = l->v;
-    e->tok_emb = e->arena + (s++)->offset;
+    e->tok_emb = VNP_ARENA(e, (s++)->offset);
     for (int i = 0; i < e->cfg.layers; i++) {
         vnp_layer *y = &e->layer[i];
-        y->qkv_w = e->arena + s->offset; /* query.weight, then key and value right after it */
+        y->qkv_w = VNP_ARENA(e, s->offset); /* query.weight, then key and value right after it */
         s += 3;
-        y->qkv_b = e->arena + s->offset;
+        y->qkv_b = VNP_ARENA(e, s->offset);
         s += 3;
-        y->o_w = e->arena + (s++)->offset;
-        y->o_b = e->arena + (s++)->offset;
-        y->ln1_w = e->arena + (s++)->offset;
-        y->ln1_b = e->arena + (s++)->offset;
-        y->fc1_w = e->arena + (s++)->offset;
-        y->fc1_b = e->arena + (s++)->offset;
-        y->fc2_w = e->arena + (s++)->offset;
-        y->fc2_b = e->arena + (s++)->offset;
-        y->ln2_w = e->arena + (s++)->offset;
-        y->ln2_b = e->arena + (s++)->offset;
+        y->o_w = VNP_ARENA(e, (s++)->offset);
+        y->o_b = VNP_ARENA(e, (s++)->offset);
+        y->ln1_w = VNP_ARENA(e, (s++)->offset);
+        y->ln1_b = VNP_ARENA(e, (s++)->offset);
+        y->fc1_w = VNP_ARENA(e, (s++)->offset);
+        y->fc1_b = VNP_ARENA(e, (s++)->offset);
+        y->fc2_w = VNP_ARENA(e, (s++)->offset);
+        y->fc2_b = VNP_ARENA(e, (s++)->offset);
+        y->ln2_w = VNP_ARENA(e, (s++)->offset);
+        y->ln2_b = VNP_ARENA(e, (s++)->offset);
     }
-    e->final_ln_w = e->arena + (s++)->offset;
-    e->final_ln_b = e->arena + (s++)->offset;
+    e->final_ln_w = VNP_ARENA(e, (s++)->offset);
+    e->final_ln_b = VNP_ARENA(e, (s++)->offset);
 }
 
 /* Token dropout at inference (esm2.md §3.1): x = (E[tok] * 0.88f) / (1 - n_mask/n_tokens) per sequence, and
@@ -101,8 +101,8 @@ int vnp_esm2_forward(vnp_encoder *e, const int32_t *ids, const vnp_varlen *vl)
         op->layernorm(be, e->h, e->x, y->ln1_w, y->ln1_b, T, D, c->ln_eps);
         op->gemm(be, e->qkv, e->h, y->qkv_w, y->qkv_b, T, 3 * D, D, 0);
         op->rope(be, e->qkv, 3 * D, H, hd, qscale, ct, st, vl);
-        op->rope(be, e->qkv + D, 3 * D, H, hd, 1.0f, ct, st, vl);
-        op->attention(be, e->ctx, D, e->qkv, e->qkv + D, e->qkv + 2 * D, 3 * D, H, hd, 1.0f, NULL, vl);
+        op->rope(be, vnp_be_at(be, e->qkv, (size_t)D), 3 * D, H, hd, 1.0f, ct, st, vl);
+        op->attention(be, e->ctx, D, e->qkv, vnp_be_at(be, e->qkv, (size_t)D), vnp_be_at(be, e->qkv, 2 * (size_t)D), 3 * D, H, hd, 1.0f, NULL, vl);
         op->gemm(be, e->x, e->ctx, y->o_w, y->o_b, T, D, D, 1);
         op->layernorm(be, e->h, e->x, y->ln2_w, y->ln2_b, T, D, c->ln_eps);
         op->gemm(be, e->ff, e->h, y->fc1_w, NULL, T, F, D, 0);

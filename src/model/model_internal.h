@@ -43,11 +43,15 @@ typedef struct {
     float *fc2_b;         /* [D] */
 } vnp_layer;
 
+/* The weight at element offset off of the arena (elements of the backend's type). */
+#define VNP_ARENA(e, off) vnp_be_at((e)->be, (e)->arena, (off))
+
 struct vnp_encoder {
     vnp_backend *be;
     vnp_encoder_config cfg;
-    float *arena; /* backend memory holding every weight */
-    size_t arena_floats;
+    float *arena; /* backend memory holding every weight, in the backend's element type */
+    size_t arena_floats; /* elements */
+    long nonfinite_batches; /* batches whose activations held NaN/Inf (reported, see vnp_encoder_forward) */
     vnp_layer *layer; /* [L] */
     float *tok_emb;   /* [V, D] word embeddings */
     float *type_row;  /* [D] DNABERT-S token type 0 embedding; NULL for ESM-2 */
@@ -58,7 +62,8 @@ struct vnp_encoder {
     int *rope_of_layer; /* host [L] index into inv_freq */
     int n_rope;
 
-    /* activations, sized by vnp_encoder_reserve (backend memory unless noted) */
+    /* activations, sized by vnp_encoder_reserve (backend memory unless noted; x .. ff2 in the backend's element
+     * type, the rest FP32/int32) */
     int cap_tokens, cap_seqs;
     void *ws;
     size_t ws_bytes;

@@ -106,11 +106,19 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
     c->esm_path = vnp_strdup(o->esm);
     c->dna_path = vnp_strdup(o->dnabert);
     c->cls_path = vnp_strdup(o->classifier);
-    c->be = vnp_backend_cpu_create(o->threads);
-    if (!c->esm_path || !c->dna_path || !c->cls_path || !c->be) {
+    if (!c->esm_path || !c->dna_path || !c->cls_path) {
         rc = VNP_ERR_NOMEM;
         goto fail;
     }
+    vnp_device dev = VNP_DEVICE_AUTO;
+    int gpu = 0;
+    if (o->device && vnp_device_parse(o->device, &dev, &gpu)) {
+        vnp_error("device must be auto, cpu or cuda[:N], got '%s'", o->device);
+        rc = VNP_ERR_USAGE;
+        goto fail;
+    }
+    if ((rc = vnp_backend_open(dev, gpu, o->threads, o->precision, &c->be))) goto fail;
+    rc = VNP_ERR_FORMAT;
     c->w_cls = open_kind(o->classifier, VNP_MODEL_MLP, "classifier");
     c->w_dna = c->w_cls ? open_kind(o->dnabert, VNP_MODEL_DNABERT_S, "DNABERT-S model") : NULL;
     c->w_esm = c->w_dna ? open_kind(o->esm, VNP_MODEL_ESM2, "ESM-2 model") : NULL;
@@ -131,7 +139,8 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
                   o->classifier, vnp_mlp_in_dim(c->mlp), vnp_mlp_classes(c->mlp), d_dna, d_prot, d_dna + d_prot);
         goto fail;
     }
-    c->budget = o->tokens_per_batch > 0 ? (size_t)o->tokens_per_batch : 16384;
+    c->budget = o->tokens_per_batch > 0 ? (size_t)o->tokens_per_batch
+                : c->be->ops->host_visible ? 16384 : 65536; /* a GPU wants large batches */
     free(tok);
     s->ctx = c;
     s->d_dna = d_dna;
@@ -168,6 +177,18 @@ void vnp_scorer_close(vnp_scorer *s)
     free(c->cls_path);
     free(c);
     memset(s, 0, sizeof *s);
+}
+
+const char *vnp_scorer_device(const vnp_scorer *s)
+{
+    const scorer_ctx *c = s->ctx;
+    return c && c->be ? vnp_backend_device_name(c->be) : "cpu";
+}
+
+const char *vnp_scorer_precision(const vnp_scorer *s)
+{
+    const scorer_ctx *c = s->ctx;
+    return c && c->be ? vnp_backend_precision(c->be) : "fp32";
 }
 
 /* {"path", "sha256"}: the checksum of a model given as a file, or of a folder's weights file (model.safetensors or

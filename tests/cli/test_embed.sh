@@ -147,7 +147,11 @@ expect_rc 0 "bench esm2_8m" "$VNP" bench --model esm2_8m --workload reads150 --n
 python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).read()); assert d['sequences']==40 and d['tokens']>0 and d['seconds']>0 and all(k in d for k in ('seq_per_s','tok_per_s','device'))" "$T/out" && ok || bad "bench JSON"
 expect_rc 2 "bench bad model" "$VNP" bench --model gpt2 --workload reads150
 expect_rc 2 "bench bad workload" "$VNP" bench --model esm2_8m --workload x
-expect_rc 2 "bench bad device" "$VNP" bench --model esm2_8m --device cuda
+expect_rc 2 "bench bad device" "$VNP" bench --model esm2_8m --device tpu
+if ! ls /dev/nvidia0 >/dev/null 2>&1; then # no GPU here: --device cuda fails fast with status 2
+    expect_rc 2 "bench cuda without GPU" "$VNP" bench --model esm2_8m --device cuda
+    expect_rc 2 "embed cuda without GPU" "$VNP" embed "$M/esm2-tiny" "$T/esm.fa" -o "$T/x.f32" --device cuda
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
