@@ -88,40 +88,12 @@ static void bias_rows(void *p, size_t lo, size_t hi)
     }
 }
 
-#ifndef VNP_HAVE_OPENBLAS
-/* Plain loop, used only in builds without OpenBLAS: one output row per step, double accumulation. */
-static void gemm_rows(void *p, size_t lo, size_t hi)
-{
-    gemm_ctx *g = p;
-    for (size_t r = lo; r < hi; r++) {
-        const float *xr = g->x + r * (size_t)g->k;
-        float *yr = g->y + r * (size_t)g->n;
-        for (int j = 0; j < g->n; j++) {
-            const float *wj = g->w + (size_t)j * (size_t)g->k;
-            float s = 0.0f;
-            for (int i = 0; i < g->k; i++) s += xr[i] * wj[i];
-            yr[j] = (g->accumulate || g->b ? yr[j] : 0.0f) + s;
-        }
-    }
-}
-#endif
-
 /* Columns [lo, hi) of y: one single-threaded SGEMM on a slice of the weight rows. */
 static void gemm_cols(void *p, size_t lo, size_t hi)
 {
     gemm_ctx *g = p;
-    if (g->c->avx512) {
-        float *buf = g->c->gemm_buf + (lo / g->per) * VNP_GEMM_BUF; /* one chunk per thread */
-        vnp_cpu_sgemm512(g->y + lo, (size_t)g->n, g->x, g->w + lo * (size_t)g->k, g->m, (int)(hi - lo), g->k,
-                         g->accumulate, buf);
-        return;
-    }
-#ifdef VNP_HAVE_OPENBLAS
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->m, (int)(hi - lo), g->k, 1.0f, g->x, g->k,
                 g->w + lo * (size_t)g->k, g->k, g->accumulate ? 1.0f : 0.0f, g->y + lo, g->n);
-#else
-    (void)hi;
-#endif
 }
 
 /* The threads split the output columns (weight rows): each packs the whole x but only its share of W, which is
@@ -135,13 +107,6 @@ void vnp_cpu_gemm(vnp_backend *be, float *y, const float *x, const float *w, con
     gemm_ctx g = {c, y, x, w, b, m, n, k, accumulate, 0};
     if (b) vnp_cpu_parallel(c, (size_t)m, 16, bias_rows, &g);
     g.accumulate = accumulate || b;
-#ifndef VNP_HAVE_OPENBLAS
-    if (!c->avx512) {
-        g.b = NULL;
-        vnp_cpu_parallel(c, (size_t)m, 4, gemm_rows, &g);
-        return;
-    }
-#endif
     size_t per = ((size_t)n + (size_t)c->nthreads - 1) / (size_t)c->nthreads;
     per = (per + 63) / 64 * 64;
     if ((size_t)m * (size_t)n * (size_t)k < 200000) per = (size_t)n; /* too small to be worth a wake-up */
@@ -156,7 +121,6 @@ static void cpu_destroy(vnp_backend *be)
     if (c) {
         vnp_pool_free(c->pool);
         vnp_free_aligned(c->scratch);
-        vnp_free_aligned(c->gemm_buf);
         free(c);
     }
     free(be);
@@ -199,21 +163,7 @@ vnp_backend *vnp_backend_cpu_create(int nthreads)
                         (size_t)VNP_ATT_BQ * VNP_ATT_BK + 2 * VNP_ATT_BQ + 64;
     c->scratch = vnp_malloc_aligned((size_t)c->nthreads * c->scratch_floats * sizeof(float));
     if (!c->scratch) goto fail;
-#ifdef VNP_HAVE_OPENBLAS
     openblas_set_num_threads(1); /* our pool splits the GEMMs */
-#endif
-    /* our AVX-512 kernel where the CPU has it; VNP_GEMM=blas forces the library (e.g. to compare), VNP_GEMM=avx512
-     * the kernel. Sanitizer builds (unoptimised) default to the library, which is much faster there. */
-    const char *force = getenv("VNP_GEMM");
-    int want = 1;
-#if defined(VNP_HAVE_OPENBLAS) && defined(__SANITIZE_ADDRESS__)
-    want = 0;
-#endif
-    if (force && strcmp(force, "blas") == 0) want = 0;
-    if (force && strcmp(force, "avx512") == 0) want = 1;
-    c->avx512 = want && vnp_cpu_has_avx512();
-    if (c->avx512 && !(c->gemm_buf = vnp_malloc_aligned((size_t)c->nthreads * VNP_GEMM_BUF * sizeof(float))))
-        goto fail;
     return be;
 fail:
     vnp_error("cannot create the CPU backend (%d threads)", nthreads);

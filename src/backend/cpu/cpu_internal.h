@@ -11,17 +11,8 @@
 #define VNP_ATT_BK 64
 #define VNP_ATT_MAX_HD 256
 
-/* AVX-512 GEMM blocking (cpu_sgemm512.c): column block, k block, row block (a multiple of 12); per-thread
- * packing buffer in floats. */
-#define VNP_GEMM_NC 256
-#define VNP_GEMM_KC 256
-#define VNP_GEMM_MC 192
-#define VNP_GEMM_BUF ((size_t)VNP_GEMM_KC * VNP_GEMM_NC + (size_t)VNP_GEMM_KC * VNP_GEMM_MC)
-
 typedef struct {
     vnp_pool *pool;
-    int avx512;            /* use vnp_cpu_sgemm512 */
-    float *gemm_buf;       /* nthreads * VNP_GEMM_BUF */
     int nthreads;
     float *scratch;        /* nthreads * scratch_floats, for attention tiles */
     size_t scratch_floats; /* per thread */
@@ -45,10 +36,6 @@ void vnp_cpu_embed(vnp_backend *be, float *x, const float *table, const int32_t 
                    const float *add_row, float mul, const float *row_div, int zero_id);
 void vnp_cpu_attention(vnp_backend *be, float *out, int ld_out, const float *q, const float *k, const float *v,
                        int ld_in, int heads, int hd, float scale, const float *slopes, const vnp_varlen *vl);
-int vnp_cpu_has_avx512(void);
-/* y[m, n] (row stride ldy) = x[m, k] W[n, k]^T (+ y when accumulate); buf holds VNP_GEMM_BUF floats. */
-void vnp_cpu_sgemm512(float *y, size_t ldy, const float *x, const float *w, int m, int n, int k, int accumulate,
-                      float *buf);
 void vnp_cpu_gemm(vnp_backend *be, float *y, const float *x, const float *w, const float *b, int m, int n, int k,
                   int accumulate);
 
