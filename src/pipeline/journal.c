@@ -139,8 +139,9 @@ int vnp_journal_open(vnp_journal *j, const char *outdir, const char *identity, i
     j->dir = join(outdir, ".virnucpro");
     j->blocks = j->dir ? join(j->dir, "blocks") : NULL;
     if (!j->outdir || !j->dir || !j->blocks) return VNP_ERR_NOMEM;
+    /* An OUTDIR that cannot be made is a failure while running (exit 1), whatever errno said. */
     int rc = vnp_mkdir_p(outdir);
-    if (rc) return rc;
+    if (rc) return rc == VNP_ERR_NOMEM ? rc : VNP_ERR_IO;
     if (access(outdir, W_OK) != 0) {
         vnp_error("output directory '%s' is not writable: %s", outdir, strerror(errno));
         return VNP_ERR_IO;
