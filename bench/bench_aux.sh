@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks of the auxiliary commands (docs/bench-aux.md):
+# Benchmarks of the auxiliary commands (docs/benchmarks.md, "Auxiliary commands"):
 #  1. `models download` of a 512 MiB file from a 127.0.0.1 server (tests/cli/http_server.py), against the curl
 #     command-line tool on the same URL, and the cost of the SHA-256 check;
 #  2. `validate` reading a 200 MB FASTA of 500 bp records, against `preprocess -l 500` of the same file and `cat`.

@@ -524,8 +524,8 @@ int run_bench(vnp_cuda *c, int which)
     if (which & 2) bench_attention(c);
     if (which & 4) bench_ops(c);
     if (which & 8) {
-        /* the anchors measured on an H100 80GB HBM3, 2026-11-26 (docs/bench-gpu.md) */
-        /* same-card anchors of 2026-11-26 (docs/bench-gpu.md); the run script prints this call's own */
+        /* the anchors measured on an H100 80GB HBM3, 2026-11-26 (docs/benchmarks.md, GPU section) */
+        /* same-card anchors of 2026-11-26 (docs/benchmarks.md, GPU section); the run script prints this call's own */
         for (int opt : {1, 2, 4, 2}) bench_esm_layer(c, "chunks500", 78.5e3, opt);
         for (int opt : {2, 4, 2}) bench_esm_layer(c, "reads150", 75.6e3, opt);
         bench_dnabert_layer(c, "chunks500", 635.9e3);
