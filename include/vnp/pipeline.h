@@ -84,7 +84,7 @@ void vnp_window_free(vnp_window *w);
 typedef struct {
     const char *esm;          /* ESM-2 file or folder */
     const char *dnabert;      /* DNABERT-S folder or file (tokenizer.json beside it) */
-    const char *classifier;   /* VirNucPro MLP (.pth, .safetensors) */
+    const char *classifier;   /* VirNucPro MLP (.pth, .safetensors); NULL: features only, classify gives 0.5 */
     const char *device;       /* "cpu" (the only device of this build) */
     int threads;              /* <= 0: every CPU */
     int tokens_per_batch;     /* packing budget per encoder batch */
