@@ -98,10 +98,16 @@ int vnp_mlp_params_copy(vnp_mlp_params *dst, const vnp_mlp_params *src)
     return VNP_OK;
 }
 
+/* Eight partial sums in a fixed order: the compiler can vectorise it without -ffast-math, and the result is the
+ * same on every run and thread count. */
 static float dot(const float *a, const float *b, int n)
 {
-    float s = 0;
-    for (int k = 0; k < n; k++) s += a[k] * b[k];
+    float acc[8] = {0};
+    int k = 0;
+    for (; k + 8 <= n; k += 8)
+        for (int l = 0; l < 8; l++) acc[l] += a[k + l] * b[k + l];
+    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; k < n; k++) s += a[k] * b[k];
     return s;
 }
 
