@@ -123,6 +123,7 @@ typedef struct {
     float *invstd;       /* [hidden] */
     const float *dz2;    /* [b, classes] dLoss/dlogits */
     float *grow;         /* [tasks, in] one weight-row gradient per task */
+    float *gcol;         /* [tasks, 2 * b] dLoss/dh and dLoss/dz1 of one hidden unit per task */
 } step_ctx;
 
 static void step_forward(void *vctx, size_t task)
@@ -170,8 +171,7 @@ static void step_backward(void *vctx, size_t task)
     vnp_mlp_params *p = c->p, *vel = c->vel;
     size_t H = (size_t)p->hidden, B = c->b, C = (size_t)p->classes, in = (size_t)p->in;
     size_t j0 = task * UNITS_PER_TASK, j1 = j0 + UNITS_PER_TASK < H ? j0 + UNITS_PER_TASK : H;
-    float dh[B], dz1[B]; /* B is the batch size, bounded by the caller */
-    float *g = c->grow + task * in;
+    float *g = c->grow + task * in, *dh = c->gcol + task * 2 * B, *dz1 = dh + B;
     for (size_t j = j0; j < j1; j++) {
         float dgamma = 0, dbeta = 0, s1 = 0, s2 = 0;
         for (size_t r = 0; r < B; r++) {
@@ -238,16 +238,17 @@ int vnp_mlp_train_step(vnp_mlp_params *p, vnp_mlp_params *vel, const float *x, c
         return VNP_ERR_USAGE;
     }
     size_t H = (size_t)p->hidden, C = (size_t)p->classes, ntask = tasks_of(p->hidden);
-    step_ctx c = {p, vel, x, b, (float)lr, (float)momentum, NULL, NULL, NULL, NULL, NULL, NULL};
+    step_ctx c = {p, vel, x, b, (float)lr, (float)momentum, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     float *mask = vnp_malloc_array(b * H, sizeof(float));
     c.xhat = vnp_malloc_array(b * H, sizeof(float));
     c.act = vnp_malloc_array(b * H, sizeof(float));
     c.invstd = vnp_malloc_array(H, sizeof(float));
     float *prob = vnp_malloc_array(b * C, sizeof(float));
     c.grow = vnp_malloc_array(ntask, (size_t)p->in * sizeof(float));
+    c.gcol = vnp_malloc_array(ntask, 2 * b * sizeof(float));
     float *gw2 = vnp_malloc_array(C * H + C, sizeof(float)); /* [classes, hidden] then [classes] */
     int rc = VNP_ERR_NOMEM;
-    if (!mask || !c.xhat || !c.act || !c.invstd || !prob || !c.grow || !gw2) goto out;
+    if (!mask || !c.xhat || !c.act || !c.invstd || !prob || !c.grow || !c.gcol || !gw2) goto out;
     float keep = (float)(1.0 / (1.0 - dropout));
     for (size_t i = 0; i < b * H; i++) mask[i] = dropout > 0 && vnp_rng_uniform(r) < dropout ? 0.0f : keep;
     c.mask = mask;
@@ -280,6 +281,7 @@ out:
     free(c.invstd);
     free(prob);
     free(c.grow);
+    free(c.gcol);
     free(gw2);
     return rc;
 }
