@@ -15,6 +15,8 @@ int vnp_cmd_predict(int argc, char **argv);    /* cmd_predict.c */
 int vnp_cmd_config(int argc, char **argv);     /* cmd_config.c: generate, check */
 int vnp_cmd_devices(int argc, char **argv);    /* cmd_devices.c */
 int vnp_cmd_validate(int argc, char **argv);   /* cmd_validate.c */
+int vnp_cmd_embed_frames(int argc, char **argv); /* cmd_embed_frames.c */
+int vnp_cmd_train(int argc, char **argv);      /* cmd_train.c */
 /* `models download`, dispatched by vnp_cmd_models (argv[0] = "download"). */
 int vnp_cmd_models_download(int argc, char **argv); /* cmd_download.c */
 

@@ -5,6 +5,7 @@
 #include "vnp/config.h"
 #include "vnp/pipeline.h"
 #include "vnp/util.h"
+#include "vnp/weights.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -229,6 +230,17 @@ static int predict_main(int argc, char **argv)
         ret = 2;
         goto out;
     }
+    /* models from `virnucpro train` record the chunk length they were trained on */
+    vnp_weights *cw = vnp_weights_open(a.classifier);
+    const char *cl = cw ? vnp_weights_meta(cw, "chunk_length") : NULL;
+    if (cl && atoi(cl) != a.length && !a.force_length) {
+        fprintf(stderr, "virnucpro predict: error: classifier '%s' was trained on %s bp chunks but -l %d was given; "
+                        "use --force-length if that is intended\n", a.classifier, cl, a.length);
+        vnp_weights_close(cw);
+        ret = 2;
+        goto out;
+    }
+    vnp_weights_close(cw);
     vnp_scorer_opts so = {a.esm, a.dnabert, a.classifier, a.device, a.threads, a.tpb, a.precision};
     int rc = vnp_scorer_open(&so, &scorer);
     if (rc) {

@@ -20,6 +20,8 @@ static const struct {
     {"models", vnp_cmd_models, "inspect, check and convert model files (safetensors, PyTorch .pt/.bin/.pth)"},
     {"embed", vnp_cmd_embed, "pooled ESM-2 or DNABERT-S features for a FASTA file"},
     {"classify", vnp_cmd_classify, "run the VirNucPro MLP classifier on feature rows"},
+    {"embed-frames", vnp_cmd_embed_frames, "features of every kept frame as HDF5, for training"},
+    {"train", vnp_cmd_train, "train the VirNucPro classifier on viral and other feature files"},
     {"bench", vnp_cmd_bench, "throughput with random weights of the real model shapes (JSON line)"},
 };
 

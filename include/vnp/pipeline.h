@@ -84,7 +84,7 @@ void vnp_window_free(vnp_window *w);
 typedef struct {
     const char *esm;          /* ESM-2 file or folder */
     const char *dnabert;      /* DNABERT-S folder or file (tokenizer.json beside it) */
-    const char *classifier;   /* VirNucPro MLP (.pth, .safetensors) */
+    const char *classifier;   /* VirNucPro MLP (.pth, .safetensors); NULL: features only, classify gives 0.5 */
     const char *device;       /* "auto" (NULL), "cpu", "cuda" or "cuda:N" (vnp_device_parse) */
     int threads;              /* <= 0: every CPU */
     int tokens_per_batch;     /* packing budget per encoder batch; <= 0: 16384 on the CPU, 65536 on a GPU */

@@ -60,6 +60,10 @@ static int embed_protein(void *vctx, const char *const *seqs, const size_t *lens
 static int classify(void *vctx, const float *features, size_t n, float *probs)
 {
     scorer_ctx *c = vctx;
+    if (!c->mlp) { /* features only (embed-frames): no classifier, an even score */
+        for (size_t i = 0; i < 2 * n; i++) probs[i] = 0.5f;
+        return VNP_OK;
+    }
     return vnp_mlp_forward(c->mlp, features, n, probs);
 }
 
@@ -105,8 +109,8 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
     char *tok = NULL;
     c->esm_path = vnp_strdup(o->esm);
     c->dna_path = vnp_strdup(o->dnabert);
-    c->cls_path = vnp_strdup(o->classifier);
-    if (!c->esm_path || !c->dna_path || !c->cls_path) {
+    c->cls_path = o->classifier ? vnp_strdup(o->classifier) : NULL;
+    if (!c->esm_path || !c->dna_path || (o->classifier && !c->cls_path)) {
         rc = VNP_ERR_NOMEM;
         goto fail;
     }
@@ -119,13 +123,13 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
     }
     if ((rc = vnp_backend_open(dev, gpu, o->threads, o->precision, &c->be))) goto fail;
     rc = VNP_ERR_FORMAT;
-    c->w_cls = open_kind(o->classifier, VNP_MODEL_MLP, "classifier");
-    c->w_dna = c->w_cls ? open_kind(o->dnabert, VNP_MODEL_DNABERT_S, "DNABERT-S model") : NULL;
+    c->w_cls = o->classifier ? open_kind(o->classifier, VNP_MODEL_MLP, "classifier") : NULL;
+    c->w_dna = c->w_cls || !o->classifier ? open_kind(o->dnabert, VNP_MODEL_DNABERT_S, "DNABERT-S model") : NULL;
     c->w_esm = c->w_dna ? open_kind(o->esm, VNP_MODEL_ESM2, "ESM-2 model") : NULL;
     if (!c->w_esm) goto fail;
     tok = tokenizer_path(o->dnabert);
     if (!tok || !(c->bpe = vnp_bpe_load(tok))) goto fail;
-    if (!(c->mlp = vnp_mlp_load(c->w_cls))) goto fail;
+    if (o->classifier && !(c->mlp = vnp_mlp_load(c->w_cls))) goto fail;
     if (!(c->dna = vnp_encoder_load(c->be, c->w_dna))) goto fail;
     vnp_weights_close(c->w_dna); /* the encoder holds its own converted copy */
     c->w_dna = NULL;
@@ -133,7 +137,7 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
     vnp_weights_close(c->w_esm);
     c->w_esm = NULL;
     int d_dna = vnp_encoder_cfg(c->dna)->dim, d_prot = vnp_encoder_cfg(c->esm)->dim;
-    if (vnp_mlp_in_dim(c->mlp) != d_dna + d_prot || vnp_mlp_classes(c->mlp) != 2) {
+    if (c->mlp && (vnp_mlp_in_dim(c->mlp) != d_dna + d_prot || vnp_mlp_classes(c->mlp) != 2)) {
         vnp_error("classifier '%s' takes %d features into %d classes, but DNABERT-S (%d) + ESM-2 (%d) give %d "
                   "features and VirNucPro has 2 classes: these models do not belong together",
                   o->classifier, vnp_mlp_in_dim(c->mlp), vnp_mlp_classes(c->mlp), d_dna, d_prot, d_dna + d_prot);
@@ -232,8 +236,8 @@ char *vnp_scorer_describe(const vnp_scorer *s)
     json_t *root = json_object();
     json_object_set_new(root, "esm2", describe_encoder(c->esm_path, c->esm));
     json_object_set_new(root, "dnabert_s", describe_encoder(c->dna_path, c->dna));
-    json_t *cls = describe_path(c->cls_path);
-    json_object_set_new(cls, "in_features", json_integer(vnp_mlp_in_dim(c->mlp)));
+    json_t *cls = c->cls_path ? describe_path(c->cls_path) : json_null();
+    if (c->mlp) json_object_set_new(cls, "in_features", json_integer(vnp_mlp_in_dim(c->mlp)));
     json_object_set_new(root, "classifier", cls);
     char *out = json_dumps(root, JSON_PRESERVE_ORDER);
     json_decref(root);
