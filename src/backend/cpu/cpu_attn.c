@@ -13,11 +13,6 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3")
 #endif
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
-#define VNP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define VNP_CLONES
-#endif
 
 typedef struct {
     vnp_cpu *c;

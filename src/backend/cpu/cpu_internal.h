@@ -6,6 +6,13 @@
 
 #include <stdatomic.h>
 
+/* Hot row kernels get AVX-512 / AVX2 clones picked at run time, since the release build targets baseline x86-64. */
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
+#define VNP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VNP_CLONES
+#endif
+
 /* Attention tiles: a task is (sequence, head, block of ATT_BQ query rows); keys stream in blocks of ATT_BK. */
 #define VNP_ATT_BQ 32
 #define VNP_ATT_BK 64
