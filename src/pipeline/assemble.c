@@ -1,5 +1,5 @@
 /* Assembles the final files from the committed blocks, in input order: prediction_results.txt,
- * prediction_results_highestscore.csv (a k-way merge of the blocks' sorted chunk rows), sequence_summary.tsv,
+ * prediction_results_highestscore.csv (consensus.c), sequence_summary.tsv,
  * and on request the intermediate FASTA files and embeddings.h5. Each final file is written under a temporary
  * name and renamed when complete. */
 #define _POSIX_C_SOURCE 200809L
@@ -61,102 +61,6 @@ static int concat_parts(const vnp_journal *j, uint64_t n_blocks, const char *par
     return vnp_outfile_commit(o);
 }
 
-/* ---- the consensus file: merge sorted "<chunk id>\t<max1>\t<max2>" rows ---- */
-typedef struct {
-    FILE *f;
-    char *line;
-    size_t cap;
-    char *id; /* points into line */
-    uint32_t m1, m2;
-    int live;
-} cons_src;
-
-static int cons_next(cons_src *s, const char *path)
-{
-    ssize_t n = getline(&s->line, &s->cap, s->f);
-    if (n < 0) {
-        s->live = 0;
-        return ferror(s->f) ? VNP_ERR_IO : VNP_OK;
-    }
-    char *t1 = strchr(s->line, '\t');
-    char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-    if (!t2 || sscanf(t1 + 1, "%x", &s->m1) != 1 || sscanf(t2 + 1, "%x", &s->m2) != 1) {
-        vnp_error("'%s': malformed journal row; use --force to start over", path);
-        return VNP_ERR_FORMAT;
-    }
-    *t1 = '\0';
-    s->id = s->line;
-    s->live = 1;
-    return VNP_OK;
-}
-
-static float bits_f32(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-static int write_consensus(const vnp_journal *j, uint64_t n_blocks)
-{
-    char *path = out_path(j, "prediction_results_highestscore.csv");
-    vnp_outfile *o = path ? vnp_outfile_open(path) : NULL;
-    free(path);
-    cons_src *src = vnp_calloc_array(n_blocks ? n_blocks : 1, sizeof *src);
-    if (!o || !src) {
-        vnp_outfile_abort(o);
-        free(src);
-        return o ? VNP_ERR_NOMEM : VNP_ERR_IO;
-    }
-    FILE *fp = vnp_outfile_fp(o);
-    int rc = fputs("Modified_ID\tIs_Virus\n", fp) < 0 ? VNP_ERR_IO : VNP_OK;
-    char p[4096];
-    for (uint64_t b = 0; b < n_blocks && rc == VNP_OK; b++) {
-        vnp_journal_part(j, b, "cons", p, sizeof p);
-        src[b].f = fopen(p, "rb");
-        if (!src[b].f) {
-            vnp_error("cannot read journal part '%s': %s", p, strerror(errno));
-            rc = VNP_ERR_IO;
-        } else {
-            rc = cons_next(&src[b], p);
-        }
-    }
-    /* A linear scan for the smallest id keeps this simple; blocks hold thousands of records, so even a large
-     * run has few hundred sources. Equal ids (duplicate record names) are combined, as pandas groupby does. */
-    while (rc == VNP_OK) {
-        cons_src *min = NULL;
-        for (uint64_t b = 0; b < n_blocks; b++)
-            if (src[b].live && (!min || strcmp(src[b].id, min->id) < 0)) min = &src[b];
-        if (!min) break;
-        char *id = vnp_strdup(min->id);
-        if (!id) {
-            rc = VNP_ERR_NOMEM;
-            break;
-        }
-        float m1 = -1.0f, m2 = -1.0f;
-        for (uint64_t b = 0; b < n_blocks && rc == VNP_OK; b++) {
-            while (src[b].live && strcmp(src[b].id, id) == 0) {
-                if (bits_f32(src[b].m1) > m1) m1 = bits_f32(src[b].m1);
-                if (bits_f32(src[b].m2) > m2) m2 = bits_f32(src[b].m2);
-                vnp_journal_part(j, b, "cons", p, sizeof p);
-                if ((rc = cons_next(&src[b], p))) break;
-            }
-        }
-        if (rc == VNP_OK && fprintf(fp, "%s\t%s\n", id, m2 >= m1 ? "True" : "False") < 0) rc = VNP_ERR_IO;
-        free(id);
-    }
-    for (uint64_t b = 0; b < n_blocks; b++) {
-        if (src[b].f) fclose(src[b].f);
-        free(src[b].line);
-    }
-    free(src);
-    if (rc) {
-        vnp_outfile_abort(o);
-        return rc;
-    }
-    return vnp_outfile_commit(o);
-}
-
 /* embeddings.h5 from the blocks' "emb" (raw float32 rows) and "embids" (one id a line) parts, 1,024 rows at a
  * time. */
 static int append_block_embeddings(vnp_h5_embeddings *h, const vnp_journal *j, uint64_t b, size_t d)
@@ -211,7 +115,7 @@ static int write_embeddings(const vnp_journal *j, uint64_t n_blocks, const vnp_s
 int vnp_assemble_outputs(const vnp_journal *j, uint64_t n_blocks, const vnp_predict_opts *o, const vnp_scorer *s)
 {
     int rc = concat_parts(j, n_blocks, "pred", "prediction_results.txt", "Sequence_ID\tPrediction\tscore1\tscore2\n");
-    if (!rc) rc = write_consensus(j, n_blocks);
+    if (!rc) rc = vnp_consensus_write(j, n_blocks);
     if (!rc) rc = concat_parts(j, n_blocks, "seq", "sequence_summary.tsv", vnp_summary_header);
     if (!rc && o->keep_intermediate) rc = concat_parts(j, n_blocks, "chunked", "chunked.fa", NULL);
     if (!rc && o->keep_intermediate) rc = concat_parts(j, n_blocks, "nuc", "identified_nucleotide.fa", NULL);

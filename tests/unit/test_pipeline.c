@@ -113,7 +113,8 @@ int main(void)
         CHECK_MSG(same_file(a, b), "--keep-intermediate %s equals the fixture", golden[i]);
     }
 
-    /* The same outputs for every block size. */
+    /* The same outputs for every block size (blocks of 1: 200 blocks, more than the consensus merge opens at once,
+     * so it merges in passes). */
     for (size_t block = 1; block <= 150; block = block * 7 + 3) {
         CHECK_EQ_INT(run(in, dir, block, 0, 1), 0);
         for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
