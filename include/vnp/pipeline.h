@@ -69,7 +69,7 @@ typedef struct {
     vnp_packing pack;
     int32_t *batch_ids, *cu; /* one packed batch */
     float *pooled;           /* [batch seqs, D] */
-    size_t cap_batch, cap_batch_seqs;
+    size_t cap_batch, cap_batch_seqs, cap_pooled; /* cap_pooled in floats */
     size_t batches; /* batches run so far */
 } vnp_window;
 

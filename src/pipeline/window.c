@@ -68,10 +68,15 @@ int vnp_window_run(vnp_encoder *e, vnp_window *w, size_t budget, float *out, siz
         int32_t *c = vnp_realloc_array(w->cu, max_n + 1, sizeof *c);
         if (!c) return VNP_ERR_NOMEM;
         w->cu = c;
+        w->cap_batch_seqs = max_n;
+    }
+    /* sized in floats, not rows: one window may serve encoders of different widths (predict's scorer runs
+     * DNABERT-S, then ESM-2, through the same window) */
+    if (max_n * D > w->cap_pooled) {
         float *pl = vnp_realloc_array(w->pooled, max_n * D, sizeof *pl);
         if (!pl) return VNP_ERR_NOMEM;
         w->pooled = pl;
-        w->cap_batch_seqs = max_n;
+        w->cap_pooled = max_n * D;
     }
     if ((rc = vnp_encoder_reserve(e, (int)cap, (int)max_n))) return rc;
     for (size_t b = 0; b < w->pack.nbatches; b++) {
