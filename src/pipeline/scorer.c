@@ -263,8 +263,6 @@ static json_t *describe_encoder(const char *path, const vnp_encoder *e)
     json_object_set_new(o, "layers", json_integer(cfg->layers));
     json_object_set_new(o, "hidden_size", json_integer(cfg->dim));
     json_object_set_new(o, "heads", json_integer(cfg->heads));
-    json_object_set_new(o, "nonfinite_batches", json_integer(vnp_encoder_nonfinite_batches(e)));
-    json_object_set_new(o, "fp32_reruns", json_integer(vnp_encoder_fp32_reruns(e)));
     return o;
 }
 
