@@ -72,8 +72,21 @@ void vnp_encoder_free(vnp_encoder *e); /* accepts NULL */
 const vnp_encoder_config *vnp_encoder_cfg(const vnp_encoder *e);
 /* Bytes of weights held (in the backend's element type). */
 size_t vnp_encoder_weight_bytes(const vnp_encoder *e);
-/* Batches whose FP16 activations held NaN/Inf (each made vnp_encoder_forward fail with a message). */
+/* Batches whose FP16 activations held NaN/Inf (each redone in FP32 when a twin source is set, else each made
+ * vnp_encoder_forward fail with a message). */
 long vnp_encoder_nonfinite_batches(const vnp_encoder *e);
+/* Of those, the batches redone on the FP32 twin (their output is the twin's). */
+long vnp_encoder_fp32_reruns(const vnp_encoder *e);
+
+/* Makes an FP32 copy of the same model (its own FP32 backend, same weights), or NULL after logging. Called at
+ * most once, on the first batch whose FP16 activations hold NaN/Inf; the encoder owns (frees) what it returns,
+ * the caller owns the backend behind it. */
+typedef vnp_encoder *(*vnp_encoder_twin_fn)(void *ctx);
+/* Lets vnp_encoder_forward redo a NaN/Inf batch in FP32 (ARCHITECTURE.md, Precision) instead of failing. */
+void vnp_encoder_set_fp32_twin(vnp_encoder *e, vnp_encoder_twin_fn make, void *ctx);
+/* Test hook: the next n batches are treated as if the backend's NaN/Inf flag had fired (backends without the
+ * flag, like the CPU, included). */
+void vnp_encoder_force_nonfinite(vnp_encoder *e, int n);
 
 /* Sizes the activations for batches of up to max_tokens rows and max_seqs sequences (one sequence may be up
  * to max_tokens long). May be called again to grow; never called implicitly by forward. */

@@ -25,6 +25,8 @@ typedef struct {
                          size_t ld);
     /* features: n rows of d_dna + d_prot floats (DNA first); probs: n rows of (P(others), P(virus)). */
     int (*classify)(void *ctx, const float *features, size_t n, float *probs);
+    /* Optional (NULL: none): batches whose FP16 activations held NaN/Inf and were redone in FP32 so far. */
+    long (*fp32_reruns)(void *ctx);
 } vnp_scorer;
 
 typedef struct {

@@ -24,11 +24,20 @@ float vnp_round_fp16(float x)
 const vnp_encoder_config *vnp_encoder_cfg(const vnp_encoder *e) { return &e->cfg; }
 size_t vnp_encoder_weight_bytes(const vnp_encoder *e) { return e->arena_floats * vnp_be_elem(e->be); }
 long vnp_encoder_nonfinite_batches(const vnp_encoder *e) { return e->nonfinite_batches; }
+long vnp_encoder_fp32_reruns(const vnp_encoder *e) { return e->fp32_reruns; }
+void vnp_encoder_force_nonfinite(vnp_encoder *e, int n) { e->force_nonfinite = n; }
+
+void vnp_encoder_set_fp32_twin(vnp_encoder *e, vnp_encoder_twin_fn make, void *ctx)
+{
+    e->make_twin = make;
+    e->twin_ctx = ctx;
+}
 size_t vnp_encoder_activation_bytes(const vnp_encoder *e) { return e->ws_bytes; }
 
 void vnp_encoder_free(vnp_encoder *e)
 {
     if (!e) return;
+    vnp_encoder_free(e->twin);
     if (e->be) {
         e->be->ops->release(e->be, e->arena);
         e->be->ops->release(e->be, e->ws);
@@ -310,6 +319,33 @@ int vnp_encoder_reserve(vnp_encoder *e, int max_tokens, int max_seqs)
 
 /* ---- one batch ---- */
 
+/* A batch whose activations held NaN/Inf: counted, then redone on the FP32 twin (made on first need) so that no
+ * NaN/Inf reaches the output; without a twin source it fails with a message. */
+static int rerun_fp32(vnp_encoder *e, const int32_t *ids, const int32_t *cu, int nseq, float *pooled, float *states)
+{
+    const char *kind = vnp_model_kind_name(e->cfg.kind);
+    e->nonfinite_batches++;
+    if (!e->make_twin) {
+        vnp_error("%s: a batch of %d sequences produced NaN/Inf in %s (batch %ld of this kind); rerun with "
+                  "--precision fp32 (or VIRNUCPRO_DISABLE_FP16=1)", kind, nseq, vnp_backend_precision(e->be),
+                  e->nonfinite_batches);
+        return VNP_ERR_INTERNAL;
+    }
+    if (!e->twin) {
+        vnp_info("%s: a batch produced NaN/Inf in %s; loading an FP32 copy of the model to redo such batches", kind,
+                 vnp_backend_precision(e->be));
+        if (!(e->twin = e->make_twin(e->twin_ctx))) return VNP_ERR_INTERNAL;
+        int rc = vnp_encoder_reserve(e->twin, e->cap_tokens, e->cap_seqs);
+        if (rc) return rc;
+    }
+    int rc = vnp_encoder_forward(e->twin, ids, cu, nseq, pooled, states);
+    if (rc) return rc;
+    e->fp32_reruns++;
+    vnp_warn("%s: a batch of %d sequences produced NaN/Inf in %s and was redone in FP32 (%ld so far)", kind, nseq,
+             vnp_backend_precision(e->be), e->fp32_reruns);
+    return VNP_OK;
+}
+
 int vnp_encoder_forward(vnp_encoder *e, const int32_t *ids, const int32_t *cu, int nseq, float *pooled,
                         float *states)
 {
@@ -343,15 +379,12 @@ int vnp_encoder_forward(vnp_encoder *e, const int32_t *ids, const int32_t *cu, i
     if (rc) return rc;
     be->ops->mean_pool(be, e->pooled, e->x, c->dim, c->pool_skip_first, c->pool_skip_last, c->pool_max_rows, &vl);
     if ((rc = be->ops->sync(be))) return rc;
-    if (be->ops->nonfinite && be->ops->nonfinite(be, 1)) {
-        /* no FP32 copy of the weights is kept on the device, so the batch is not redone here: it is counted and
-         * reported, and --precision fp32 runs the whole model in FP32 */
-        e->nonfinite_batches++;
-        vnp_error("%s: a batch of %d sequences produced NaN/Inf in %s (batch %ld of this kind); rerun with "
-                  "--precision fp32 (or VIRNUCPRO_DISABLE_FP16=1)", vnp_model_kind_name(c->kind), nseq,
-                  vnp_backend_precision(be), e->nonfinite_batches);
-        return VNP_ERR_INTERNAL;
+    int bad = be->ops->nonfinite && be->ops->nonfinite(be, 1);
+    if (e->force_nonfinite > 0) {
+        e->force_nonfinite--;
+        bad = 1;
     }
+    if (bad) return rerun_fp32(e, ids, cu, nseq, pooled, states);
     rc = be->ops->download(be, pooled, e->pooled, (size_t)nseq * (size_t)c->dim * sizeof(float));
     if (!rc && states) rc = vnp_be_download_f32(be, states, e->x, (size_t)T * (size_t)c->dim);
     return rc;

@@ -52,6 +52,11 @@ struct vnp_encoder {
     float *arena; /* backend memory holding every weight, in the backend's element type */
     size_t arena_floats; /* elements */
     long nonfinite_batches; /* batches whose activations held NaN/Inf (reported, see vnp_encoder_forward) */
+    long fp32_reruns;       /* of those, batches redone on twin */
+    int force_nonfinite;    /* test hook: batches still to treat as NaN/Inf */
+    vnp_encoder_twin_fn make_twin; /* NULL: a NaN/Inf batch fails */
+    void *twin_ctx;
+    vnp_encoder *twin;      /* FP32 copy, made on first need */
     vnp_layer *layer; /* [L] */
     float *tok_emb;   /* [V, D] word embeddings */
     float *type_row;  /* [D] DNABERT-S token type 0 embedding; NULL for ESM-2 */

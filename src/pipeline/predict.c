@@ -158,6 +158,8 @@ static int write_run_summary(run *r)
     json_object_set_new(root, "throughput", json_pack("{s:f, s:f, s:f}", "records_per_s", (double)st->records / wall,
                                                       "frames_per_s", (double)st->frames / wall, "bases_per_s",
                                                       (double)st->bases / wall));
+    if (r->s->fp32_reruns) /* FP16 batches with NaN/Inf, redone in FP32 (ARCHITECTURE.md, Precision) */
+        json_object_set_new(root, "fp32_reruns", json_integer(r->s->fp32_reruns(r->s->ctx)));
     json_object_set_new(root, "peak_rss_bytes", json_integer((json_int_t)vnp_peak_rss_bytes()));
     size_t n = strlen(r->j.outdir) + 32;
     char *path = malloc(n);

@@ -14,7 +14,13 @@
 #include "vnp/tok.h"
 #include "vnp/weights.h"
 
+typedef struct scorer_ctx scorer_ctx;
 typedef struct {
+    scorer_ctx *c;
+    const vnp_weights *w; /* kept open (mapped) while a twin may still be needed */
+} twin_src;
+
+struct scorer_ctx {
     vnp_backend *be;
     vnp_weights *w_esm, *w_dna, *w_cls;
     vnp_encoder *esm, *dna;
@@ -25,7 +31,20 @@ typedef struct {
     size_t budget;         /* tokens per packed batch */
     size_t unknown;        /* protein characters outside the ESM-2 alphabet */
     char *esm_path, *dna_path, *cls_path;
-} scorer_ctx;
+    vnp_device dev;        /* for the FP32 twin backend, opened on first NaN/Inf batch */
+    int gpu, threads;
+    vnp_backend *be32;
+    twin_src tw_esm, tw_dna;
+};
+
+/* The FP32 twin of one encoder, on a shared FP32 backend of the same device (vnp_encoder_twin_fn). */
+static vnp_encoder *make_twin(void *ctx)
+{
+    twin_src *t = ctx;
+    scorer_ctx *c = t->c;
+    if (!c->be32 && vnp_backend_open(c->dev, c->gpu, c->threads, "fp32", &c->be32)) return NULL;
+    return vnp_encoder_load(c->be32, t->w);
+}
 
 /* Tokenizes the n sequences into the window, then runs the encoder over it. */
 static int embed_set(scorer_ctx *c, vnp_encoder *enc, int protein, const char *const *seqs, const size_t *lens,
@@ -100,6 +119,12 @@ static vnp_weights *open_kind(const char *path, vnp_model_kind want, const char 
     return NULL;
 }
 
+static long fp32_reruns(void *ctx)
+{
+    scorer_ctx *c = ctx;
+    return vnp_encoder_fp32_reruns(c->esm) + vnp_encoder_fp32_reruns(c->dna);
+}
+
 int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
 {
     memset(s, 0, sizeof *s);
@@ -131,11 +156,21 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
     if (!tok || !(c->bpe = vnp_bpe_load(tok))) goto fail;
     if (o->classifier && !(c->mlp = vnp_mlp_load(c->w_cls))) goto fail;
     if (!(c->dna = vnp_encoder_load(c->be, c->w_dna))) goto fail;
-    vnp_weights_close(c->w_dna); /* the encoder holds its own converted copy */
-    c->w_dna = NULL;
     if (!(c->esm = vnp_encoder_load(c->be, c->w_esm))) goto fail;
-    vnp_weights_close(c->w_esm);
-    c->w_esm = NULL;
+    if (strcmp(vnp_backend_precision(c->be), "fp16") == 0) {
+        /* the weights stay mapped so that a NaN/Inf batch can be redone in FP32 */
+        c->dev = dev;
+        c->gpu = gpu;
+        c->threads = o->threads;
+        c->tw_dna = (twin_src){c, c->w_dna};
+        c->tw_esm = (twin_src){c, c->w_esm};
+        vnp_encoder_set_fp32_twin(c->dna, make_twin, &c->tw_dna);
+        vnp_encoder_set_fp32_twin(c->esm, make_twin, &c->tw_esm);
+    } else {
+        vnp_weights_close(c->w_dna); /* the encoders hold their own converted copies */
+        vnp_weights_close(c->w_esm);
+        c->w_dna = c->w_esm = NULL;
+    }
     int d_dna = vnp_encoder_cfg(c->dna)->dim, d_prot = vnp_encoder_cfg(c->esm)->dim;
     if (c->mlp && (vnp_mlp_in_dim(c->mlp) != d_dna + d_prot || vnp_mlp_classes(c->mlp) != 2)) {
         vnp_error("classifier '%s' takes %d features into %d classes, but DNABERT-S (%d) + ESM-2 (%d) give %d "
@@ -152,6 +187,7 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
     s->embed_dna = embed_dna;
     s->embed_protein = embed_protein;
     s->classify = classify;
+    s->fp32_reruns = fp32_reruns;
     return VNP_OK;
 fail:
     free(tok);
@@ -168,7 +204,7 @@ void vnp_scorer_close(vnp_scorer *s)
         vnp_warn("%zu protein characters are outside the ESM-2 alphabet and were read as <unk>", c->unknown);
     vnp_window_free(&c->win);
     vnp_tokens_free(&c->toks);
-    vnp_encoder_free(c->esm);
+    vnp_encoder_free(c->esm); /* and their FP32 twins, before the twins' backend goes */
     vnp_encoder_free(c->dna);
     vnp_mlp_free(c->mlp);
     vnp_bpe_free(c->bpe);
@@ -176,6 +212,7 @@ void vnp_scorer_close(vnp_scorer *s)
     vnp_weights_close(c->w_dna);
     vnp_weights_close(c->w_cls);
     vnp_backend_free(c->be);
+    vnp_backend_free(c->be32);
     free(c->esm_path);
     free(c->dna_path);
     free(c->cls_path);

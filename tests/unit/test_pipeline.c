@@ -76,7 +76,7 @@ static const char *files[] = {"prediction_results.txt", "prediction_results_high
 
 static int run(const char *in, const char *out, size_t block, int resume, int force)
 {
-    static const vnp_scorer s = {NULL, 2, 1, fake_dna, fake_prot, fake_classify};
+    static const vnp_scorer s = {NULL, 2, 1, fake_dna, fake_prot, fake_classify, NULL};
     const char *inputs[1] = {in};
     vnp_predict_opts o;
     vnp_predict_opts_init(&o);
