@@ -11,14 +11,6 @@
 
 #include "vnp/io.h"
 
-static char *out_path(const vnp_journal *j, const char *name)
-{
-    size_t n = strlen(j->outdir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s", j->outdir, name);
-    return p;
-}
-
 static int copy_file(FILE *dst, const char *src)
 {
     FILE *f = fopen(src, "rb");
@@ -43,7 +35,7 @@ static int copy_file(FILE *dst, const char *src)
 static int concat_parts(const vnp_journal *j, uint64_t n_blocks, const char *part, const char *name,
                         const char *header)
 {
-    char *path = out_path(j, name);
+    char *path = vnp_path_join(j->outdir, name);
     vnp_outfile *o = path ? vnp_outfile_open(path) : NULL;
     free(path);
     if (!o) return VNP_ERR_IO;
@@ -98,7 +90,7 @@ static int append_block_embeddings(vnp_h5_embeddings *h, const vnp_journal *j, u
 
 static int write_embeddings(const vnp_journal *j, uint64_t n_blocks, const vnp_scorer *s)
 {
-    char *path = out_path(j, "embeddings.h5");
+    char *path = vnp_path_join(j->outdir, "embeddings.h5");
     vnp_h5_embeddings *h = path ? vnp_h5_embeddings_create(path, s->d_dna, s->d_prot) : NULL;
     free(path);
     if (!h) return VNP_ERR_IO;

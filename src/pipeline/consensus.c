@@ -170,11 +170,9 @@ int vnp_consensus_write(const vnp_journal *j, uint64_t n_blocks)
     }
     int passes = n > VNP_MERGE_FANIN;
     if (rc == VNP_OK) rc = reduce_passes(j, &paths, &n);
-    size_t len = strlen(j->outdir) + 64;
-    char *out = malloc(len);
+    char *out = vnp_path_join(j->outdir, "prediction_results_highestscore.csv");
     vnp_outfile *o = NULL;
     if (rc == VNP_OK && out) {
-        snprintf(out, len, "%s/prediction_results_highestscore.csv", j->outdir);
         o = vnp_outfile_open(out);
         rc = o ? VNP_OK : VNP_ERR_IO;
     } else if (rc == VNP_OK) {

@@ -20,7 +20,7 @@ static const char *const final_files[] = {
     "embeddings.h5", "chunked.fa", "identified_nucleotide.fa", "identified_protein.faa",
 };
 
-static char *join(const char *a, const char *b)
+char *vnp_path_join(const char *a, const char *b)
 {
     size_t n = strlen(a) + strlen(b) + 2;
     char *p = malloc(n);
@@ -42,7 +42,7 @@ static int remove_flat_dir(const char *dir)
     int rc = VNP_OK;
     for (struct dirent *e; (e = readdir(d));) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        char *p = join(dir, e->d_name);
+        char *p = vnp_path_join(dir, e->d_name);
         if (!p || unlink(p) != 0) {
             vnp_error("cannot remove '%s': %s", p ? p : e->d_name, strerror(errno));
             rc = VNP_ERR_IO;
@@ -60,12 +60,12 @@ static int remove_flat_dir(const char *dir)
 static int remove_results(vnp_journal *j)
 {
     int rc = remove_flat_dir(j->blocks);
-    char *run = join(j->dir, "run.json");
+    char *run = vnp_path_join(j->dir, "run.json");
     if (run && unlink(run) != 0 && errno != ENOENT) rc = VNP_ERR_IO;
     free(run);
     if (rc == VNP_OK && rmdir(j->dir) != 0 && errno != ENOENT) rc = VNP_ERR_IO;
     for (size_t i = 0; i < sizeof final_files / sizeof final_files[0]; i++) {
-        char *p = join(j->outdir, final_files[i]);
+        char *p = vnp_path_join(j->outdir, final_files[i]);
         if (p && unlink(p) != 0 && errno != ENOENT) {
             vnp_error("cannot remove '%s': %s", p, strerror(errno));
             rc = VNP_ERR_IO;
@@ -80,7 +80,7 @@ static int holds_results(const vnp_journal *j)
 {
     if (exists(j->dir)) return 1;
     for (size_t i = 0; i < sizeof final_files / sizeof final_files[0]; i++) {
-        char *p = join(j->outdir, final_files[i]);
+        char *p = vnp_path_join(j->outdir, final_files[i]);
         int e = p && exists(p);
         free(p);
         if (e) return 1;
@@ -97,7 +97,7 @@ static int write_run_json(const vnp_journal *j, const char *identity, int comple
         return VNP_ERR_INTERNAL;
     }
     json_t *root = json_pack("{s:o, s:b}", "identity", id, "complete", complete);
-    char *path = join(j->dir, "run.json");
+    char *path = vnp_path_join(j->dir, "run.json");
     vnp_outfile *o = path ? vnp_outfile_open(path) : NULL;
     int rc = VNP_ERR_IO;
     if (o && root && json_dumpf(root, vnp_outfile_fp(o), JSON_SORT_KEYS | JSON_INDENT(1)) == 0) {
@@ -114,7 +114,7 @@ static int write_run_json(const vnp_journal *j, const char *identity, int comple
 /* Reads run.json: returns 1 and sets *complete when its identity equals ours, 0 when it differs, <0 on error. */
 static int read_run_json(const vnp_journal *j, const char *identity, int *complete)
 {
-    char *path = join(j->dir, "run.json");
+    char *path = vnp_path_join(j->dir, "run.json");
     json_error_t err;
     json_t *root = path ? json_load_file(path, 0, &err) : NULL;
     if (!root) {
@@ -136,8 +136,8 @@ int vnp_journal_open(vnp_journal *j, const char *outdir, const char *identity, i
 {
     memset(j, 0, sizeof *j);
     j->outdir = vnp_strdup(outdir);
-    j->dir = join(outdir, ".virnucpro");
-    j->blocks = j->dir ? join(j->dir, "blocks") : NULL;
+    j->dir = vnp_path_join(outdir, ".virnucpro");
+    j->blocks = j->dir ? vnp_path_join(j->dir, "blocks") : NULL;
     if (!j->outdir || !j->dir || !j->blocks) return VNP_ERR_NOMEM;
     /* An OUTDIR that cannot be made is a failure while running (exit 1), whatever errno said. */
     int rc = vnp_mkdir_p(outdir);
@@ -220,7 +220,7 @@ int vnp_journal_commit_block(const vnp_journal *j, uint64_t block, uint64_t n_re
 
 int vnp_journal_finish(vnp_journal *j)
 {
-    char *path = join(j->dir, "run.json");
+    char *path = vnp_path_join(j->dir, "run.json");
     json_error_t err;
     json_t *root = path ? json_load_file(path, 0, &err) : NULL;
     free(path);

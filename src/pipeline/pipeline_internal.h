@@ -16,6 +16,9 @@ typedef struct {
     int complete;     /* that run had already finished */
 } vnp_journal;
 
+/* "a/b", malloc'ed; NULL when out of memory. */
+char *vnp_path_join(const char *a, const char *b);
+
 /* Prepares OUTDIR for a run with the given identity (JSON text): refuses a directory holding another run's
  * results unless force (which removes them) or resume (which continues them when the identity matches). */
 int vnp_journal_open(vnp_journal *j, const char *outdir, const char *identity, int resume, int force) VNP_MUST_CHECK;

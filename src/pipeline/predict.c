@@ -161,9 +161,7 @@ static int write_run_summary(run *r)
     if (r->s->fp32_reruns) /* FP16 batches with NaN/Inf, redone in FP32 (ARCHITECTURE.md, Precision) */
         json_object_set_new(root, "fp32_reruns", json_integer(r->s->fp32_reruns(r->s->ctx)));
     json_object_set_new(root, "peak_rss_bytes", json_integer((json_int_t)vnp_peak_rss_bytes()));
-    size_t n = strlen(r->j.outdir) + 32;
-    char *path = malloc(n);
-    if (path) snprintf(path, n, "%s/run_summary.json", r->j.outdir);
+    char *path = vnp_path_join(r->j.outdir, "run_summary.json");
     vnp_outfile *o = path ? vnp_outfile_open(path) : NULL;
     free(path);
     int rc = VNP_ERR_IO;
