@@ -17,6 +17,7 @@ int vnp_cmd_devices(int argc, char **argv);    /* cmd_devices.c */
 int vnp_cmd_validate(int argc, char **argv);   /* cmd_validate.c */
 int vnp_cmd_embed_frames(int argc, char **argv); /* cmd_embed_frames.c */
 int vnp_cmd_train(int argc, char **argv);      /* cmd_train.c */
+int vnp_cmd_merge(int argc, char **argv);      /* cmd_merge.c */
 /* `models download`, dispatched by vnp_cmd_models (argv[0] = "download"). */
 int vnp_cmd_models_download(int argc, char **argv); /* cmd_download.c */
 

@@ -51,7 +51,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 static int embed_into(const vnp_predict_opts *po, const vnp_scorer *s, const char *tmpdir, const char *out, int len)
 {
     vnp_predict_stats st;
-    int rc = vnp_predict_run(po, s, &st);
+    int rc = vnp_predict_run(po, s, 1, &st);
     if (rc) return vnp_status_exit_code(rc);
     size_t n = strlen(tmpdir) + 32;
     char *h5 = malloc(n);

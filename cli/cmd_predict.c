@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "vnp/backend.h"
 #include "vnp/config.h"
+#include "vnp/dist.h"
 #include "vnp/pipeline.h"
 #include "vnp/util.h"
 #include "vnp/weights.h"
@@ -45,8 +46,14 @@ static void usage(FILE *out)
 "                         cuda[:N] exits with status 2 when no GPU is usable)\n"
 "  --precision fp16|fp32  on CUDA: fp16 (default) or fp32 (slower diagnostic mode; also\n"
 "                         VIRNUCPRO_DISABLE_FP16=1|true|yes); the CPU always runs fp32\n"
+"  --gpus LIST            with --device cuda: the GPUs to use, e.g. 0,2 (default: every visible GPU;\n"
+"                         under MPI, the ranks of one host share them out). One worker per GPU takes\n"
+"                         the next block from one queue, so a slower GPU takes less work\n"
 "  --threads N            CPU threads (default: all)\n"
-"  --tokens-per-batch N   packing budget of an encoder batch (default 16384)\n"
+"  --tokens-per-batch N   packing budget of an encoder batch (default: 16384 on the CPU; on a GPU, what\n"
+"                         half of the memory left after loading the models holds, at most 65536)\n"
+"  --shard I/N            score only shard I of N (1 <= I <= N) into OUTDIR, for schedulers without MPI;\n"
+"                         join the N shard folders with `virnucpro merge`\n"
 "  --resume               continue the run journaled in OUTDIR (after a crash, kill or Ctrl-C)\n"
 "  --force                replace another run's results in OUTDIR\n"
 "  --save-embeddings      also write embeddings.h5 (frame_id, dnabert_s, esm2 datasets; fp32)\n"
@@ -64,18 +71,25 @@ static void usage(FILE *out)
 "  sequence_summary.tsv                  one row per input record (see the README)\n"
 "  run_summary.json                      versions, models and checksums, device, per-stage times, throughput\n"
 "\n"
+"\n"
+"MPI: `mpirun -n N virnucpro predict ...` (a build with MPI) shares the blocks among the ranks; rank 0\n"
+"writes OUTDIR (it must see the inputs and models, as every rank must).\n"
+"\n"
 "exit status: 0 done; 1 failure while running; 2 bad usage or input; 130/143 interrupted by SIGINT/SIGTERM\n"
 "(the blocks finished so far are kept: rerun with --resume).\n");
 }
 
+enum { VNP_MAX_GPUS = 64 };
+
 enum {
     OPT_MODELS = 1000, OPT_ESM, OPT_DNABERT, OPT_CLASSIFIER, OPT_FORCE_LENGTH, OPT_DEVICE, OPT_THREADS, OPT_TPB,
-    OPT_RESUME, OPT_FORCE, OPT_SAVE_EMB, OPT_KEEP, OPT_MIN_CONF, OPT_BLOCK, OPT_PRECISION
+    OPT_RESUME, OPT_FORCE, OPT_SAVE_EMB, OPT_KEEP, OPT_MIN_CONF, OPT_BLOCK, OPT_PRECISION, OPT_GPUS, OPT_SHARD
 };
 
 typedef struct {
-    const char *models, *esm, *dnabert, *classifier, *device, *outdir, *reference, *precision;
+    const char *models, *esm, *dnabert, *classifier, *device, *outdir, *reference, *precision, *gpus;
     int length, force_length, threads, tpb, resume, force, save_emb, keep, block_records;
+    int shard, n_shards; /* 0-based shard of n_shards (0: not sharded) */
     double min_conf;
     int quiet, verbose;
 } predict_args;
@@ -98,12 +112,18 @@ static char *make_identity(const predict_args *a, const vnp_scorer *sc, char **i
                              "classifier", file_identity(a->classifier), "save_embeddings", a->save_emb,
                              "keep_intermediate", a->keep, "block_records", a->block_records, "min_confident",
                              a->min_conf, "precision", vnp_scorer_precision(sc));
+    if (root && a->n_shards > 1) { /* `merge` compares shards' identities without it */
+        char sh[48];
+        snprintf(sh, sizeof sh, "%d/%d", a->shard + 1, a->n_shards);
+        json_object_set_new(root, "shard", json_string(sh));
+    }
     char *s = root ? json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
     json_decref(root);
     return s;
 }
 
-static char *make_run_info(const predict_args *a, const vnp_scorer *s, int argc, char **argv)
+static char *make_run_info(const predict_args *a, const vnp_scorer *s, const int *gpus, int n_gpus, int argc,
+                           char **argv)
 {
     json_t *cmd = json_array();
     for (int i = 0; i < argc; i++) json_array_append_new(cmd, json_string(argv[i]));
@@ -114,9 +134,60 @@ static char *make_run_info(const predict_args *a, const vnp_scorer *s, int argc,
     json_t *root = json_pack("{s:s, s:o, s:s, s:s, s:i, s:o}", "virnucpro_version", VNP_VERSION, "command", cmd,
                              "device", vnp_scorer_device(s), "precision", vnp_scorer_precision(s), "threads", a->threads > 0 ? a->threads : vnp_cpu_count(),
                              "models", mj ? mj : json_null());
+    if (root && n_gpus > 0) {
+        json_t *g = json_array();
+        for (int i = 0; i < n_gpus; i++) json_array_append_new(g, json_integer(gpus[i]));
+        json_object_set_new(root, "gpus", g);
+    }
+    if (root && vnp_dist_size() > 1) json_object_set_new(root, "mpi_ranks", json_integer(vnp_dist_size()));
     char *out = root ? json_dumps(root, JSON_PRESERVE_ORDER) : NULL;
     json_decref(root);
     return out;
+}
+
+/* The GPUs this process uses: --gpus, or the N of cuda:N, or every visible one (under MPI, the ranks of a host
+ * take every local_size-th of them). 0: the CPU (or whatever the device string opens); -1 after a usage error. */
+static int choose_gpus(const predict_args *a, vnp_device dev, int gpu, int distributed, int *gpus)
+{
+    int cuda = dev == VNP_DEVICE_CUDA || (dev == VNP_DEVICE_AUTO && vnp_cuda_usable());
+    if (!cuda) {
+        if (a->gpus) vnp_cli_usage_error("predict", "--gpus needs --device cuda (or auto with a usable GPU)");
+        return a->gpus ? -1 : 0;
+    }
+    int visible = vnp_cuda_count(), n = 0;
+    if (a->gpus) {
+        if (strchr(a->device, ':')) {
+            vnp_cli_usage_error("predict", "give the GPUs either as --device cuda:N or as --gpus, not both");
+            return -1;
+        }
+        for (const char *p = a->gpus; *p;) {
+            char *end;
+            long g = strtol(p, &end, 10);
+            if (end == p || (*end && *end != ',') || g < 0 || g >= visible || n == VNP_MAX_GPUS) {
+                vnp_cli_usage_error("predict", "--gpus expects GPU numbers below %d separated by commas, got '%s'",
+                                    visible, a->gpus);
+                return -1;
+            }
+            for (int i = 0; i < n; i++)
+                if (gpus[i] == g) {
+                    vnp_cli_usage_error("predict", "--gpus names GPU %ld twice", g);
+                    return -1;
+                }
+            gpus[n++] = (int)g;
+            p = *end ? end + 1 : end;
+        }
+        return n;
+    }
+    if (strchr(a->device, ':')) {
+        gpus[0] = gpu;
+        return 1;
+    }
+    int lr = 0, ls = 1;
+    if (distributed) vnp_dist_local(&lr, &ls);
+    for (int g = 0; g < visible && n < VNP_MAX_GPUS; g++)
+        if (g % ls == lr) gpus[n++] = g;
+    if (n == 0) gpus[n++] = lr % visible; /* more ranks than GPUs on this host: they share */
+    return n;
 }
 
 static int predict_main(int argc, char **argv)
@@ -130,12 +201,14 @@ static int predict_main(int argc, char **argv)
         {"resume", no_argument, NULL, OPT_RESUME},       {"force", no_argument, NULL, OPT_FORCE},
         {"save-embeddings", no_argument, NULL, OPT_SAVE_EMB}, {"keep-intermediate", no_argument, NULL, OPT_KEEP},
         {"min-confident-score", required_argument, NULL, OPT_MIN_CONF},
-        {"block-records", required_argument, NULL, OPT_BLOCK}, {"precision", required_argument, NULL, OPT_PRECISION}, {"reference", required_argument, NULL, 'T'},
+        {"block-records", required_argument, NULL, OPT_BLOCK}, {"precision", required_argument, NULL, OPT_PRECISION},
+        {"reference", required_argument, NULL, 'T'},     {"gpus", required_argument, NULL, OPT_GPUS},
+        {"shard", required_argument, NULL, OPT_SHARD},
         {"quiet", no_argument, NULL, 'q'},               {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     predict_args a = {0};
     a.device = "auto";
-    a.tpb = 16384;
+    a.tpb = 0; /* the scorer chooses */
     a.block_records = 2000;
     a.min_conf = 0.8;
     if (vnp_cli_wants_help(argc, argv)) {
@@ -184,6 +257,15 @@ static int predict_main(int argc, char **argv)
             a.block_records = (int)v;
             break;
         case 'T': a.reference = optarg; break;
+        case OPT_GPUS: a.gpus = optarg; break;
+        case OPT_SHARD: {
+            int i = 0, n = 0, k = 0;
+            if (sscanf(optarg, "%d/%d%n", &i, &n, &k) != 2 || optarg[k] || n < 1 || i < 1 || i > n || n > 100000)
+                return vnp_cli_usage_error("predict", "--shard expects I/N with 1 <= I <= N (e.g. 2/8), got '%s'", optarg);
+            a.shard = i - 1;
+            a.n_shards = n;
+            break;
+        }
         case 'q': a.quiet = 1; break;
         case 'v': a.verbose = 1; break;
         default: return vnp_cli_usage_error("predict", "unknown option");
@@ -204,7 +286,14 @@ static int predict_main(int argc, char **argv)
                         "without CUDA); use --device cpu\n", a.device);
         return 2;
     }
-    vnp_log_set_level(a.quiet ? VNP_LOG_ERROR : a.verbose ? VNP_LOG_INFO : VNP_LOG_WARN);
+    int distributed = vnp_dist_size() > 1;
+    if (distributed && a.n_shards > 1)
+        return vnp_cli_usage_error("predict", "--shard and MPI are two ways of splitting a run: use one");
+    for (int i = 0; distributed && i < n_inputs; i++)
+        if (strcmp(argv[optind + i], "-") == 0)
+            return vnp_cli_usage_error("predict", "under MPI every rank reads the inputs: standard input ('-') cannot "
+                                                  "be shared; give a file");
+    vnp_log_set_level(a.quiet || vnp_dist_rank() > 0 ? VNP_LOG_ERROR : a.verbose ? VNP_LOG_INFO : VNP_LOG_WARN);
     for (int i = 0; i < n_inputs; i++) {
         const char *in = argv[optind + i];
         if (strcmp(in, "-") && access(in, R_OK) != 0) {
@@ -219,8 +308,8 @@ static int predict_main(int argc, char **argv)
     a.dnabert = mp.dnabert;
     a.classifier = mp.classifier;
     char *identity = NULL, *info = NULL;
-    vnp_scorer scorer = {0};
-    int scorer_open = 0;
+    vnp_scorer *scorers = NULL;
+    int n_sc = 0, scorer_open = 0;
     if (ret) goto out;
     int named = vnp_cli_length_in_name(a.classifier);
     if (named && named != a.length && !a.force_length) {
@@ -241,15 +330,29 @@ static int predict_main(int argc, char **argv)
         goto out;
     }
     vnp_weights_close(cw);
+    int gpus[VNP_MAX_GPUS];
+    int n_gpus = choose_gpus(&a, dev, gpu, distributed, gpus);
+    if (n_gpus < 0) {
+        ret = 2;
+        goto out;
+    }
+    n_sc = n_gpus > 0 ? n_gpus : 1;
+    scorers = calloc((size_t)n_sc, sizeof *scorers);
+    if (!scorers) {
+        fprintf(stderr, "virnucpro predict: error: out of memory\n");
+        ret = 1;
+        goto out;
+    }
     vnp_scorer_opts so = {a.esm, a.dnabert, a.classifier, a.device, a.threads, a.tpb, a.precision};
-    int rc = vnp_scorer_open(&so, &scorer);
+    int rc = n_gpus > 0 ? vnp_scorers_open(&so, gpus, n_gpus, scorers) : vnp_scorer_open(&so, scorers);
+    if (distributed) rc = vnp_dist_agree(rc); /* one rank without its models stops every rank */
     if (rc) {
         ret = vnp_status_exit_code(rc);
         goto out;
     }
     scorer_open = 1;
-    identity = make_identity(&a, &scorer, argv + optind, n_inputs);
-    info = make_run_info(&a, &scorer, argc, argv);
+    identity = make_identity(&a, &scorers[0], argv + optind, n_inputs);
+    info = make_run_info(&a, &scorers[0], gpus, n_gpus, argc, argv);
     if (!identity || !info) {
         fprintf(stderr, "virnucpro predict: error: out of memory\n");
         ret = 1;
@@ -265,15 +368,18 @@ static int predict_main(int argc, char **argv)
     po.force = a.force;
     po.save_embeddings = a.save_emb;
     po.keep_intermediate = a.keep;
-    po.progress = !a.quiet && isatty(STDERR_FILENO);
+    po.progress = !a.quiet && isatty(STDERR_FILENO) && vnp_dist_rank() == 0;
     po.min_confident = a.min_conf;
     po.block_records = (size_t)a.block_records;
     po.identity = identity;
     po.run_info = info;
     po.reference = a.reference;
+    po.shard = a.shard;
+    po.n_shards = a.n_shards;
+    po.distributed = distributed;
     vnp_pipeline_install_signals();
     vnp_predict_stats st;
-    rc = vnp_predict_run(&po, &scorer, &st);
+    rc = vnp_predict_run(&po, scorers, n_sc, &st);
     int sig = vnp_pipeline_signal();
     if (rc == VNP_ERR_INTERRUPTED || (rc && sig)) {
         fprintf(stderr, "virnucpro predict: interrupted by %s after %llu blocks; rerun the same command with "
@@ -285,7 +391,11 @@ static int predict_main(int argc, char **argv)
         ret = vnp_status_exit_code(rc);
         goto out;
     }
-    if (!a.quiet)
+    if (!a.quiet && vnp_dist_rank() == 0 && a.n_shards > 1)
+        fprintf(stderr, "virnucpro predict: shard %d of %d done (%llu records scored in %.2f s); join the %d shard "
+                        "folders with `virnucpro merge`\n", a.shard + 1, a.n_shards, (unsigned long long)st.records,
+                st.t_total, a.n_shards);
+    else if (!a.quiet && vnp_dist_rank() == 0)
         fprintf(stderr, "virnucpro predict: %llu records, %llu chunks, %llu frames in %.2f s (%.1f records/s, "
                         "%.1f frames/s); %llu of %llu blocks resumed; peak memory %.1f MiB\n",
                 (unsigned long long)st.records, (unsigned long long)st.chunks, (unsigned long long)st.frames,
@@ -294,7 +404,8 @@ static int predict_main(int argc, char **argv)
                 (unsigned long long)st.blocks, (double)vnp_peak_rss_bytes() / (1024.0 * 1024.0));
     ret = 0;
 out:
-    if (scorer_open) vnp_scorer_close(&scorer);
+    for (int i = 0; scorer_open && i < n_sc; i++) vnp_scorer_close(&scorers[i]);
+    free(scorers);
     free(identity);
     free(info);
     vnp_cli_models_free(&mp);

@@ -1,5 +1,6 @@
 /* main: finds the subcommand and hands it argv; prints the version and the command list. */
 #include "cli.h"
+#include "vnp/dist.h"
 #include "vnp/util.h"
 
 #include <signal.h>
@@ -22,6 +23,7 @@ static const struct {
     {"classify", vnp_cmd_classify, "run the VirNucPro MLP classifier on feature rows"},
     {"embed-frames", vnp_cmd_embed_frames, "features of every kept frame as HDF5, for training"},
     {"train", vnp_cmd_train, "train the VirNucPro classifier on viral and other feature files"},
+    {"merge", vnp_cmd_merge, "join the output folders of `predict --shard I/N` runs into the final outputs"},
     {"bench", vnp_cmd_bench, "throughput with random weights of the real model shapes (JSON line)"},
 };
 
@@ -54,8 +56,15 @@ int main(int argc, char **argv)
         print_help(stdout);
         return 0;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0) continue;
+        /* under an MPI launcher, every command runs inside MPI; only predict shares its work among the ranks */
+        int rc = vnp_dist_init(&argc, &argv);
+        if (rc) return vnp_status_exit_code(rc);
+        int ret = commands[i].fn(argc - 1, argv + 1);
+        vnp_dist_finalize();
+        return ret;
+    }
     fprintf(stderr, "virnucpro: error: unknown command '%s'\n\n", argv[1]);
     print_help(stderr);
     return 2;

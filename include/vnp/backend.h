@@ -43,6 +43,11 @@ typedef struct vnp_backend_ops {
     int (*upload)(vnp_backend *be, void *dst, const void *src, size_t bytes);   /* host -> backend */
     int (*download)(vnp_backend *be, void *dst, const void *src, size_t bytes); /* backend -> host */
     int (*sync)(vnp_backend *be); /* waits for queued work; returns the first error since the last sync */
+    /* Makes the backend usable from the calling thread (a GPU backend makes its device current); a thread other
+     * than the one that opened the backend calls it before its first op. */
+    int (*bind)(vnp_backend *be);
+    /* Bytes of device memory still free (0 for a host backend, whose memory is the process's). */
+    size_t (*free_memory)(vnp_backend *be);
 
     /* ---- compute ----
      * gemm: y[m,n] = x[m,k] W[n,k]^T (+ b[n] when b) (+ y when accumulate): PyTorch Linear layout. */
@@ -111,6 +116,8 @@ typedef enum { VNP_DEVICE_AUTO = 0, VNP_DEVICE_CPU, VNP_DEVICE_CUDA } vnp_device
 int vnp_device_parse(const char *s, vnp_device *dev, int *gpu) VNP_MUST_CHECK;
 /* 1 when this build has the CUDA backend and a usable GPU is present. */
 int vnp_cuda_usable(void);
+/* How many GPUs this process sees (CUDA_VISIBLE_DEVICES applies); 0 without CUDA in the build. */
+int vnp_cuda_count(void);
 /* 1 when FP32 is forced on a GPU: precision "fp32", or VIRNUCPRO_DISABLE_FP16 = 1|true|yes (any case). */
 int vnp_precision_fp32(const char *precision);
 /* Opens the backend for a device: cpu, cuda (VNP_ERR_UNSUPPORTED with a message when no GPU is usable) or auto

@@ -68,6 +68,10 @@ int vnp_cuda_download(vnp_cuda *c, void *dst_host, const void *src, size_t bytes
 /* Waits for queued work; VNP_OK, or VNP_ERR_INTERNAL once an error is recorded (vnp_cuda_error says which; it
  * stays recorded: most CUDA errors leave the context unusable). */
 int vnp_cuda_sync(vnp_cuda *c) VNP_MUST_CHECK;
+/* Makes c's device current on the calling thread. */
+int vnp_cuda_bind(vnp_cuda *c) VNP_MUST_CHECK;
+/* Free bytes of c's device memory (0 when the driver does not say). */
+size_t vnp_cuda_free_bytes(vnp_cuda *c);
 /* 1 when some checked tensor held NaN/Inf since the last reset (synchronises), else 0; reset clears the flag. */
 int vnp_cuda_nonfinite(vnp_cuda *c, int reset);
 

@@ -14,52 +14,6 @@
 #include "vnp/sched.h"
 #include "vnp/util.h"
 
-/* The three learned stages. Each embed call gets n sequences (not NUL-terminated) and fills row i of its output at
- * out + i*ld; it returns 0 or a negative vnp_status after logging. */
-typedef struct {
-    void *ctx;
-    int d_dna;  /* width of a DNA feature row (768 for DNABERT-S) */
-    int d_prot; /* width of a protein feature row (2560 for ESM-2 3B) */
-    int (*embed_dna)(void *ctx, const char *const *seqs, const size_t *lens, size_t n, float *out, size_t ld);
-    int (*embed_protein)(void *ctx, const char *const *seqs, const size_t *lens, size_t n, float *out,
-                         size_t ld);
-    /* features: n rows of d_dna + d_prot floats (DNA first); probs: n rows of (P(others), P(virus)). */
-    int (*classify)(void *ctx, const float *features, size_t n, float *probs);
-    /* Optional (NULL: none): batches whose FP16 activations held NaN/Inf and were redone in FP32 so far. */
-    long (*fp32_reruns)(void *ctx);
-} vnp_scorer;
-
-typedef struct {
-    const char *const *inputs; /* sequence files ("-" = standard input), read in order as one stream */
-    int n_inputs;
-    const char *outdir;
-    int chunk_len;             /* 300 or 500 */
-    int resume;                /* continue the run journaled in outdir */
-    int force;                 /* replace another run's results in outdir */
-    int save_embeddings;       /* embeddings.h5 */
-    int keep_intermediate;     /* chunked.fa, identified_nucleotide.fa, identified_protein.faa */
-    int progress;              /* 1: a progress bar on stderr */
-    double min_confident;      /* confidence tier threshold for sequence_summary.tsv (0.8) */
-    size_t block_records;      /* a block closes at this many records ... */
-    size_t block_bases;        /* ... or this many bases, whichever comes first */
-    const char *identity;      /* JSON text naming the models and settings; a resumed run must match it */
-    const char *run_info;      /* JSON object text merged into run_summary.json (versions, models, device) */
-    const char *reference;     /* CRAM reference, or NULL */
-} vnp_predict_opts;
-
-typedef struct {
-    uint64_t records, chunks, frames, bases;
-    uint64_t blocks, blocks_resumed;
-    double t_prepare, t_dna, t_prot, t_classify, t_write, t_total; /* seconds */
-} vnp_predict_stats;
-
-/* Defaults for everything but inputs, outdir, chunk_len and the JSON texts. */
-void vnp_predict_opts_init(vnp_predict_opts *o);
-
-/* Runs the whole prediction. Returns 0; VNP_ERR_INTERRUPTED after SIGINT/SIGTERM (the current block was
- * committed first; `--resume` continues); or another negative status after logging. */
-int vnp_predict_run(const vnp_predict_opts *o, const vnp_scorer *s, vnp_predict_stats *st) VNP_MUST_CHECK;
-
 /* ---- running an encoder over a window of tokenized sequences (window.c) ---- */
 /* Tokenized sequences laid end to end, plus the buffers of the batches packed from them. Zero-initialise. */
 typedef struct {
@@ -79,8 +33,82 @@ int vnp_window_add(vnp_window *w, const int32_t *ids, int32_t n) VNP_MUST_CHECK;
 /* Packs the window (First-Fit-Decreasing, `budget` tokens per batch; longer sequences run alone), runs every batch
  * and writes the pooled row of sequence i to out + i*ld. Buffers only grow, never inside the batch loop. */
 int vnp_window_run(vnp_encoder *e, vnp_window *w, size_t budget, float *out, size_t ld) VNP_MUST_CHECK;
+/* The same rows from padded batches (VIRNUCPRO_DISABLE_PACKING, for comparison): consecutive sequences while
+ * count x longest fits the budget, each padded to the longest with a separate segment whose row is dropped, so that
+ * the work is that of a padded batch and the results are those of the packed one. */
+int vnp_window_run_padded(vnp_encoder *e, vnp_window *w, size_t budget, float *out, size_t ld) VNP_MUST_CHECK;
 void vnp_window_clear(vnp_window *w); /* forgets the sequences, keeps the buffers */
 void vnp_window_free(vnp_window *w);
+
+/* The three learned stages, split so that the CPU part (tokenizing) of one block overlaps the GPU part of another.
+ * protein: 0 = DNABERT-S over the frames' DNA, 1 = ESM-2 over their proteins. Functions return 0 or a negative
+ * vnp_status after logging. */
+typedef struct {
+    void *ctx;
+    int d_dna;  /* width of a DNA feature row (768 for DNABERT-S) */
+    int d_prot; /* width of a protein feature row (2560 for ESM-2 3B) */
+    /* Appends the n sequences (not NUL-terminated), tokenized, to w. CPU only; safe from any thread, also while
+     * another thread runs embed or classify. */
+    int (*tokenize)(void *ctx, int protein, const char *const *seqs, const size_t *lens, size_t n, vnp_window *w);
+    /* Runs the encoder over the window's sequences: pooled row i to out + i*ld. One thread at a time. */
+    int (*embed)(void *ctx, int protein, vnp_window *w, float *out, size_t ld);
+    /* features: n rows of d_dna + d_prot floats (DNA first); probs: n rows of (P(others), P(virus)). */
+    int (*classify)(void *ctx, const float *features, size_t n, float *probs);
+    /* Optional (NULL: none): batches whose FP16 activations held NaN/Inf and were redone in FP32 so far. */
+    long (*fp32_reruns)(void *ctx);
+    /* Optional (NULL: none): prepares the calling thread to run embed and classify (a GPU makes its device
+     * current there). */
+    int (*bind)(void *ctx);
+} vnp_scorer;
+
+typedef struct {
+    const char *const *inputs; /* sequence files ("-" = standard input), read in order as one stream */
+    int n_inputs;
+    const char *outdir;
+    int chunk_len;             /* 300 or 500 */
+    int resume;                /* continue the run journaled in outdir */
+    int force;                 /* replace another run's results in outdir */
+    int save_embeddings;       /* embeddings.h5 */
+    int keep_intermediate;     /* chunked.fa, identified_nucleotide.fa, identified_protein.faa */
+    int progress;              /* 1: a progress bar on stderr */
+    double min_confident;      /* confidence tier threshold for sequence_summary.tsv (0.8) */
+    size_t block_records;      /* a block closes at this many records ... */
+    size_t block_bases;        /* ... or this many bases, whichever comes first */
+    const char *identity;      /* JSON text naming the models and settings; a resumed run must match it */
+    const char *run_info;      /* JSON object text merged into run_summary.json (versions, models, device) */
+    const char *reference;     /* CRAM reference, or NULL */
+    /* A share of the run: blocks b with b % n_shards == shard (0-based) are scored, the others only counted; the
+     * journal then keeps its blocks for `virnucpro merge` (vnp_merge_run) instead of assembling the outputs.
+     * n_shards <= 1: the whole run. */
+    int shard, n_shards;
+    /* 1: the run is shared among the MPI ranks of vnp/dist.h (rank r scores blocks b % size == r and sends them to
+     * rank 0, which alone writes OUTDIR). */
+    int distributed;
+} vnp_predict_opts;
+
+typedef struct {
+    uint64_t records, chunks, frames, bases;
+    uint64_t blocks, blocks_resumed;
+    double t_prepare, t_tokenize, t_dna, t_prot, t_classify, t_write, t_total; /* seconds; stage times are summed
+                                                                               over the workers that ran them */
+    int workers;     /* scorers (GPUs) of this process */
+    int ranks;       /* MPI processes that took part (1 without MPI) */
+    long fp32_reruns; /* FP16 batches redone in FP32, every rank's */
+} vnp_predict_stats;
+
+/* Defaults for everything but inputs, outdir, chunk_len and the JSON texts. */
+void vnp_predict_opts_init(vnp_predict_opts *o);
+
+/* Runs the whole prediction. Returns 0; VNP_ERR_INTERRUPTED after SIGINT/SIGTERM (the current block was
+ * committed first; `--resume` continues); or another negative status after logging. */
+/* The scorers are used at once, one thread each, pulling blocks from one queue (a slower one takes fewer); every
+ * one must load the same models. */
+int vnp_predict_run(const vnp_predict_opts *o, const vnp_scorer *scorers, int n_scorers,
+                    vnp_predict_stats *st) VNP_MUST_CHECK;
+
+/* Joins the journals of `virnucpro predict --shard i/N` runs (one per shard, all finished, of the same inputs,
+ * models and settings) into OUTDIR: the final files, identical to those of one run over everything. */
+int vnp_merge_run(const char *outdir, const char *const *shard_dirs, int n, int force) VNP_MUST_CHECK;
 
 /* ---- the scorer built from model files (scorer.c) ---- */
 typedef struct {
@@ -96,6 +124,9 @@ typedef struct {
 /* Loads the three models and checks that they fit together (the classifier's input width = DNABERT-S width +
  * ESM-2 width). Fills *s; release it with vnp_scorer_close. Logs and returns a negative status on failure. */
 int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s) VNP_MUST_CHECK;
+/* One scorer per GPU in gpus[0..n) (opts.device is ignored), loaded at the same time; with gpus NULL and n 1, the
+ * same as vnp_scorer_open. On failure every one is closed. */
+int vnp_scorers_open(const vnp_scorer_opts *o, const int *gpus, int n, vnp_scorer *out) VNP_MUST_CHECK;
 void vnp_scorer_close(vnp_scorer *s);
 /* "cpu"/"cuda" and "fp32"/"fp16": where and how the scorer's encoders run. */
 const char *vnp_scorer_device(const vnp_scorer *s);

@@ -92,6 +92,15 @@ int vnp_pool_threads(const vnp_pool *p);
 void vnp_pool_run(vnp_pool *p, size_t n, vnp_parallel_fn fn, void *ctx);
 int vnp_cpu_count(void);
 
+/* ---- a FIFO of pointers between threads; it holds at most cap items (the caller's work items are counted, so a
+ * push never waits); pop blocks until an item arrives or the queue is closed and empty (then NULL) ---- */
+typedef struct vnp_queue vnp_queue;
+vnp_queue *vnp_queue_create(size_t cap); /* NULL when out of memory */
+void vnp_queue_free(vnp_queue *q);       /* accepts NULL */
+int vnp_queue_push(vnp_queue *q, void *item) VNP_MUST_CHECK; /* VNP_ERR_INTERNAL when full */
+void *vnp_queue_pop(vnp_queue *q);
+void vnp_queue_close(vnp_queue *q);
+
 /* Reads a whole file into out (NUL-terminated, out->len bytes), refusing files larger than max_bytes with
  * VNP_ERR_FORMAT; VNP_ERR_IO / VNP_ERR_NOMEM otherwise. Logs the path and reason on failure; out is left empty. */
 int vnp_read_file(const char *path, size_t max_bytes, vnp_buf *out) VNP_MUST_CHECK;

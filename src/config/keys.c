@@ -24,7 +24,10 @@ static const vnp_config_key keys[] = {
     {"precision", 0, VNP_CFG_STRING, NULL, "on CUDA: fp16 (default) or fp32 (slower diagnostic mode); the CPU "
                                            "always runs fp32"},
     {"threads", 0, VNP_CFG_INT, NULL, "CPU threads (default: all online CPUs)"},
-    {"tokens-per-batch", 0, VNP_CFG_INT, "16384", "packing budget of an encoder batch, in tokens"},
+    {"gpus", 0, VNP_CFG_STRING, NULL, "with device cuda: the GPUs to use, e.g. \"0,2\" (default: every visible GPU)"},
+    {"tokens-per-batch", 0, VNP_CFG_INT, NULL, "packing budget of an encoder batch, in tokens (default: 16384 on "
+                                               "the CPU; on a GPU, from its free memory, at most 65536)"},
+    {"shard", 0, VNP_CFG_STRING, NULL, "score only shard I/N (e.g. \"2/8\"); join the shards with `virnucpro merge`"},
     {"resume", 0, VNP_CFG_FLAG, "false", "continue the run journaled in the output folder"},
     {"force", 0, VNP_CFG_FLAG, "false", "replace another run's results in the output folder"},
     {"save-embeddings", 0, VNP_CFG_FLAG, "false", "also write embeddings.h5 (frame ids, DNABERT-S and ESM-2 "

@@ -74,6 +74,8 @@ void vnp_block_free(vnp_block *b)
     free(b->prot_len);
     vnp_free_aligned(b->features);
     free(b->probs);
+    vnp_window_free(&b->w_dna);
+    vnp_window_free(&b->w_prot);
     memset(b, 0, sizeof *b);
 }
 
@@ -137,7 +139,30 @@ int vnp_block_item_id(const vnp_block *b, size_t i, char *buf, size_t size)
                     vnp_frame_label(b->item_frame[i]));
 }
 
-int vnp_block_score(vnp_block *b, const vnp_scorer *s, vnp_predict_stats *st)
+/* The n_items slices of one arena, as the scorer takes them. */
+static int tokenize_arena(const vnp_block *b, const vnp_scorer *s, int protein, vnp_window *w)
+{
+    size_t n = b->n_items;
+    const vnp_buf *arena = protein ? &b->prot : &b->nuc;
+    const size_t *off = protein ? b->prot_off : b->nuc_off, *len = protein ? b->prot_len : b->nuc_len;
+    const char **seqs = vnp_malloc_array(n, sizeof *seqs);
+    int rc = seqs ? VNP_OK : VNP_ERR_NOMEM;
+    for (size_t i = 0; i < n && rc == VNP_OK; i++) seqs[i] = arena->data + off[i];
+    if (rc == VNP_OK) rc = s->tokenize(s->ctx, protein, seqs, len, n, w);
+    free(seqs);
+    return rc;
+}
+
+int vnp_block_tokenize(vnp_block *b, const vnp_scorer *s)
+{
+    vnp_window_clear(&b->w_dna);
+    vnp_window_clear(&b->w_prot);
+    if (b->n_items == 0) return VNP_OK;
+    int rc = tokenize_arena(b, s, 0, &b->w_dna);
+    return rc ? rc : tokenize_arena(b, s, 1, &b->w_prot);
+}
+
+int vnp_block_embed(vnp_block *b, const vnp_scorer *s, double *t_dna, double *t_prot)
 {
     size_t n = b->n_items;
     if (n == 0) return VNP_OK;
@@ -151,32 +176,31 @@ int vnp_block_score(vnp_block *b, const vnp_scorer *s, vnp_predict_stats *st)
         b->cap_features = b->features && b->probs ? need : 0;
         if (!b->cap_features) return VNP_ERR_NOMEM;
     }
-    const char **seqs = vnp_malloc_array(n, sizeof *seqs);
-    size_t *lens = vnp_malloc_array(n, sizeof *lens);
-    int rc = seqs && lens ? VNP_OK : VNP_ERR_NOMEM;
     double t0 = vnp_time_now();
-    if (rc == VNP_OK) {
-        for (size_t i = 0; i < n; i++) {
-            seqs[i] = b->nuc.data + b->nuc_off[i];
-            lens[i] = b->nuc_len[i];
-        }
-        rc = s->embed_dna(s->ctx, seqs, lens, n, b->features, d);
-    }
+    int rc = s->embed(s->ctx, 0, &b->w_dna, b->features, d);
     double t1 = vnp_time_now();
-    if (rc == VNP_OK) {
-        for (size_t i = 0; i < n; i++) {
-            seqs[i] = b->prot.data + b->prot_off[i];
-            lens[i] = b->prot_len[i];
-        }
-        rc = s->embed_protein(s->ctx, seqs, lens, n, b->features + s->d_dna, d);
-    }
-    double t2 = vnp_time_now();
-    if (rc == VNP_OK) rc = s->classify(s->ctx, b->features, n, b->probs);
-    double t3 = vnp_time_now();
-    st->t_dna += t1 - t0;
-    st->t_prot += t2 - t1;
-    st->t_classify += t3 - t2;
-    free(seqs);
-    free(lens);
+    if (rc == VNP_OK) rc = s->embed(s->ctx, 1, &b->w_prot, b->features + s->d_dna, d);
+    *t_dna += t1 - t0;
+    *t_prot += vnp_time_now() - t1;
     return rc;
+}
+
+int vnp_block_classify(vnp_block *b, const vnp_scorer *s)
+{
+    return b->n_items ? s->classify(s->ctx, b->features, b->n_items, b->probs) : VNP_OK;
+}
+
+int vnp_block_add_unscored(vnp_block *b, const char *id, size_t id_len, size_t len, int chunk_len)
+{
+    if (b->n_records >= UINT32_MAX - 1 || reserve_records(b, b->n_records + 1)) return VNP_ERR_NOMEM;
+    size_t r = b->n_records;
+    b->id_off[r] = b->ids.len;
+    if (vnp_buf_append(&b->ids, id, id_len) || vnp_buf_putc(&b->ids, '\0')) return VNP_ERR_NOMEM;
+    size_t nc = vnp_chunk_count(len, (size_t)chunk_len);
+    b->seq_len[r] = len;
+    b->n_chunks[r] = nc;
+    b->n_records++;
+    b->bases += len;
+    b->chunks += nc;
+    return VNP_OK;
 }

@@ -75,6 +75,23 @@ static int remove_results(vnp_journal *j)
     return rc;
 }
 
+int vnp_journal_discard(vnp_journal *j) { return remove_results(j); }
+
+int vnp_write_json_file(const char *dir, const char *name, json_t *root)
+{
+    char *path = vnp_path_join(dir, name);
+    vnp_outfile *o = path ? vnp_outfile_open(path) : NULL;
+    free(path);
+    int rc = VNP_ERR_IO;
+    if (o && json_dumpf(root, vnp_outfile_fp(o), JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0) {
+        fputc('\n', vnp_outfile_fp(o));
+        rc = vnp_outfile_commit(o);
+        o = NULL;
+    }
+    vnp_outfile_abort(o);
+    return rc;
+}
+
 /* 1 when OUTDIR holds results of some run (ours or an older one). */
 static int holds_results(const vnp_journal *j)
 {
@@ -88,15 +105,20 @@ static int holds_results(const vnp_journal *j)
     return 0;
 }
 
-static int write_run_json(const vnp_journal *j, const char *identity, int complete)
+/* run.json: the identity, whether the run finished, and for a shard its manifest (JSON text or NULL). */
+static int write_run_json(const vnp_journal *j, const char *identity, int complete, const char *shard)
 {
     json_error_t err;
     json_t *id = json_loads(identity, 0, &err);
-    if (!id) {
-        vnp_error("internal: run identity is not JSON: %s", err.text);
+    json_t *sh = shard ? json_loads(shard, 0, &err) : NULL;
+    if (!id || (shard && !sh)) {
+        vnp_error("internal: run identity or shard manifest is not JSON: %s", err.text);
+        json_decref(id);
+        json_decref(sh);
         return VNP_ERR_INTERNAL;
     }
     json_t *root = json_pack("{s:o, s:b}", "identity", id, "complete", complete);
+    if (root && sh) json_object_set_new(root, "shard", sh);
     char *path = vnp_path_join(j->dir, "run.json");
     vnp_outfile *o = path ? vnp_outfile_open(path) : NULL;
     int rc = VNP_ERR_IO;
@@ -171,7 +193,7 @@ int vnp_journal_open(vnp_journal *j, const char *outdir, const char *identity, i
         }
     }
     if (vnp_mkdir_p(j->blocks)) return VNP_ERR_IO;
-    if (!j->resumed) return write_run_json(j, identity, 0);
+    if (!j->resumed) return write_run_json(j, identity, 0, NULL);
     return VNP_OK;
 }
 
@@ -188,49 +210,93 @@ void vnp_journal_part(const vnp_journal *j, uint64_t block, const char *part, ch
     snprintf(buf, size, "%s/%08llu.%s", j->blocks, (unsigned long long)block, part);
 }
 
-int vnp_journal_block_done(const vnp_journal *j, uint64_t block, uint64_t n_records, const char *first_id)
+/* Reads a done marker: "<records> <first id> <chunks> <frames> <bases>". 1 when it exists and parses, 0 when
+ * absent, VNP_ERR_FORMAT when unreadable. */
+static int read_marker(const char *path, vnp_block_counts *c, char *id, size_t idsize)
 {
-    char path[4096];
-    vnp_journal_part(j, block, "done", path, sizeof path);
     FILE *f = fopen(path, "r");
     if (!f) return 0;
-    unsigned long long n = 0;
-    char id[1024] = "";
-    int ok = fscanf(f, "%llu %1023s", &n, id) >= 1;
+    unsigned long long v[4] = {0, 0, 0, 0};
+    char fmt[64];
+    snprintf(fmt, sizeof fmt, "%%llu %%%zus %%llu %%llu %%llu", idsize - 1);
+    int n = fscanf(f, fmt, &v[0], id, &v[1], &v[2], &v[3]);
     fclose(f);
-    size_t idn = strlen(first_id) < sizeof id - 1 ? strlen(first_id) : sizeof id - 1;
-    if (!ok || n != n_records || strncmp(id, first_id, idn) != 0) {
+    if (n != 5) return VNP_ERR_FORMAT;
+    *c = (vnp_block_counts){v[0], v[1], v[2], v[3]};
+    return 1;
+}
+
+int vnp_journal_block_done(const vnp_journal *j, uint64_t block, uint64_t n_records, const char *first_id,
+                           vnp_block_counts *out)
+{
+    char path[4096], id[1024] = "";
+    vnp_journal_part(j, block, "done", path, sizeof path);
+    vnp_block_counts c;
+    int rc = read_marker(path, &c, id, sizeof id);
+    if (rc == 0) return 0;
+    const char *want = *first_id ? first_id : "-";
+    size_t idn = strlen(want) < 1000 ? strlen(want) : 1000; /* the marker keeps 1000 bytes of it */
+    if (rc < 0 || c.records != n_records || strncmp(id, want, idn) != 0) {
         vnp_error("'%s': block %llu of the journal does not match the input (it changed since the run began); "
                   "use --force to start over", path, (unsigned long long)block);
         return VNP_ERR_FORMAT;
     }
+    if (out) *out = c;
     return 1;
 }
 
-int vnp_journal_commit_block(const vnp_journal *j, uint64_t block, uint64_t n_records, const char *first_id)
+int vnp_journal_block_counts(const vnp_journal *j, uint64_t block, vnp_block_counts *out)
+{
+    char path[4096], id[1024];
+    vnp_journal_part(j, block, "done", path, sizeof path);
+    int rc = read_marker(path, out, id, sizeof id);
+    if (rc == 0) vnp_error("'%s' is missing: block %llu was never finished", path, (unsigned long long)block);
+    if (rc < 0) vnp_error("'%s': unreadable journal entry", path);
+    return rc == 1 ? VNP_OK : rc == 0 ? VNP_ERR_NOTFOUND : rc;
+}
+
+int vnp_journal_commit_block(const vnp_journal *j, uint64_t block, const vnp_block_counts *c, const char *first_id)
 {
     char path[4096];
     vnp_journal_part(j, block, "done", path, sizeof path);
     vnp_outfile *o = vnp_outfile_open(path);
     if (!o) return VNP_ERR_IO;
-    /* ids cannot hold whitespace (they are the first word of a header), so one line holds both */
-    fprintf(vnp_outfile_fp(o), "%llu %.1000s\n", (unsigned long long)n_records, *first_id ? first_id : "-");
+    /* ids cannot hold whitespace (they are the first word of a header), so one line holds everything */
+    fprintf(vnp_outfile_fp(o), "%llu %.1000s %llu %llu %llu\n", (unsigned long long)c->records,
+            *first_id ? first_id : "-", (unsigned long long)c->chunks, (unsigned long long)c->frames,
+            (unsigned long long)c->bases);
     return vnp_outfile_commit(o);
 }
 
-int vnp_journal_finish(vnp_journal *j)
+/* The identity recorded in run.json, as compact sorted JSON text (malloc'ed). */
+static char *recorded_identity(const vnp_journal *j)
 {
     char *path = vnp_path_join(j->dir, "run.json");
     json_error_t err;
     json_t *root = path ? json_load_file(path, 0, &err) : NULL;
     free(path);
-    if (!root) return VNP_ERR_IO;
-    char *identity = json_dumps(json_object_get(root, "identity"), JSON_SORT_KEYS);
+    char *identity = root ? json_dumps(json_object_get(root, "identity"), JSON_SORT_KEYS) : NULL;
     json_decref(root);
-    if (!identity) return VNP_ERR_NOMEM;
-    int rc = write_run_json(j, identity, 1);
+    return identity;
+}
+
+int vnp_journal_finish(vnp_journal *j)
+{
+    char *identity = recorded_identity(j);
+    if (!identity) return VNP_ERR_IO;
+    int rc = write_run_json(j, identity, 1, NULL);
     free(identity);
     if (rc == VNP_OK) rc = remove_flat_dir(j->blocks);
+    j->complete = rc == VNP_OK;
+    return rc;
+}
+
+int vnp_journal_finish_shard(vnp_journal *j, const char *manifest)
+{
+    char *identity = recorded_identity(j);
+    if (!identity) return VNP_ERR_IO;
+    int rc = write_run_json(j, identity, 1, manifest);
+    free(identity);
     j->complete = rc == VNP_OK;
     return rc;
 }

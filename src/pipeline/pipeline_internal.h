@@ -2,10 +2,16 @@
 #ifndef VNP_PIPELINE_INTERNAL_H
 #define VNP_PIPELINE_INTERNAL_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "vnp/pipeline.h"
 #include "vnp/seq.h"
+
+/* What a block holds, as its done marker records it. */
+typedef struct {
+    uint64_t records, chunks, frames, bases;
+} vnp_block_counts;
 
 /* ---- journal (journal.c): OUTDIR/.virnucpro/{run.json, blocks/NNNNNNNN.<part>} ---- */
 typedef struct {
@@ -25,13 +31,23 @@ int vnp_journal_open(vnp_journal *j, const char *outdir, const char *identity, i
 void vnp_journal_close(vnp_journal *j);
 /* Path of a block's part ("pred", "cons", "seq", ...) into buf. */
 void vnp_journal_part(const vnp_journal *j, uint64_t block, const char *part, char *buf, size_t size);
-/* 1 when the block was committed; its record count must then equal n_records (else VNP_ERR_FORMAT: the input
- * changed since). */
-int vnp_journal_block_done(const vnp_journal *j, uint64_t block, uint64_t n_records, const char *first_id);
+/* 1 when the block was committed; its record count and first id must then match (else VNP_ERR_FORMAT: the input
+ * changed since); *out (may be NULL) gets the block's counts. 0 when not committed. */
+int vnp_journal_block_done(const vnp_journal *j, uint64_t block, uint64_t n_records, const char *first_id,
+                           vnp_block_counts *out);
+/* The counts of a committed block; VNP_ERR_NOTFOUND (logged) when it was never committed. */
+int vnp_journal_block_counts(const vnp_journal *j, uint64_t block, vnp_block_counts *out) VNP_MUST_CHECK;
 /* Commits a block: writes its done marker atomically, after all its parts. */
-int vnp_journal_commit_block(const vnp_journal *j, uint64_t block, uint64_t n_records, const char *first_id) VNP_MUST_CHECK;
+int vnp_journal_commit_block(const vnp_journal *j, uint64_t block, const vnp_block_counts *c,
+                             const char *first_id) VNP_MUST_CHECK;
 /* Marks the run complete and removes the block parts. */
 int vnp_journal_finish(vnp_journal *j) VNP_MUST_CHECK;
+/* Removes the journal folder and everything in it (a scratch journal whose blocks went elsewhere). */
+int vnp_journal_discard(vnp_journal *j) VNP_MUST_CHECK;
+/* Writes a JSON document to dir/name atomically. */
+int vnp_write_json_file(const char *dir, const char *name, json_t *root) VNP_MUST_CHECK;
+/* Marks a shard's run complete with its manifest (JSON object text) and keeps the block parts for merging. */
+int vnp_journal_finish_shard(vnp_journal *j, const char *manifest) VNP_MUST_CHECK;
 
 /* ---- a block of records (block.c) ---- */
 typedef struct {
@@ -54,6 +70,7 @@ typedef struct {
     vnp_buf chunked;         /* chunked.fa text of the block (only with keep_intermediate) */
     float *features;         /* [n_items, d_dna + d_prot] */
     float *probs;            /* [n_items, 2] */
+    vnp_window w_dna, w_prot; /* the items' tokens, for each encoder */
     size_t cap_features;     /* floats allocated in features */
     uint64_t bases, chunks;
     uint64_t nonacgt;
@@ -64,13 +81,75 @@ void vnp_block_free(vnp_block *b);
 /* Adds one record: chunks and translates it, appending its kept frames. */
 int vnp_block_add(vnp_block *b, vnp_translator *tr, const char *id, size_t id_len, const char *seq, size_t len,
                   int chunk_len, int keep_chunks) VNP_MUST_CHECK;
-/* Runs the encoders and the classifier over the block's items. Stage times are added to st. */
-int vnp_block_score(vnp_block *b, const vnp_scorer *s, vnp_predict_stats *st) VNP_MUST_CHECK;
+/* Adds one record of a block that another shard or rank scores: only what decides where blocks end (records,
+ * bases) and the ids. */
+int vnp_block_add_unscored(vnp_block *b, const char *id, size_t id_len, size_t len, int chunk_len) VNP_MUST_CHECK;
+/* The three steps of scoring a block, each on the thread that owns it (flow.c): tokenizing the items for both
+ * encoders (any CPU thread), running the encoders into b->features (the scorer's thread; the seconds of each are
+ * added to *t_dna and *t_prot), and the classifier into b->probs. */
+int vnp_block_tokenize(vnp_block *b, const vnp_scorer *s) VNP_MUST_CHECK;
+int vnp_block_embed(vnp_block *b, const vnp_scorer *s, double *t_dna, double *t_prot) VNP_MUST_CHECK;
+int vnp_block_classify(vnp_block *b, const vnp_scorer *s) VNP_MUST_CHECK;
 /* Writes the block's parts into the journal (each atomically). */
 int vnp_block_write(const vnp_block *b, const vnp_journal *j, uint64_t block, const vnp_predict_opts *o,
                     const vnp_scorer *s) VNP_MUST_CHECK;
+static inline vnp_block_counts vnp_block_counts_of(const vnp_block *b)
+{
+    return (vnp_block_counts){b->n_records, b->chunks, b->n_items, b->bases};
+}
 /* The frame id "<record id>_chunk_<c+1><F|R><n>" of item i into buf (size >= id length + 32). */
 int vnp_block_item_id(const vnp_block *b, size_t i, char *buf, size_t size);
+
+/* ---- the stages on their threads (flow.c) ---- */
+typedef struct {
+    vnp_block b;
+    uint64_t no;             /* block number */
+    int resumed;             /* committed by an earlier run: only counted, with these counts */
+    vnp_block_counts counts;
+    int drop;                /* given up before it was scored (error or signal): not committed */
+    double t_tokenize, t_dna, t_prot;
+} vnp_job;
+
+/* Called by the writer after a block was committed to the flow's journal (MPI: send it to rank 0). */
+typedef int (*vnp_flow_sink)(void *ctx, uint64_t block, const vnp_block_counts *c, const char *first_id);
+
+typedef struct vnp_flow vnp_flow;
+/* Starts the tokenizer, runner (one per scorer) and writer threads. Blocks are committed to j. */
+int vnp_flow_start(vnp_flow **f, const vnp_predict_opts *o, const vnp_scorer *sc, int n_sc, const vnp_journal *j,
+                   vnp_flow_sink sink, void *sink_ctx) VNP_MUST_CHECK;
+/* A free job to fill (waits while every job is in flight). */
+vnp_job *vnp_flow_job(vnp_flow *f);
+/* Hands a filled job on: to be scored, or, when job->resumed, only counted. */
+void vnp_flow_submit(vnp_flow *f, vnp_job *job);
+/* Returns a job that was taken but not filled. */
+void vnp_flow_release(vnp_flow *f, vnp_job *job);
+/* 1 once an error (or vnp_flow_cancel) stopped the flow: jobs not yet scored are dropped. */
+int vnp_flow_cancelled(vnp_flow *f);
+void vnp_flow_cancel(vnp_flow *f);
+/* The counts so far. */
+void vnp_flow_snapshot(vnp_flow *f, vnp_predict_stats *st);
+/* Lets the jobs in flight finish, stops the threads, adds the counts and times to st (may be NULL), frees f.
+ * Returns the first error of any stage. */
+int vnp_flow_finish(vnp_flow *f, vnp_predict_stats *st);
+
+/* ---- MPI: ranks other than 0 send their committed blocks to rank 0 (ship.c) ---- */
+typedef struct vnp_ship vnp_ship;
+/* Rank r != 0: sends the block's parts (from the scratch journal j) and its counts to rank 0, then removes them. */
+int vnp_ship_send(void *j, uint64_t block, const vnp_block_counts *c, const char *first_id) VNP_MUST_CHECK;
+/* Rank r != 0: tells rank 0 this rank is done (rc: its outcome) with its stage times. */
+int vnp_ship_done(int rc, const vnp_predict_stats *st) VNP_MUST_CHECK;
+/* Rank 0: a thread that receives the other ranks' blocks into j until every rank said it is done. */
+int vnp_ship_receiver_start(vnp_ship **out, const vnp_journal *j) VNP_MUST_CHECK;
+/* The counts of the blocks received so far. */
+void vnp_ship_snapshot(vnp_ship *s, vnp_predict_stats *st);
+/* Waits for every rank; returns the first failure (a rank's, or of receiving). Adds the blocks' counts and the
+ * other ranks' stage times to st. */
+int vnp_ship_receiver_finish(vnp_ship *s, vnp_predict_stats *st) VNP_MUST_CHECK;
+
+/* ---- shards (shard.c) ---- */
+/* The manifest a finished shard records in its run.json: which shard of how many, the block count, what the merge
+ * needs to assemble (feature widths, options) and the shard's counts and times. JSON text, malloc'ed. */
+char *vnp_shard_manifest(const vnp_predict_opts *o, const vnp_scorer *s, const vnp_predict_stats *st);
 
 /* ---- the final files (assemble.c) ---- */
 int vnp_assemble_outputs(const vnp_journal *j, uint64_t n_blocks, const vnp_predict_opts *o,

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pipeline_internal.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vnp/dist.h"
 #include "vnp/io.h"
 
 static volatile sig_atomic_t g_signal;
@@ -40,14 +42,26 @@ void vnp_predict_opts_init(vnp_predict_opts *o)
 
 typedef struct {
     const vnp_predict_opts *o;
-    const vnp_scorer *s;
+    const vnp_scorer *sc;
+    int n_sc;
     vnp_predict_stats *st;
-    vnp_journal j;
-    vnp_block b;
+    vnp_journal j;          /* OUTDIR's journal (a single run, a shard, MPI rank 0) */
+    vnp_journal scratch;    /* MPI ranks other than 0: blocks wait here until sent to rank 0 */
+    char *scratch_dir;
+    const vnp_journal *jw;  /* where this process commits blocks */
+    vnp_flow *flow;
+    vnp_ship *ship;         /* MPI rank 0: receives the other ranks' blocks */
+    vnp_job *job;           /* the block being filled */
+    uint64_t next_no;       /* its number */
+    int parts, me;          /* this process scores blocks b with b % parts == me */
+    int rank, ranks;        /* MPI (0 and 1 without) */
+    uint8_t *held;          /* MPI ranks other than 0: bitmap of the blocks rank 0 already holds */
+    uint64_t n_held;        /* bits in held */
+    int shared, said_done;  /* MPI ranks other than 0: rank 0 expects a "done" from us; it was sent */
     vnp_translator *tr;
     vnp_idset *ids;
     uint64_t dup_records, nonacgt;
-    double t_start, t_last_bar;
+    double t_start, t_last_bar, t_prepare;
     uint64_t bytes_total;  /* sizes of the input files (0: unknown, e.g. standard input) */
     uint64_t bytes_done;   /* bytes of the inputs already finished */
     const vnp_seqreader *reader; /* the input being read */
@@ -60,6 +74,17 @@ static void progress(run *r, int final)
     double now = vnp_time_now();
     if (!final && now - r->t_last_bar < 0.25) return;
     r->t_last_bar = now;
+    vnp_predict_stats c = *r->st, c2;
+    if (r->flow) {
+        vnp_flow_snapshot(r->flow, &c);
+        c.records += r->st->records;
+        c.frames += r->st->frames;
+    }
+    if (r->ship) {
+        vnp_ship_snapshot(r->ship, &c2);
+        c.records += c2.records;
+        c.frames += c2.frames;
+    }
     double el = now - r->t_start;
     char eta[48] = "";
     uint64_t done = r->bytes_done + (r->reader ? vnp_seqreader_bytes_read(r->reader) : 0);
@@ -67,45 +92,44 @@ static void progress(run *r, int final)
         double frac = (double)done / (double)r->bytes_total;
         if (frac > 1.0) frac = 1.0;
         double left = el / frac - el;
-        snprintf(eta, sizeof eta, "  %3.0f%%  ETA %02d:%02d:%02d", 100.0 * frac, (int)(left / 3600),
+        snprintf(eta, sizeof eta, "  %3.0f%% read  ETA %02d:%02d:%02d", 100.0 * frac, (int)(left / 3600),
                  (int)(left / 60) % 60, (int)left % 60);
     }
     fprintf(stderr, "\r  %llu records  %llu frames  %.0f records/s  %.0f frames/s  %.0fs elapsed%s%s",
-            (unsigned long long)r->st->records, (unsigned long long)r->st->frames,
-            el > 0 ? (double)r->st->records / el : 0.0, el > 0 ? (double)r->st->frames / el : 0.0, el, eta,
-            final ? "\n" : "   ");
+            (unsigned long long)c.records, (unsigned long long)c.frames, el > 0 ? (double)c.records / el : 0.0,
+            el > 0 ? (double)c.frames / el : 0.0, el, eta, final ? "\n" : "   ");
     fflush(stderr);
 }
 
-/* Scores and commits the pending block, or recognises it as committed by an earlier run. */
+static int held_by_rank0(const run *r, uint64_t no) { return no < r->n_held && (r->held[no / 8] >> (no % 8)) & 1; }
+
+/* Hands the filled block on (to be scored, or counted when an earlier run committed it), or lets it go when
+ * another shard or rank scores it, and starts the next block. */
 static int flush_block(run *r)
 {
-    vnp_block *b = &r->b;
+    vnp_job *job = r->job;
+    vnp_block *b = &job->b;
     if (b->n_records == 0) return VNP_OK;
-    const char *first = b->ids.data;
-    uint64_t no = r->st->blocks;
-    int rc = vnp_journal_block_done(&r->j, no, b->n_records, first);
-    if (rc < 0) return rc;
-    if (rc == 1) {
-        r->st->blocks_resumed++;
+    uint64_t no = r->next_no++, next_first = b->first_record + b->n_records;
+    int mine = no % (uint64_t)r->parts == (uint64_t)r->me, keep = 0;
+    if (r->rank == 0) {
+        int rc = vnp_journal_block_done(&r->j, no, b->n_records, b->ids.data, &job->counts);
+        if (rc < 0) return rc;
+        job->resumed = rc == 1;
+        keep = job->resumed || mine; /* a remote block committed earlier is counted here; others arrive later */
     } else {
-        double t0 = vnp_time_now();
-        if ((rc = vnp_block_score(b, r->s, r->st))) return rc;
-        double t1 = vnp_time_now();
-        if ((rc = vnp_block_write(b, &r->j, no, r->o, r->s))) return rc;
-        if ((rc = vnp_journal_commit_block(&r->j, no, b->n_records, first))) return rc;
-        r->st->t_write += vnp_time_now() - t1;
-        (void)t0;
+        keep = mine && !held_by_rank0(r, no);
     }
-    r->st->blocks++;
-    r->st->records += b->n_records;
-    r->st->chunks += b->chunks;
-    r->st->frames += b->n_items;
-    r->st->bases += b->bases;
-    r->nonacgt += b->nonacgt;
-    vnp_block_reset(b, b->first_record + b->n_records);
+    if (mine && !job->resumed) r->nonacgt += b->nonacgt;
+    if (keep) {
+        job->no = no;
+        vnp_flow_submit(r->flow, job);
+        r->job = vnp_flow_job(r->flow);
+    }
+    vnp_block_reset(&r->job->b, next_first);
     progress(r, 0);
-    return vnp_pipeline_signal() ? VNP_ERR_INTERRUPTED : VNP_OK;
+    if (vnp_pipeline_signal()) return VNP_ERR_INTERRUPTED;
+    return vnp_flow_cancelled(r->flow) ? VNP_ERR_INTERNAL : VNP_OK; /* the stage's own error is reported later */
 }
 
 static int read_input(run *r, const char *path)
@@ -124,11 +148,15 @@ static int read_input(run *r, const char *path)
             break;
         }
         r->dup_records += (uint64_t)dup;
-        rc = vnp_block_add(&r->b, r->tr, rec.id, rec.id_len, rec.seq, rec.seq_len, r->o->chunk_len,
-                           r->o->keep_intermediate);
-        r->st->t_prepare += vnp_time_now() - t0;
+        vnp_block *b = &r->job->b;
+        if (r->next_no % (uint64_t)r->parts == (uint64_t)r->me)
+            rc = vnp_block_add(b, r->tr, rec.id, rec.id_len, rec.seq, rec.seq_len, r->o->chunk_len,
+                               r->o->keep_intermediate);
+        else
+            rc = vnp_block_add_unscored(b, rec.id, rec.id_len, rec.seq_len, r->o->chunk_len);
+        r->t_prepare += vnp_time_now() - t0;
         if (rc) break;
-        if (r->b.n_records >= r->o->block_records || r->b.bases >= r->o->block_bases)
+        if (b->n_records >= r->o->block_records || b->bases >= r->o->block_bases)
             if ((rc = flush_block(r))) break;
     }
     r->bytes_done += vnp_seqreader_bytes_read(rd);
@@ -152,42 +180,174 @@ static int write_run_summary(run *r)
                                                   "chunks", (json_int_t)st->chunks, "frames", (json_int_t)st->frames,
                                                   "bases", (json_int_t)st->bases, "blocks", (json_int_t)st->blocks,
                                                   "blocks_resumed", (json_int_t)st->blocks_resumed));
-    json_object_set_new(root, "seconds", json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "prepare", st->t_prepare,
-                                                   "dnabert_s", st->t_dna, "esm2", st->t_prot, "classify",
-                                                   st->t_classify, "write", st->t_write, "total", st->t_total));
+    /* stage seconds are summed over the threads, GPUs and ranks that ran them, so they may exceed "total" */
+    json_object_set_new(root, "seconds",
+                        json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "prepare", st->t_prepare, "tokenize",
+                                  st->t_tokenize, "dnabert_s", st->t_dna, "esm2", st->t_prot, "classify",
+                                  st->t_classify, "write", st->t_write, "total", st->t_total));
+    json_object_set_new(root, "workers", json_pack("{s:i, s:i}", "gpus_or_cpu_engines", st->workers, "mpi_ranks",
+                                                   st->ranks));
     json_object_set_new(root, "throughput", json_pack("{s:f, s:f, s:f}", "records_per_s", (double)st->records / wall,
                                                       "frames_per_s", (double)st->frames / wall, "bases_per_s",
                                                       (double)st->bases / wall));
-    if (r->s->fp32_reruns) /* FP16 batches with NaN/Inf, redone in FP32 (ARCHITECTURE.md, Precision) */
-        json_object_set_new(root, "fp32_reruns", json_integer(r->s->fp32_reruns(r->s->ctx)));
+    /* FP16 batches with NaN/Inf, redone in FP32 (ARCHITECTURE.md, Precision) */
+    json_object_set_new(root, "fp32_reruns", json_integer(st->fp32_reruns));
     json_object_set_new(root, "peak_rss_bytes", json_integer((json_int_t)vnp_peak_rss_bytes()));
-    char *path = vnp_path_join(r->j.outdir, "run_summary.json");
-    vnp_outfile *o = path ? vnp_outfile_open(path) : NULL;
-    free(path);
-    int rc = VNP_ERR_IO;
-    if (o && json_dumpf(root, vnp_outfile_fp(o), JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0) {
-        fputc('\n', vnp_outfile_fp(o));
-        rc = vnp_outfile_commit(o);
-        o = NULL;
-    }
-    vnp_outfile_abort(o);
+    int rc = vnp_write_json_file(r->j.outdir, "run_summary.json", root);
     json_decref(root);
     return rc;
 }
 
-int vnp_predict_run(const vnp_predict_opts *o, const vnp_scorer *s, vnp_predict_stats *st)
+/* MPI: rank 0 tells the others whether OUTDIR's journal opened (and whether that run had already finished) and
+ * which blocks it already holds, so that they skip those. */
+static int share_journal(run *r, int rc)
+{
+    if ((rc = vnp_dist_agree(rc))) return rc;
+    uint64_t head[2] = {(uint64_t)r->j.complete, 0};
+    vnp_buf bits = {0};
+    if (r->rank == 0 && !r->j.complete && r->j.resumed) {
+        uint64_t misses = 0;
+        for (uint64_t no = 0; misses < 64 * (uint64_t)r->ranks; no++) { /* ranks finish out of order */
+            char path[4096];
+            vnp_journal_part(&r->j, no, "done", path, sizeof path);
+            if (access(path, F_OK) != 0) {
+                misses++;
+                continue;
+            }
+            misses = 0;
+            if (vnp_buf_reserve(&bits, no / 8 + 1)) return VNP_ERR_NOMEM;
+            while (bits.len <= no / 8) bits.data[bits.len++] = 0;
+            bits.data[no / 8] = (char)(bits.data[no / 8] | (1 << (no % 8)));
+            head[1] = no + 1;
+        }
+    }
+    if ((rc = vnp_dist_bcast(head, sizeof head, 0))) return rc;
+    r->j.complete = (int)head[0];
+    r->n_held = head[1];
+    if (r->n_held == 0) {
+        vnp_buf_free(&bits);
+        return VNP_OK;
+    }
+    if (r->rank != 0 && vnp_buf_reserve(&bits, (size_t)(r->n_held / 8 + 1))) return VNP_ERR_NOMEM;
+    rc = vnp_dist_bcast(bits.data, (size_t)(r->n_held + 7) / 8, 0);
+    r->held = (uint8_t *)bits.data; /* freed with the run */
+    return rc;
+}
+
+/* Opens where this process commits blocks: OUTDIR's journal, or (MPI ranks other than 0) a scratch journal. */
+static int open_journals(run *r)
+{
+    const vnp_predict_opts *o = r->o;
+    int rc;
+    if (r->rank == 0) {
+        rc = vnp_journal_open(&r->j, o->outdir, o->identity ? o->identity : "{}", o->resume, o->force);
+        r->jw = &r->j;
+    } else {
+        const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+        size_t n = strlen(tmp) + 64;
+        r->scratch_dir = malloc(n);
+        if (!r->scratch_dir) return VNP_ERR_NOMEM;
+        snprintf(r->scratch_dir, n, "%s/virnucpro-rank%d-XXXXXX", tmp, r->rank);
+        if (!mkdtemp(r->scratch_dir)) {
+            vnp_error("MPI rank %d: cannot create a scratch folder '%s': %s", r->rank, r->scratch_dir,
+                      strerror(errno));
+            free(r->scratch_dir);
+            r->scratch_dir = NULL;
+            rc = VNP_ERR_IO;
+        } else {
+            rc = vnp_journal_open(&r->scratch, r->scratch_dir, "{}", 0, 1);
+        }
+        r->jw = &r->scratch;
+    }
+    return o->distributed ? share_journal(r, rc) : rc;
+}
+
+static void remove_scratch(run *r)
+{
+    if (!r->scratch_dir) return;
+    int rc = vnp_journal_discard(&r->scratch);
+    (void)rc; /* a scratch folder left in TMPDIR is no reason to fail a finished share */
+    rmdir(r->scratch_dir);
+    free(r->scratch_dir);
+    r->scratch_dir = NULL;
+}
+
+/* Every block is in OUTDIR's journal: the final files, the run summary, the journal marked complete. A shard
+ * keeps its blocks and writes its manifest instead. */
+static int conclude(run *r)
+{
+    const vnp_predict_opts *o = r->o;
+    vnp_predict_stats *st = r->st;
+    for (uint64_t no = 0; no < st->blocks; no++) {
+        vnp_block_counts c;
+        if (no % (uint64_t)r->parts != (uint64_t)r->me && !o->distributed) continue; /* another shard's */
+        int rc = vnp_journal_block_counts(&r->j, no, &c);
+        if (rc) return rc;
+    }
+    if (r->dup_records)
+        vnp_warn("%llu records repeat an earlier id; they were processed as separate records",
+                 (unsigned long long)r->dup_records);
+    if (r->nonacgt)
+        vnp_warn("%llu bases are not A, C, G or T; codons containing them were dropped from the translations, "
+                 "as VirNucPro does", (unsigned long long)r->nonacgt);
+    if (o->n_shards > 1 && !o->distributed) {
+        st->t_total = vnp_time_now() - r->t_start;
+        char *manifest = vnp_shard_manifest(o, r->sc, st);
+        int rc = manifest ? vnp_journal_finish_shard(&r->j, manifest) : VNP_ERR_NOMEM;
+        free(manifest);
+        return rc;
+    }
+    double t0 = vnp_time_now();
+    int rc = vnp_assemble_outputs(&r->j, st->blocks, o, r->sc);
+    st->t_write += vnp_time_now() - t0;
+    st->t_total = vnp_time_now() - r->t_start;
+    if (rc == VNP_OK) rc = write_run_summary(r);
+    if (rc == VNP_OK) rc = vnp_journal_finish(&r->j);
+    return rc;
+}
+
+/* Reads every input into blocks, handing ours on to the flow. */
+static int read_all(run *r)
+{
+    const vnp_predict_opts *o = r->o;
+    for (int i = 0; i < o->n_inputs; i++) {
+        struct stat sb;
+        if (strcmp(o->inputs[i], "-") == 0 || stat(o->inputs[i], &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            r->bytes_total = 0; /* one input of unknown size: no ETA */
+            break;
+        }
+        r->bytes_total += (uint64_t)sb.st_size;
+    }
+    r->job = vnp_flow_job(r->flow);
+    vnp_block_reset(&r->job->b, 0);
+    int rc = VNP_OK;
+    for (int i = 0; i < o->n_inputs && rc == VNP_OK; i++) rc = read_input(r, o->inputs[i]);
+    if (rc == VNP_OK) rc = flush_block(r);
+    vnp_flow_release(r->flow, r->job); /* the job being filled goes back unused */
+    r->job = NULL;
+    return rc;
+}
+
+int vnp_predict_run(const vnp_predict_opts *o, const vnp_scorer *sc, int n_sc, vnp_predict_stats *st)
 {
     run r = {0};
     r.o = o;
-    r.s = s;
+    r.sc = sc;
+    r.n_sc = n_sc;
     r.st = st;
     memset(st, 0, sizeof *st);
     g_signal = 0; /* a signal counts from the start of this run */
     r.t_start = r.t_last_bar = vnp_time_now();
-    int rc = vnp_journal_open(&r.j, o->outdir, o->identity ? o->identity : "{}", o->resume, o->force);
+    r.rank = o->distributed ? vnp_dist_rank() : 0;
+    r.ranks = o->distributed ? vnp_dist_size() : 1;
+    r.parts = o->distributed ? r.ranks : o->n_shards > 1 ? o->n_shards : 1;
+    r.me = o->distributed ? r.rank : o->n_shards > 1 ? o->shard : 0;
+    st->ranks = r.ranks;
+    int rc = open_journals(&r);
     if (rc) goto done;
+    r.shared = o->distributed && r.rank != 0 && !r.j.complete; /* rank 0 waits for this rank's word */
     if (r.j.complete) {
-        vnp_info("'%s' already holds the finished results of this run", o->outdir);
+        if (r.rank == 0) vnp_info("'%s' already holds the finished results of this run", o->outdir);
         goto done;
     }
     r.tr = vnp_translator_create();
@@ -196,36 +356,40 @@ int vnp_predict_run(const vnp_predict_opts *o, const vnp_scorer *s, vnp_predict_
         rc = VNP_ERR_NOMEM;
         goto done;
     }
-    vnp_block_reset(&r.b, 0);
-    for (int i = 0; i < o->n_inputs; i++) {
-        struct stat sb;
-        if (strcmp(o->inputs[i], "-") == 0 || stat(o->inputs[i], &sb) != 0 || !S_ISREG(sb.st_mode)) {
-            r.bytes_total = 0; /* one input of unknown size: no ETA */
-            break;
-        }
-        r.bytes_total += (uint64_t)sb.st_size;
-    }
-    for (int i = 0; i < o->n_inputs && rc == VNP_OK; i++) rc = read_input(&r, o->inputs[i]);
-    if (rc == VNP_OK) rc = flush_block(&r);
+    if (r.rank == 0 && r.ranks > 1 && (rc = vnp_ship_receiver_start(&r.ship, &r.j))) goto done;
+    if ((rc = vnp_flow_start(&r.flow, o, sc, n_sc, r.jw, r.rank ? vnp_ship_send : NULL, (void *)r.jw))) goto done;
+    rc = read_all(&r);
+    if (rc) vnp_flow_cancel(r.flow); /* blocks not started are dropped; the ones running finish */
+    int frc = vnp_flow_finish(r.flow, st);
+    r.flow = NULL;
+    if (frc && (rc == VNP_OK || rc == VNP_ERR_INTERNAL)) rc = frc; /* the stage's error, not the reader's echo */
+    if (rc == VNP_OK && vnp_pipeline_signal()) rc = VNP_ERR_INTERRUPTED; /* blocks may have been dropped */
+    st->blocks = r.next_no;
+    st->t_prepare = r.t_prepare;
+    for (int i = 0; i < n_sc; i++)
+        if (sc[i].fp32_reruns) st->fp32_reruns += sc[i].fp32_reruns(sc[i].ctx);
     progress(&r, 1);
-    if (rc) goto done;
-    if (r.dup_records)
-        vnp_warn("%llu records repeat an earlier id; they were processed as separate records",
-                 (unsigned long long)r.dup_records);
-    if (r.nonacgt)
-        vnp_warn("%llu bases are not A, C, G or T; codons containing them were dropped from the translations, "
-                 "as VirNucPro does", (unsigned long long)r.nonacgt);
-    double t0 = vnp_time_now();
-    rc = vnp_assemble_outputs(&r.j, st->blocks, o, s);
-    st->t_write += vnp_time_now() - t0;
-    st->t_total = vnp_time_now() - r.t_start;
-    if (rc == VNP_OK) rc = write_run_summary(&r);
-    if (rc == VNP_OK) rc = vnp_journal_finish(&r.j);
+    if (r.rank != 0) {
+        int rc2 = vnp_ship_done(rc, st);
+        r.said_done = 1;
+        if (rc == VNP_OK) rc = rc2;
+    }
 done:
+    if (r.ship) { /* rank 0 waits for every rank, even after its own failure: their blocks are kept for --resume */
+        int rrc = vnp_ship_receiver_finish(r.ship, st);
+        if (rc == VNP_OK) rc = rrc;
+        r.ship = NULL;
+    } else if (r.shared && !r.said_done) { /* a rank that failed before or while starting: rank 0 waits for its word */
+        int rc2 = vnp_ship_done(rc, st);
+        (void)rc2;
+    }
+    if (rc == VNP_OK && r.rank == 0 && !r.j.complete && r.tr) rc = conclude(&r);
     st->t_total = vnp_time_now() - r.t_start;
     vnp_translator_free(r.tr);
     vnp_idset_free(r.ids);
-    vnp_block_free(&r.b);
+    free(r.held);
+    remove_scratch(&r);
+    vnp_journal_close(&r.scratch);
     vnp_journal_close(&r.j);
     return rc;
 }

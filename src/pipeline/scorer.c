@@ -5,8 +5,11 @@
 #include "vnp/pipeline.h"
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "vnp/backend.h"
@@ -26,10 +29,9 @@ struct scorer_ctx {
     vnp_encoder *esm, *dna;
     vnp_mlp *mlp;
     vnp_bpe *bpe;
-    vnp_window win;        /* scratch shared by both encoders (they run one after the other) */
-    vnp_tokens toks;
     size_t budget;         /* tokens per packed batch */
-    size_t unknown;        /* protein characters outside the ESM-2 alphabet */
+    int padded;            /* VIRNUCPRO_DISABLE_PACKING: padded batches, for comparison */
+    atomic_size_t unknown; /* protein characters outside the ESM-2 alphabet (tokenize runs on several threads) */
     char *esm_path, *dna_path, *cls_path;
     vnp_device dev;        /* for the FP32 twin backend, opened on first NaN/Inf batch */
     int gpu, threads;
@@ -46,34 +48,34 @@ static vnp_encoder *make_twin(void *ctx)
     return vnp_encoder_load(c->be32, t->w);
 }
 
-/* Tokenizes the n sequences into the window, then runs the encoder over it. */
-static int embed_set(scorer_ctx *c, vnp_encoder *enc, int protein, const char *const *seqs, const size_t *lens,
-                     size_t n, float *out, size_t ld)
+static int tokenize(void *vctx, int protein, const char *const *seqs, const size_t *lens, size_t n, vnp_window *w)
 {
-    vnp_window_clear(&c->win);
-    for (size_t i = 0; i < n; i++) {
-        size_t unknown = 0;
-        c->toks.n = 0;
-        int rc = protein ? vnp_esm_encode(seqs[i], lens[i], &c->toks, &unknown)
-                         : vnp_bpe_encode(c->bpe, seqs[i], lens[i], &c->toks);
-        c->unknown += unknown;
-        if (!rc && c->toks.n > INT32_MAX / 2) rc = VNP_ERR_UNSUPPORTED;
-        if (!rc) rc = vnp_window_add(&c->win, c->toks.ids, (int32_t)c->toks.n);
-        if (rc) return rc;
+    scorer_ctx *c = vctx;
+    vnp_tokens t = {0};
+    size_t unknown = 0;
+    int rc = VNP_OK;
+    for (size_t i = 0; i < n && rc == VNP_OK; i++) {
+        t.n = 0;
+        rc = protein ? vnp_esm_encode(seqs[i], lens[i], &t, &unknown) : vnp_bpe_encode(c->bpe, seqs[i], lens[i], &t);
+        if (!rc && t.n > INT32_MAX / 2) rc = VNP_ERR_UNSUPPORTED;
+        if (!rc) rc = vnp_window_add(w, t.ids, (int32_t)t.n);
     }
-    return vnp_window_run(enc, &c->win, c->budget, out, ld);
+    atomic_fetch_add(&c->unknown, unknown);
+    vnp_tokens_free(&t);
+    return rc;
 }
 
-static int embed_dna(void *vctx, const char *const *seqs, const size_t *lens, size_t n, float *out, size_t ld)
+static int embed(void *vctx, int protein, vnp_window *w, float *out, size_t ld)
 {
     scorer_ctx *c = vctx;
-    return embed_set(c, c->dna, 0, seqs, lens, n, out, ld);
+    vnp_encoder *e = protein ? c->esm : c->dna;
+    return c->padded ? vnp_window_run_padded(e, w, c->budget, out, ld) : vnp_window_run(e, w, c->budget, out, ld);
 }
 
-static int embed_protein(void *vctx, const char *const *seqs, const size_t *lens, size_t n, float *out, size_t ld)
+static int bind(void *vctx)
 {
     scorer_ctx *c = vctx;
-    return embed_set(c, c->esm, 1, seqs, lens, n, out, ld);
+    return c->be->ops->bind(c->be);
 }
 
 static int classify(void *vctx, const float *features, size_t n, float *probs)
@@ -123,6 +125,21 @@ static long fp32_reruns(void *ctx)
 {
     scorer_ctx *c = ctx;
     return vnp_encoder_fp32_reruns(c->esm) + vnp_encoder_fp32_reruns(c->dna);
+}
+
+/* Tokens per packed batch when not given: 16384 on the CPU; on a GPU, what half of the memory left after loading
+ * the models holds in activations of both encoders, within [2048, 65536] (larger batches gain nothing). */
+static size_t auto_budget(scorer_ctx *c)
+{
+    if (c->be->ops->host_visible) return 16384;
+    enum { PROBE = 4096 };
+    if (vnp_encoder_reserve(c->dna, PROBE, 64) || vnp_encoder_reserve(c->esm, PROBE, 64)) return 16384;
+    double per_tok = (double)(vnp_encoder_activation_bytes(c->dna) + vnp_encoder_activation_bytes(c->esm)) / PROBE;
+    double fit = 0.5 * (double)c->be->ops->free_memory(c->be) / per_tok;
+    size_t b = fit > 65536 ? 65536 : fit < 2048 ? 2048 : (size_t)fit / 1024 * 1024;
+    vnp_info("%s: %.1f GB free after loading the models: %zu tokens per batch (%.0f KB of activations per token)",
+             vnp_backend_device_name(c->be), (double)c->be->ops->free_memory(c->be) / 1e9, b, per_tok / 1e3);
+    return b;
 }
 
 int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
@@ -178,16 +195,19 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
                   o->classifier, vnp_mlp_in_dim(c->mlp), vnp_mlp_classes(c->mlp), d_dna, d_prot, d_dna + d_prot);
         goto fail;
     }
-    c->budget = o->tokens_per_batch > 0 ? (size_t)o->tokens_per_batch
-                : c->be->ops->host_visible ? 16384 : 65536; /* a GPU wants large batches */
+    c->budget = o->tokens_per_batch > 0 ? (size_t)o->tokens_per_batch : auto_budget(c);
+    const char *np = getenv("VIRNUCPRO_DISABLE_PACKING");
+    c->padded = np && (strcmp(np, "1") == 0 || strcasecmp(np, "true") == 0 || strcasecmp(np, "yes") == 0);
+    if (c->padded) vnp_warn("VIRNUCPRO_DISABLE_PACKING: padded batches, for comparison (slower; same results)");
     free(tok);
     s->ctx = c;
     s->d_dna = d_dna;
     s->d_prot = d_prot;
-    s->embed_dna = embed_dna;
-    s->embed_protein = embed_protein;
+    s->tokenize = tokenize;
+    s->embed = embed;
     s->classify = classify;
     s->fp32_reruns = fp32_reruns;
+    s->bind = bind;
     return VNP_OK;
 fail:
     free(tok);
@@ -196,14 +216,61 @@ fail:
     return rc;
 }
 
+typedef struct {
+    vnp_scorer_opts o;
+    char device[32];
+    vnp_scorer *s;
+    int rc;
+} open_arg;
+
+static void *open_one(void *p)
+{
+    open_arg *a = p;
+    a->rc = vnp_scorer_open(&a->o, a->s);
+    return NULL;
+}
+
+int vnp_scorers_open(const vnp_scorer_opts *o, const int *gpus, int n, vnp_scorer *out)
+{
+    memset(out, 0, (size_t)n * sizeof *out);
+    if (n == 1 && !gpus) return vnp_scorer_open(o, out);
+    open_arg *a = calloc((size_t)n, sizeof *a);
+    pthread_t *t = calloc((size_t)n, sizeof *t);
+    char *started = calloc((size_t)n, 1);
+    int rc = a && t && started ? VNP_OK : VNP_ERR_NOMEM;
+    /* one thread per GPU: each converts and uploads its own copy of the weights (the files are mapped once by
+     * the page cache) */
+    for (int i = 0; i < n && rc == VNP_OK; i++) {
+        a[i].o = *o;
+        snprintf(a[i].device, sizeof a[i].device, "cuda:%d", gpus[i]);
+        a[i].o.device = a[i].device;
+        a[i].s = &out[i];
+        if (pthread_create(&t[i], NULL, open_one, &a[i]) != 0) {
+            vnp_error("cannot start a thread to load the models onto GPU %d", gpus[i]);
+            rc = VNP_ERR_NOMEM;
+        } else {
+            started[i] = 1;
+        }
+    }
+    for (int i = 0; i < n && a && t && started; i++) {
+        if (!started[i]) continue;
+        pthread_join(t[i], NULL);
+        if (a[i].rc && rc == VNP_OK) rc = a[i].rc;
+    }
+    if (rc)
+        for (int i = 0; i < n; i++) vnp_scorer_close(&out[i]);
+    free(a);
+    free(t);
+    free(started);
+    return rc;
+}
+
 void vnp_scorer_close(vnp_scorer *s)
 {
     scorer_ctx *c = s->ctx;
     if (!c) return;
-    if (c->unknown)
-        vnp_warn("%zu protein characters are outside the ESM-2 alphabet and were read as <unk>", c->unknown);
-    vnp_window_free(&c->win);
-    vnp_tokens_free(&c->toks);
+    size_t unknown = atomic_load(&c->unknown);
+    if (unknown) vnp_warn("%zu protein characters are outside the ESM-2 alphabet and were read as <unk>", unknown);
     vnp_encoder_free(c->esm); /* and their FP32 twins, before the twins' backend goes */
     vnp_encoder_free(c->dna);
     vnp_mlp_free(c->mlp);

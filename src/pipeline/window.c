@@ -47,17 +47,11 @@ int vnp_window_add(vnp_window *w, const int32_t *ids, int32_t n)
     return VNP_OK;
 }
 
-int vnp_window_run(vnp_encoder *e, vnp_window *w, size_t budget, float *out, size_t ld)
+/* Sizes the batch buffers for batches of at most cap tokens and max_n segments of the encoder's width (buffers
+ * only grow, never inside the batch loop). */
+static int reserve_batches(vnp_encoder *e, vnp_window *w, size_t cap, size_t max_n)
 {
-    if (w->n == 0) return VNP_OK;
     size_t D = (size_t)vnp_encoder_cfg(e)->dim;
-    size_t cap = budget > (size_t)w->max_len ? budget : (size_t)w->max_len;
-    int rc = vnp_pack_ffd(w->len, w->n, budget, 0, &w->pack);
-    if (rc) return rc;
-    size_t max_n = 0;
-    for (size_t b = 0; b < w->pack.nbatches; b++)
-        if (w->pack.start[b + 1] - w->pack.start[b] > max_n) max_n = w->pack.start[b + 1] - w->pack.start[b];
-    /* buffers sized once per window (they only grow), never inside the batch loop */
     if (cap > w->cap_batch) {
         int32_t *p = vnp_realloc_array(w->batch_ids, cap, sizeof *p);
         if (!p) return VNP_ERR_NOMEM;
@@ -78,7 +72,20 @@ int vnp_window_run(vnp_encoder *e, vnp_window *w, size_t budget, float *out, siz
         w->pooled = pl;
         w->cap_pooled = max_n * D;
     }
-    if ((rc = vnp_encoder_reserve(e, (int)cap, (int)max_n))) return rc;
+    return vnp_encoder_reserve(e, (int)cap, (int)max_n);
+}
+
+int vnp_window_run(vnp_encoder *e, vnp_window *w, size_t budget, float *out, size_t ld)
+{
+    if (w->n == 0) return VNP_OK;
+    size_t D = (size_t)vnp_encoder_cfg(e)->dim;
+    size_t cap = budget > (size_t)w->max_len ? budget : (size_t)w->max_len;
+    int rc = vnp_pack_ffd(w->len, w->n, budget, 0, &w->pack);
+    if (rc) return rc;
+    size_t max_n = 0;
+    for (size_t b = 0; b < w->pack.nbatches; b++)
+        if (w->pack.start[b + 1] - w->pack.start[b] > max_n) max_n = w->pack.start[b + 1] - w->pack.start[b];
+    if ((rc = reserve_batches(e, w, cap, max_n))) return rc;
     for (size_t b = 0; b < w->pack.nbatches; b++) {
         const size_t *items = w->pack.order + w->pack.start[b];
         size_t n = w->pack.start[b + 1] - w->pack.start[b];
@@ -90,6 +97,60 @@ int vnp_window_run(vnp_encoder *e, vnp_window *w, size_t budget, float *out, siz
         w->batches++;
     }
     return VNP_OK;
+}
+
+/* Padding of a sequence of len tokens in a batch whose longest has max: a segment of its own (so the sequence's
+ * result is the packed one), at least 3 tokens so that pooling never divides by zero. */
+static int32_t pad_of(int32_t len, int32_t max) { return len == max ? 0 : max - len < 3 ? 3 : max - len; }
+
+int vnp_window_run_padded(vnp_encoder *e, vnp_window *w, size_t budget, float *out, size_t ld)
+{
+    if (w->n == 0) return VNP_OK;
+    size_t D = (size_t)vnp_encoder_cfg(e)->dim;
+    /* batches of consecutive sequences while (count x longest) fits the budget, as a padded loader forms them */
+    size_t cap = 0, max_n = 0;
+    for (size_t lo = 0, hi; lo < w->n; lo = hi) {
+        int32_t m = w->len[lo];
+        size_t tok = (size_t)m + 3;
+        for (hi = lo + 1; hi < w->n; hi++) {
+            int32_t m2 = w->len[hi] > m ? w->len[hi] : m;
+            if ((hi - lo + 1) * ((size_t)m2 + 3) > budget) break;
+            m = m2;
+            tok = (hi - lo + 1) * ((size_t)m + 3);
+        }
+        if (tok > cap) cap = tok;
+        if (2 * (hi - lo) > max_n) max_n = 2 * (hi - lo);
+    }
+    int rc = reserve_batches(e, w, cap, max_n);
+    for (size_t lo = 0, hi; lo < w->n && rc == VNP_OK; lo = hi) {
+        int32_t m = w->len[lo];
+        for (hi = lo + 1; hi < w->n; hi++) {
+            int32_t m2 = w->len[hi] > m ? w->len[hi] : m;
+            if ((hi - lo + 1) * ((size_t)m2 + 3) > budget) break;
+            m = m2;
+        }
+        int nseg = 0;
+        int32_t at = 0;
+        w->cu[0] = 0;
+        for (size_t i = lo; i < hi; i++) {
+            memcpy(w->batch_ids + at, w->ids + w->start[i], (size_t)w->len[i] * sizeof(int32_t));
+            at += w->len[i];
+            w->cu[++nseg] = at;
+            int32_t pad = pad_of(w->len[i], m);
+            if (pad) { /* the padding repeats the sequence's first token: any valid id will do */
+                for (int32_t t = 0; t < pad; t++) w->batch_ids[at + t] = w->ids[w->start[i]];
+                at += pad;
+                w->cu[++nseg] = at;
+            }
+        }
+        if ((rc = vnp_encoder_forward(e, w->batch_ids, w->cu, nseg, w->pooled, NULL))) break;
+        for (size_t i = lo, seg = 0; i < hi; i++) {
+            memcpy(out + i * ld, w->pooled + seg * D, D * sizeof(float));
+            seg += pad_of(w->len[i], m) ? 2 : 1;
+        }
+        w->batches++;
+    }
+    return rc;
 }
 
 void vnp_window_clear(vnp_window *w)

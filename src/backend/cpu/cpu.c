@@ -126,6 +126,18 @@ static void cpu_destroy(vnp_backend *be)
     free(be);
 }
 
+static int cpu_bind(vnp_backend *be)
+{
+    (void)be; /* the pool's threads serve whichever thread calls */
+    return VNP_OK;
+}
+
+static size_t cpu_free_memory(vnp_backend *be)
+{
+    (void)be;
+    return 0;
+}
+
 static const vnp_backend_ops cpu_ops = {
     .name = "cpu",
     .host_visible = 1,
@@ -135,6 +147,8 @@ static const vnp_backend_ops cpu_ops = {
     .upload = cpu_copy,
     .download = cpu_copy,
     .sync = cpu_sync,
+    .bind = cpu_bind,
+    .free_memory = cpu_free_memory,
     .gemm = vnp_cpu_gemm,
     .layernorm = vnp_cpu_layernorm,
     .bias_gelu = vnp_cpu_bias_gelu,

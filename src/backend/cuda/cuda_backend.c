@@ -70,6 +70,8 @@ static int cb_download(vnp_backend *be, void *dst, const void *src, size_t bytes
 }
 
 static int cb_sync(vnp_backend *be) { return cb_status(be, vnp_cuda_sync(CB(be)->c)); }
+static int cb_bind(vnp_backend *be) { return cb_status(be, vnp_cuda_bind(CB(be)->c)); }
+static size_t cb_free_memory(vnp_backend *be) { return vnp_cuda_free_bytes(CB(be)->c); }
 
 /* FP32 staging of at most this many floats: conversions go through it chunk by chunk. */
 #define CONV_CHUNK ((size_t)1 << 24)
@@ -233,6 +235,8 @@ static const vnp_backend_ops cuda_ops = {
     .upload = cb_upload,
     .download = cb_download,
     .sync = cb_sync,
+    .bind = cb_bind,
+    .free_memory = cb_free_memory,
     .gemm = cb_gemm,
     .layernorm = cb_layernorm,
     .bias_gelu = cb_bias_gelu,
@@ -248,6 +252,7 @@ static const vnp_backend_ops cuda_ops = {
 };
 
 int vnp_cuda_usable(void) { return vnp_cuda_device_count() > 0; }
+int vnp_cuda_count(void) { return vnp_cuda_device_count(); }
 
 vnp_backend *vnp_backend_cuda_create(int device, int fp16)
 {
@@ -282,6 +287,7 @@ vnp_backend *vnp_backend_cuda_create(int device, int fp16)
 #else /* no CUDA in this build */
 
 int vnp_cuda_usable(void) { return 0; }
+int vnp_cuda_count(void) { return 0; }
 
 vnp_backend *vnp_backend_cuda_create(int device, int fp16)
 {

@@ -146,6 +146,23 @@ int vnp_cuda_sync(vnp_cuda *c)
     return VNP_ERR_INTERNAL;
 }
 
+int vnp_cuda_bind(vnp_cuda *c)
+{
+    cudaError_t e = cudaSetDevice(c->device);
+    if (e != cudaSuccess) {
+        vnp_cuda_fail(c, "cudaSetDevice(%d): %s", c->device, cudaGetErrorString(e));
+        return VNP_ERR_INTERNAL;
+    }
+    return VNP_OK;
+}
+
+size_t vnp_cuda_free_bytes(vnp_cuda *c)
+{
+    size_t free_b = 0, total = 0;
+    if (cudaSetDevice(c->device) != cudaSuccess || cudaMemGetInfo(&free_b, &total) != cudaSuccess) return 0;
+    return free_b;
+}
+
 int vnp_cuda_nonfinite(vnp_cuda *c, int reset)
 {
     int v = 0;

@@ -1,0 +1,256 @@
+/* Shards for schedulers without MPI: `predict --shard i/N` scores every N-th block into its own OUTDIR and keeps
+ * the blocks with a manifest; `virnucpro merge` checks that the shards belong together and cover every block, links
+ * their blocks into one journal and assembles the outputs exactly as a single run would. */
+#define _POSIX_C_SOURCE 200809L
+#include "pipeline_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vnp/io.h"
+
+static json_t *stats_json(const vnp_predict_stats *st)
+{
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "prepare", st->t_prepare, "tokenize", st->t_tokenize,
+                     "dnabert_s", st->t_dna, "esm2", st->t_prot, "classify", st->t_classify, "write", st->t_write,
+                     "total", st->t_total, "fp32_reruns", (json_int_t)st->fp32_reruns);
+}
+
+char *vnp_shard_manifest(const vnp_predict_opts *o, const vnp_scorer *s, const vnp_predict_stats *st)
+{
+    json_error_t err;
+    json_t *info = o->run_info ? json_loads(o->run_info, 0, &err) : json_object();
+    json_t *m = json_pack("{s:i, s:i, s:I, s:i, s:i, s:i, s:b, s:b, s:f, s:o, s:o}", "index", o->shard + 1, "count",
+                          o->n_shards, "blocks", (json_int_t)st->blocks, "chunk_length", o->chunk_len, "d_dna",
+                          s->d_dna, "d_prot", s->d_prot, "keep_intermediate", o->keep_intermediate,
+                          "save_embeddings", o->save_embeddings, "min_confident", o->min_confident, "seconds",
+                          stats_json(st), "run_info", info ? info : json_object());
+    char *text = m ? json_dumps(m, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+    json_decref(m);
+    return text;
+}
+
+/* ---- merge ---- */
+
+typedef struct {
+    const char *dir;
+    json_t *run;      /* run.json */
+    json_t *identity; /* without "shard" and file times, for comparing */
+    json_t *m;        /* the manifest */
+    vnp_journal j;
+} shard;
+
+/* Drops every "mtime" member, at any depth: copies of the same files on other hosts differ only there. */
+static void drop_times(json_t *v)
+{
+    if (json_is_object(v)) {
+        json_object_del(v, "mtime");
+        const char *k;
+        json_t *x;
+        json_object_foreach(v, k, x) drop_times(x);
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) drop_times(x);
+    }
+}
+
+static int load_shard(shard *s, const char *dir)
+{
+    s->dir = dir;
+    char *path = vnp_path_join(dir, ".virnucpro/run.json");
+    json_error_t err;
+    s->run = path ? json_load_file(path, 0, &err) : NULL;
+    if (!s->run) {
+        vnp_error("'%s' is not the output folder of a `predict --shard` run (%s: %s)", dir, path ? path : "",
+                  path ? err.text : "out of memory");
+        free(path);
+        return VNP_ERR_FORMAT;
+    }
+    s->m = json_object_get(s->run, "shard");
+    if (!json_is_object(s->m) || !json_is_true(json_object_get(s->run, "complete"))) {
+        vnp_error("'%s': %s", path, json_is_object(s->m) ? "this shard has not finished; run it (again, with --resume)"
+                                                         : "not a shard's run (no \"shard\" entry)");
+        free(path);
+        return VNP_ERR_FORMAT;
+    }
+    free(path);
+    s->identity = json_deep_copy(json_object_get(s->run, "identity"));
+    if (!s->identity) return VNP_ERR_NOMEM;
+    json_object_del(s->identity, "shard");
+    drop_times(s->identity);
+    s->j.outdir = vnp_strdup(dir);
+    s->j.dir = vnp_path_join(dir, ".virnucpro");
+    s->j.blocks = s->j.dir ? vnp_path_join(s->j.dir, "blocks") : NULL;
+    return s->j.outdir && s->j.blocks ? VNP_OK : VNP_ERR_NOMEM;
+}
+
+static json_int_t m_int(const shard *s, const char *key) { return json_integer_value(json_object_get(s->m, key)); }
+
+/* The shards are of one run, each index 1..N once, all with the same block count. */
+static int check_set(shard *sh, int n)
+{
+    json_int_t count = m_int(&sh[0], "count"), blocks = m_int(&sh[0], "blocks");
+    if (count != n) {
+        vnp_error("'%s' is shard %lld of %lld, but %d shard folders were given", sh[0].dir,
+                  (long long)m_int(&sh[0], "index"), (long long)count, n);
+        return VNP_ERR_USAGE;
+    }
+    char *seen = calloc((size_t)n + 1, 1);
+    if (!seen) return VNP_ERR_NOMEM;
+    int rc = VNP_OK;
+    for (int i = 0; i < n && rc == VNP_OK; i++) {
+        json_int_t idx = m_int(&sh[i], "index");
+        if (!json_equal(sh[i].identity, sh[0].identity)) {
+            vnp_error("'%s' and '%s' are shards of different runs (inputs, models or settings differ)", sh[0].dir,
+                      sh[i].dir);
+            rc = VNP_ERR_USAGE;
+        } else if (m_int(&sh[i], "count") != count || m_int(&sh[i], "blocks") != blocks) {
+            vnp_error("'%s' and '%s' split the run differently (%lld vs %lld shards, %lld vs %lld blocks)", sh[0].dir,
+                      sh[i].dir, (long long)count, (long long)m_int(&sh[i], "count"), (long long)blocks,
+                      (long long)m_int(&sh[i], "blocks"));
+            rc = VNP_ERR_USAGE;
+        } else if (idx < 1 || idx > n || seen[idx]) {
+            vnp_error("'%s' is shard %lld of %lld, %s", sh[i].dir, (long long)idx, (long long)count,
+                      idx < 1 || idx > n ? "out of range" : "given twice");
+            rc = VNP_ERR_USAGE;
+        } else {
+            seen[idx] = 1;
+        }
+    }
+    free(seen);
+    return rc;
+}
+
+/* A hard link, or a copy where the shard lies on another file system. */
+static int link_or_copy(const char *from, const char *to)
+{
+    if (link(from, to) == 0) return VNP_OK;
+    if (errno != EXDEV && errno != EPERM && errno != EMLINK) {
+        vnp_error("cannot link '%s' to '%s': %s", from, to, strerror(errno));
+        return VNP_ERR_IO;
+    }
+    vnp_buf b = {0};
+    int rc = vnp_read_file(from, SIZE_MAX / 2, &b);
+    vnp_outfile *o = rc ? NULL : vnp_outfile_open(to);
+    if (!rc && !o) rc = VNP_ERR_IO;
+    if (o && b.len && fwrite(b.data, 1, b.len, vnp_outfile_fp(o)) != b.len) {
+        vnp_error("writing '%s' failed: %s", to, strerror(errno));
+        vnp_outfile_abort(o);
+        o = NULL;
+        rc = VNP_ERR_IO;
+    }
+    if (o) rc = vnp_outfile_commit(o);
+    vnp_buf_free(&b);
+    return rc;
+}
+
+/* Links every part of the shard's own blocks into j. */
+static int gather(const shard *s, const vnp_journal *j, uint64_t blocks, int n)
+{
+    uint64_t idx = (uint64_t)m_int(s, "index") - 1;
+    DIR *d = opendir(s->j.blocks);
+    if (!d) {
+        vnp_error("cannot read '%s': %s", s->j.blocks, strerror(errno));
+        return VNP_ERR_IO;
+    }
+    int rc = VNP_OK;
+    for (struct dirent *e; rc == VNP_OK && (e = readdir(d));) {
+        char *end;
+        unsigned long long no = strtoull(e->d_name, &end, 10);
+        if (e->d_name[0] == '.' || *end != '.' || end - e->d_name != 8) continue;
+        if (no >= blocks || no % (uint64_t)n != idx) continue; /* not this shard's: ignore */
+        char *from = vnp_path_join(s->j.blocks, e->d_name), *to = vnp_path_join(j->blocks, e->d_name);
+        rc = from && to ? link_or_copy(from, to) : VNP_ERR_NOMEM;
+        free(from);
+        free(to);
+    }
+    closedir(d);
+    for (uint64_t no = idx; rc == VNP_OK && no < blocks; no += (uint64_t)n) {
+        vnp_block_counts c;
+        rc = vnp_journal_block_counts(&s->j, no, &c);
+    }
+    return rc;
+}
+
+static int merge_summary(const vnp_journal *j, shard *sh, int n, uint64_t blocks, double t_merge)
+{
+    vnp_block_counts sum = {0, 0, 0, 0};
+    for (uint64_t no = 0; no < blocks; no++) {
+        vnp_block_counts c;
+        int rc = vnp_journal_block_counts(j, no, &c);
+        if (rc) return rc;
+        sum.records += c.records;
+        sum.chunks += c.chunks;
+        sum.frames += c.frames;
+        sum.bases += c.bases;
+    }
+    json_t *root = json_deep_copy(json_object_get(sh[0].m, "run_info"));
+    if (!root) root = json_object();
+    json_t *sec = json_object(), *dirs = json_array();
+    static const char *const keys[] = {"prepare", "tokenize", "dnabert_s", "esm2", "classify", "write", "total"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        double t = 0;
+        for (int i = 0; i < n; i++) t += json_number_value(json_object_get(json_object_get(sh[i].m, "seconds"), keys[k]));
+        json_object_set_new(sec, keys[k], json_real(t));
+    }
+    json_object_set_new(sec, "merge", json_real(t_merge));
+    json_int_t reruns = 0;
+    for (int i = 0; i < n; i++) {
+        reruns += json_integer_value(json_object_get(json_object_get(sh[i].m, "seconds"), "fp32_reruns"));
+        json_array_append_new(dirs, json_string(sh[i].dir));
+    }
+    json_object_set_new(root, "chunk_length", json_incref(json_object_get(sh[0].m, "chunk_length")));
+    json_object_set_new(root, "counts", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "records", (json_int_t)sum.records,
+                                                  "chunks", (json_int_t)sum.chunks, "frames", (json_int_t)sum.frames,
+                                                  "bases", (json_int_t)sum.bases, "blocks", (json_int_t)blocks,
+                                                  "blocks_resumed", (json_int_t)0));
+    json_object_set_new(root, "seconds", sec); /* summed over the shards: machine time, not wall time */
+    json_object_set_new(root, "shards", json_pack("{s:i, s:o}", "count", n, "folders", dirs));
+    json_object_set_new(root, "fp32_reruns", json_integer(reruns));
+    int rc = vnp_write_json_file(j->outdir, "run_summary.json", root);
+    json_decref(root);
+    return rc;
+}
+
+int vnp_merge_run(const char *outdir, const char *const *dirs, int n, int force)
+{
+    double t0 = vnp_time_now();
+    shard *sh = calloc((size_t)n, sizeof *sh);
+    if (!sh) return VNP_ERR_NOMEM;
+    vnp_journal j = {0};
+    int rc = VNP_OK;
+    for (int i = 0; i < n && rc == VNP_OK; i++) rc = load_shard(&sh[i], dirs[i]);
+    if (rc == VNP_OK) rc = check_set(sh, n);
+    char *identity = rc == VNP_OK ? json_dumps(sh[0].identity, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+    if (rc == VNP_OK && !identity) rc = VNP_ERR_NOMEM;
+    uint64_t blocks = rc == VNP_OK ? (uint64_t)m_int(&sh[0], "blocks") : 0;
+    if (rc == VNP_OK) rc = vnp_journal_open(&j, outdir, identity, 0, force);
+    for (int i = 0; i < n && rc == VNP_OK; i++) rc = gather(&sh[i], &j, blocks, n);
+    if (rc == VNP_OK) {
+        vnp_predict_opts o;
+        vnp_predict_opts_init(&o);
+        o.chunk_len = (int)m_int(&sh[0], "chunk_length");
+        o.keep_intermediate = json_is_true(json_object_get(sh[0].m, "keep_intermediate"));
+        o.save_embeddings = json_is_true(json_object_get(sh[0].m, "save_embeddings"));
+        o.min_confident = json_number_value(json_object_get(sh[0].m, "min_confident"));
+        vnp_scorer s = {0};
+        s.d_dna = (int)m_int(&sh[0], "d_dna");
+        s.d_prot = (int)m_int(&sh[0], "d_prot");
+        rc = vnp_assemble_outputs(&j, blocks, &o, &s);
+    }
+    if (rc == VNP_OK) rc = merge_summary(&j, sh, n, blocks, vnp_time_now() - t0);
+    if (rc == VNP_OK) rc = vnp_journal_finish(&j);
+    free(identity);
+    vnp_journal_close(&j);
+    for (int i = 0; i < n; i++) {
+        json_decref(sh[i].run);
+        json_decref(sh[i].identity);
+        vnp_journal_close(&sh[i].j);
+    }
+    free(sh);
+    return rc;
+}
