@@ -8,6 +8,7 @@ pkgs=(
   libopenblas-dev                # CPU GEMM
   libssl-dev                     # SHA-256 of model files (libcrypto)
   libhdf5-dev                    # embeddings.h5
+  openmpi-bin libopenmpi-dev     # optional: mpirun -n N virnucpro predict (tests/cli/test_scaleout.sh)
   libyaml-dev                    # predict --config (YAML)
   "libcurl4-openssl-dev|libcurl4-gnutls-dev"  # models download (either flavour; the first is installed if none is)
   samtools tabix                 # test-data tools (bgzip, sam <-> bam)
