@@ -2,6 +2,7 @@
  * one JSON object. Reads /proc and /sys; nothing here changes any setting. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT; OpenBLAS's cblas.h uses cpu_set_t */
 #include "cli.h"
+#include "vnp/dist.h"
 #include "vnp/util.h"
 
 #include <getopt.h>
@@ -236,6 +237,9 @@ static int print_json(const host_info *h)
                              "memory", "total_bytes", jbytes(h->mem_total), "available_bytes", jbytes(h->mem_avail),
                              "cgroup_limit_bytes", jbytes(h->cgroup_limit),
                              "blas", blas_json(), "cuda", cuda ? cuda : json_null(), "usable", usable);
+    if (root)
+        json_object_set_new(root, "mpi", json_pack("{s:b, s:i, s:i}", "built", vnp_dist_built(), "rank",
+                                                   vnp_dist_rank(), "ranks", vnp_dist_size()));
     if (!root) {
         fprintf(stderr, "virnucpro devices: error: cannot build the JSON object\n");
         return 1;
@@ -258,6 +262,9 @@ static int print_text(const host_info *h)
     if (h->cgroup_limit >= 0) printf(" (cgroup limit %.1f GiB)", gib(h->cgroup_limit));
     putchar('\n');
     blas_text();
+    printf("MPI:     %s\n", vnp_dist_built() ? vnp_dist_size() > 1 ? "built; this is one of several ranks"
+                                                                  : "built (mpirun -n N virnucpro predict ...)"
+                                             : "not built (install libopenmpi-dev and rebuild for mpirun)");
     int gpus = cuda_text();
     printf("usable:  cpu");
     for (int i = 0; i < gpus; i++) printf(", cuda:%d", i);

@@ -133,8 +133,8 @@ static int name_ok(const char *s, uint32_t n)
 
 static int receive_block(vnp_ship *s, reader *r)
 {
-    uint64_t v[5];
-    uint32_t idn, np;
+    uint64_t v[5] = {0, 0, 0, 0, 0};
+    uint32_t idn = 0, np = 0;
     int rc = take(r, v, sizeof v);
     if (!rc) rc = take(r, &idn, 4);
     if (!rc && (idn > 4096 || idn > r->left)) rc = VNP_ERR_FORMAT;

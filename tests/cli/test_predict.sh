@@ -39,6 +39,18 @@ for f in "$DATA"/inputs/*; do
   done
 done
 
+# ---- padded batches (VIRNUCPRO_DISABLE_PACKING, for comparison) give the reference's results too ----
+for c in phage_podoviridae:300 lassa_G5012.3:500; do
+  IFS=: read -r stem len <<<"$c"
+  f=$(ls "$DATA/inputs/$stem".* | head -1)
+  if VIRNUCPRO_DISABLE_PACKING=1 "$BIN" predict "$f" -l "$len" -o "$T/padded_$stem" "${M[@]}" --tokens-per-batch 512 \
+    -q 2>"$T/err"; then
+    check "${stem}_$len with padded batches matches the reference" $CMP "$T/padded_$stem" "$DATA/pipeline/${stem}_$len"
+  else
+    bad "${stem}_$len with VIRNUCPRO_DISABLE_PACKING=1 failed: $(cat "$T/err")"
+  fi
+done
+
 # ---- the BAM and the FASTA made from it give the same files ----
 if command -v samtools >/dev/null; then
   samtools fasta -N "$DATA/inputs/lassa_reads_subset.bam" 2>/dev/null >"$T/reads.fa"
