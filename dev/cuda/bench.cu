@@ -286,6 +286,9 @@ static void bench_ops(vnp_cuda *c)
     line("rope q (40x64 in fused qkv)", 2 * td, time_ms(s, [&] { vnp_cuda_rope(c, h, qkv, 3 * D, H, hd, 0.125f, cs, sn, &p.vl); }, 3, 20));
     line("bias_gelu 10240 (x*1/sqrt2)", 2.0 * T * F * 2, time_ms(s, [&] { vnp_cuda_bias_gelu_variant(c, 0, h, ff, fb, T, F); }, 3, 20));
     line("bias_gelu 10240 (x/sqrt2, exact)", 2.0 * T * F * 2, time_ms(s, [&] { vnp_cuda_bias_gelu_variant(c, 1, h, ff, fb, T, F); }, 3, 20));
+    line("bias_gelu 10240 (A&S erfc)", 2.0 * T * F * 2, time_ms(s, [&] { vnp_cuda_bias_gelu_variant(c, 2, h, ff, fb, T, F); }, 3, 20));
+    line("bias_gelu 10240 (x*1/sqrt2)", 2.0 * T * F * 2, time_ms(s, [&] { vnp_cuda_bias_gelu_variant(c, 0, h, ff, fb, T, F); }, 3, 20));
+    line("bias_gelu 10240 (A&S erfc)", 2.0 * T * F * 2, time_ms(s, [&] { vnp_cuda_bias_gelu_variant(c, 2, h, ff, fb, T, F); }, 3, 20));
     line("gated_gelu 3072 (dnabert)", 3.0 * T * 3072 * 2, time_ms(s, [&] { vnp_cuda_gated_gelu(c, h, qkv, ff, T, 3072); }, 3, 20));
     line("rope q with row->seq map", 2 * td, time_ms(s, [&] { vnp_cuda_rope(c, h, qkv, 3 * D, H, hd, 0.125f, cs, sn, &p.vlm); }, 3, 20));
     line("mean_pool 2560 -> fp32", td, time_ms(s, [&] { vnp_cuda_mean_pool(c, h, pool, x, D, 1, 1, -1, &p.vl); }, 3, 20));

@@ -403,6 +403,8 @@ int run_checks(vnp_cuda *c)
         check_gelu(c, dt, 65, 10240, 0);
         check_gelu(c, dt, 7, 30, 0);
         check_gelu(c, dt, 33, 1024, 0, 1);
+        check_gelu(c, dt, 65, 10240, 0, 2);
+        check_gelu(c, dt, 7, 30, 0, 2);
         check_gelu(c, dt, 65, 3072, 1);
         check_gelu(c, dt, 5, 13, 1);
         check_rope(c, dt, {1, 17, 200, 3, 1100}, 4, 64, 0);

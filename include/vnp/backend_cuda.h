@@ -156,8 +156,11 @@ void vnp_cuda_attention_variant(vnp_cuda *c, int variant, vnp_cuda_dtype dt, voi
                                 const float *slopes, const vnp_cuda_varlen *vl);
 /* The kernel vnp_cuda_attention uses (0, 2 or 3 of vnp_cuda_attention_variant; 1 reads as 0). */
 void vnp_cuda_set_attention_variant(vnp_cuda *c, int variant);
-/* GELU pass variants: 0 = the default, 1 = the FP32-exact form x / sqrt(2) in FP16 too. */
+/* GELU pass variants (FP16; FP32 always takes 1): 0 = erff of x * (1/sqrt 2), 1 = the FP32-exact form x / sqrt(2),
+ * 2 = the branch-free erfc approximation of Abramowitz & Stegun 7.1.26 (|error| <= 0.75e-7 |x|). */
 void vnp_cuda_bias_gelu_variant(vnp_cuda *c, int variant, vnp_cuda_dtype dt, void *x, const void *b, int rows,
                                 int n);
+/* The FP16 GELU pass vnp_cuda_bias_gelu uses: 0 or 2 of vnp_cuda_bias_gelu_variant (others read as 0). */
+void vnp_cuda_set_gelu_variant(vnp_cuda *c, int variant);
 
 #endif

@@ -283,21 +283,29 @@ static const vnp_backend_ops cuda_ops = {
 
 int vnp_cuda_usable(void) { return vnp_cuda_device_count() > 0; }
 
-static int env_on(const char *name)
+/* 1 or 0 when the variable says so, else dflt. */
+static int env_flag(const char *name, int dflt)
 {
     const char *v = getenv(name);
-    return v && (strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0);
+    if (!v) return dflt;
+    if (strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0) return 1;
+    if (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "false") == 0) return 0;
+    return dflt;
 }
 
-/* Diagnostic switches, for measuring on a GPU machine: VIRNUCPRO_CUDA_PROFILE=1 (per-op times on stderr at exit),
- * VIRNUCPRO_CUDA_GEMM_TUNE=1 (time cuBLASLt's candidates once per GEMM plan), VIRNUCPRO_CUDA_GEMM_PLANS=exact (a
- * plan per exact row count instead of per bucket), VIRNUCPRO_CUDA_ATTN=0|2|3 (attention kernel variant). */
+/* The model path's kernel choices (docs/gpu-notes.md, runs 13-15 on an H100): GEMM plans per bucket of row counts,
+ * tuned once per plan (+2-3% on chunks500, even on reads150), and the branch-free FP16 GELU pass (-5 to -8% on the
+ * pass). Switches, for measuring on a GPU machine: VIRNUCPRO_CUDA_PROFILE=1 (per-op times on stderr at exit),
+ * VIRNUCPRO_CUDA_GEMM_TUNE=0 (the heuristic's first choice), VIRNUCPRO_CUDA_GEMM_PLANS=exact (a plan per exact row
+ * count), VIRNUCPRO_CUDA_ATTN=0|2|3 (attention kernel variant), VIRNUCPRO_CUDA_GELU=0|2 (FP16 GELU pass). */
 static void env_settings(cuda_be *b)
 {
-    if (env_on("VIRNUCPRO_CUDA_PROFILE") && vnp_cuda_prof_enable(b->c) == 0) b->prof = 1;
-    if (env_on("VIRNUCPRO_CUDA_GEMM_TUNE")) vnp_cuda_set_gemm_tuning(b->c, 1);
+    if (env_flag("VIRNUCPRO_CUDA_PROFILE", 0) && vnp_cuda_prof_enable(b->c) == 0) b->prof = 1;
+    vnp_cuda_set_gemm_tuning(b->c, env_flag("VIRNUCPRO_CUDA_GEMM_TUNE", 1));
     const char *plans = getenv("VIRNUCPRO_CUDA_GEMM_PLANS");
     if (plans && strcmp(plans, "exact") == 0) vnp_cuda_set_gemm_plans(b->c, 0);
+    const char *gelu = getenv("VIRNUCPRO_CUDA_GELU");
+    vnp_cuda_set_gelu_variant(b->c, gelu && strcmp(gelu, "0") == 0 ? 0 : 2);
     const char *attn = getenv("VIRNUCPRO_CUDA_ATTN");
     if (attn && (attn[0] == '0' || attn[0] == '2' || attn[0] == '3') && !attn[1])
         vnp_cuda_set_attention_variant(b->c, attn[0] - '0');
