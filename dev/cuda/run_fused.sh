@@ -4,7 +4,7 @@
 # plus the CUDA unit test and optionally the kernel harness. Binaries and lib.tar.xz as in run_e2e.sh; DIR may also
 # hold virnucpro_base (the binary before the change) to time in the same call. Logs go to $OUT.
 # usage: run_fused.sh DIR [parts: unit,check,attn,mem,layer,bench,anchor] [configs, comma-separated, each a '+'-joined
-#        list of: base new prof attn0|2|3 gelu0|2 tune notune exact]
+#        list of: base new prof attn0|2|3 gelu0|2 tune notune exact perf]
 set -u -o pipefail
 dir=${1:-.carry/fused}
 parts=${2:-unit,check,attn,bench,anchor}
@@ -46,6 +46,9 @@ bench() { # config workload n
     esac
   done
   [ -x "$V" ] || return 0
+  case $cfg in *perf*) # the card's own account of its clocks mid-run (load takes ~4 s, the run ~4-6 s)
+    (sleep 6; nvidia-smi -q -d PERFORMANCE,CLOCK,POWER,TEMPERATURE >"$OUT/perf_${cfg}_$2.txt" 2>&1) & ;;
+  esac
   env "${env[@]}" timeout 120 "$V" bench --device cuda --model esm2_3b --workload "$2" --n "$3" \
     2>"$OUT/bench_${cfg}_$2.err" | tee -a "$OUT/bench.jsonl" |
     python3 -c "import json,sys; d=json.loads(sys.stdin.read()); print('%-8s %-9s %9.0f tok/s  %d batches %.2f s' % ('$cfg', d['workload'], d['tok_per_s'], d['batches'], d['seconds']))" | log
