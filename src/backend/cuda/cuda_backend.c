@@ -293,9 +293,9 @@ static int env_flag(const char *name, int dflt)
     return dflt;
 }
 
-/* The model path's kernel choices (docs/gpu-notes.md, runs 13-15 on an H100): GEMM plans per bucket of row counts,
- * tuned once per plan (+2-3% on chunks500, even on reads150), and the branch-free FP16 GELU pass (-5 to -8% on the
- * pass). Switches, for measuring on a GPU machine: VIRNUCPRO_CUDA_PROFILE=1 (per-op times on stderr at exit),
+/* The model path's kernel choices (docs/gpu-notes.md, runs 13-16 on an H100): GEMM plans per bucket of row counts,
+ * tuned once per plan (+3% on ESM-2 3B chunks500, even on reads150), and the branch-free FP16 GELU pass (-5 to -10%
+ * on the pass). Switches, for measuring on a GPU machine: VIRNUCPRO_CUDA_PROFILE=1 (per-op times on stderr at exit),
  * VIRNUCPRO_CUDA_GEMM_TUNE=0 (the heuristic's first choice), VIRNUCPRO_CUDA_GEMM_PLANS=exact (a plan per exact row
  * count), VIRNUCPRO_CUDA_ATTN=0|2|3 (attention kernel variant), VIRNUCPRO_CUDA_GELU=0|2 (FP16 GELU pass). */
 static void env_settings(cuda_be *b)
