@@ -224,7 +224,9 @@ static void bench_attention_case(vnp_cuda *c, const char *name, const Packed &p,
     vnp_cuda_rope_table(c, cs, sn, inv, p.vl.max_len, half);
     double fl = 4.0 * p.pairs * hd * heads, bytes = (double)T * heads * hd * 2 * 4;
     struct { const char *v; int variant, map, rope; } vs[] = {
-        {"tc", 0, 0, 0}, {"tc+map", 0, 1, 0}, {"tc+map+tiles", 0, 2, 0}, {"tc+m+t+rope", 0, 2, 1}, {"simple", 1, 1, 0}};
+        {"tc", 0, 0, 0}, {"tc+map", 0, 1, 0}, {"tc+map+tiles", 0, 2, 0}, {"tc+m+t+rope", 0, 2, 1},
+        {"mh2+m+t", 2, 2, 0}, {"mh4+m+t", 3, 2, 0}, {"tc+map+tiles", 0, 2, 0}, {"mh2+m+t", 2, 2, 0},
+        {"mh4+m+t", 3, 2, 0}, {"simple", 1, 1, 0}};
     for (auto &v : vs) {
         if (v.variant == 1 && !with_simple) continue;
         const vnp_cuda_varlen *vl = v.map == 2 ? &p.vlt : v.map ? &p.vlm : &p.vl;
@@ -232,7 +234,7 @@ static void bench_attention_case(vnp_cuda *c, const char *name, const Packed &p,
             vnp_cuda_attention_variant(c, v.variant, VNP_CUDA_F16, out, heads * hd, qkv, (char *)qkv + heads * hd * 2,
                                        (char *)qkv + 2 * heads * hd * 2, ld, heads, hd, 0.125f, scale,
                                        v.rope ? cs : nullptr, v.rope ? sn : nullptr, alibi ? dsl : nullptr, vl);
-        }, v.variant ? 1 : 5, v.variant ? 3 : 20);
+        }, v.variant == 1 ? 1 : 5, v.variant == 1 ? 3 : 20);
         ck_ctx(c, "attention bench");
         printf("ATTN %-20s %-12s T%-6d nseq %-5d maxlen %-5d H%-3d hd%-4d alibi%d: %.4f ms  %.0f TF/s (useful)  "
                "floor: %.4f ms mma@%.0fTF, %.4f ms bytes@%.0fGB/s\n",
@@ -284,6 +286,9 @@ static void bench_ops(vnp_cuda *c)
     line("rope q (40x64 in fused qkv)", 2 * td, time_ms(s, [&] { vnp_cuda_rope(c, h, qkv, 3 * D, H, hd, 0.125f, cs, sn, &p.vl); }, 3, 20));
     line("bias_gelu 10240 (x*1/sqrt2)", 2.0 * T * F * 2, time_ms(s, [&] { vnp_cuda_bias_gelu_variant(c, 0, h, ff, fb, T, F); }, 3, 20));
     line("bias_gelu 10240 (x/sqrt2, exact)", 2.0 * T * F * 2, time_ms(s, [&] { vnp_cuda_bias_gelu_variant(c, 1, h, ff, fb, T, F); }, 3, 20));
+    line("bias_gelu 10240 (A&S erfc)", 2.0 * T * F * 2, time_ms(s, [&] { vnp_cuda_bias_gelu_variant(c, 2, h, ff, fb, T, F); }, 3, 20));
+    line("bias_gelu 10240 (x*1/sqrt2)", 2.0 * T * F * 2, time_ms(s, [&] { vnp_cuda_bias_gelu_variant(c, 0, h, ff, fb, T, F); }, 3, 20));
+    line("bias_gelu 10240 (A&S erfc)", 2.0 * T * F * 2, time_ms(s, [&] { vnp_cuda_bias_gelu_variant(c, 2, h, ff, fb, T, F); }, 3, 20));
     line("gated_gelu 3072 (dnabert)", 3.0 * T * 3072 * 2, time_ms(s, [&] { vnp_cuda_gated_gelu(c, h, qkv, ff, T, 3072); }, 3, 20));
     line("rope q with row->seq map", 2 * td, time_ms(s, [&] { vnp_cuda_rope(c, h, qkv, 3 * D, H, hd, 0.125f, cs, sn, &p.vlm); }, 3, 20));
     line("mean_pool 2560 -> fp32", td, time_ms(s, [&] { vnp_cuda_mean_pool(c, h, pool, x, D, 1, 1, -1, &p.vl); }, 3, 20));

@@ -403,6 +403,8 @@ int run_checks(vnp_cuda *c)
         check_gelu(c, dt, 65, 10240, 0);
         check_gelu(c, dt, 7, 30, 0);
         check_gelu(c, dt, 33, 1024, 0, 1);
+        check_gelu(c, dt, 65, 10240, 0, 2);
+        check_gelu(c, dt, 7, 30, 0, 2);
         check_gelu(c, dt, 65, 3072, 1);
         check_gelu(c, dt, 5, 13, 1);
         check_rope(c, dt, {1, 17, 200, 3, 1100}, 4, 64, 0);
@@ -447,6 +449,19 @@ int run_checks(vnp_cuda *c)
         check_attention(c, dt, 0, zl, 2, 64, 1, 0, 1.0, 0, 2);
         check_attention(c, dt, 0, {1, 200, 1300, 7}, 2, 128, 0, 0, 1.0, 1, 2);
         check_attention(c, dt, 0, {33, 1, 257}, 3, 80, 1, 0, 1.0, 0, 2);
+    }
+    for (int variant : {2, 3}) { /* several heads per block, prefetching across heads (FP16 only) */
+        const std::vector<int> zl = {0, 5, 0, 70, 64, 1, 63, 2, 200, 0, 3};
+        for (int plan = 0; plan < 3; plan += 2) {
+            check_attention(c, VNP_CUDA_F16, variant, mix, 4, 64, 0, 0, 1.0, 0, plan);
+            check_attention(c, VNP_CUDA_F16, variant, mix, 5, 64, 1, 0, 1.0, 0, plan);
+            check_attention(c, VNP_CUDA_F16, variant, shorts, 3, 64, 1, 0, 1.0, 0, plan);
+            check_attention(c, VNP_CUDA_F16, variant, zl, 7, 64, 0, 0, 1.0, 0, plan);
+            check_attention(c, VNP_CUDA_F16, variant, {1, 200, 1300, 7}, 3, 128, 1, 0, 1.0, 0, plan);
+            check_attention(c, VNP_CUDA_F16, variant, {33, 1, 257}, 3, 80, 0, 0, 1.0, 0, plan);
+            check_attention(c, VNP_CUDA_F16, variant, {100, 31}, 2, 64, 0, 6, 1.0, 0, plan);
+            check_attention(c, VNP_CUDA_F16, variant, {300, 45, 1}, 6, 64, 1, 0, 4.0, 0, plan);
+        }
     }
     check_convert_and_flag(c);
     printf("checks: %d passed, %d failed\n", g_pass, g_fail);

@@ -87,6 +87,11 @@ void vnp_cuda_gemm(vnp_cuda *c, vnp_cuda_dtype dt, void *y, const void *x, const
 /* When on, a GEMM shape's first call times cuBLASLt's candidate algorithms (up to 8, on a scratch output) and keeps
  * the fastest instead of the heuristic's first choice; that call synchronises. Off by default. */
 void vnp_cuda_set_gemm_tuning(vnp_cuda *c, int on);
+/* How GEMM plans are keyed on the row count m: 0 = one plan per exact m (each new m asks cuBLASLt's heuristic
+ * again, and may get another kernel); 1 (default) = one plan per power-of-two bucket of m (m >= 1024; exact below),
+ * its algorithm chosen (or tuned) at the first m seen and reused for every m of the bucket after
+ * cublasLtMatmulAlgoCheck accepts it, so that batches of slightly different token counts run the same kernel. */
+void vnp_cuda_set_gemm_plans(vnp_cuda *c, int mode);
 /* y = LN(x + r) * w + b over d columns (statistics in FP32, biased variance); r may be NULL; when sum is
  * non-NULL the pre-norm x + r is stored there (it may equal x or r). y may equal x. Rows of y that are not finite
  * raise the non-finite flag. */
@@ -131,16 +136,35 @@ void vnp_cuda_convert(vnp_cuda *c, void *dst, vnp_cuda_dtype dst_dt, const void 
 /* Raises the non-finite flag when any of the n elements is NaN or Inf. */
 void vnp_cuda_check_finite(vnp_cuda *c, vnp_cuda_dtype dt, const void *x, size_t n);
 
+/* ---- per-op timing (diagnostics) ----
+ * vnp_cuda_prof_enable: from now on, begin/end record an event pair around each op on the stream (0, or -1 with
+ * the reason recorded); drain (also called by vnp_cuda_sync) adds the finished pairs to per-name totals; report
+ * prints the totals, each name's share and rate (TF/s where flops were given) to stderr; free releases it (also
+ * done by vnp_cuda_free). All are no-ops on a context without profiling. */
+int vnp_cuda_prof_enable(vnp_cuda *c);
+void vnp_cuda_prof_begin(vnp_cuda *c);
+void vnp_cuda_prof_end(vnp_cuda *c, const char *name, double flops);
+void vnp_cuda_prof_drain(vnp_cuda *c);
+void vnp_cuda_prof_report(vnp_cuda *c);
+void vnp_cuda_prof_free(vnp_cuda *c);
+
 /* ---- variants kept for measurement (dev/cuda) ---- */
 
-/* The attention kernels by name: 0 = the default choice above, 1 = the simple kernel (any dtype, hd <= 256).
+/* The attention kernels by name: 0 = the tensor-core kernel, one head per block; 1 = the simple kernel (any dtype,
+ * hd <= 256); 2 and 3 = the tensor-core kernel with 2 or 4 heads per block in turn, each step prefetching the next
+ * (FP16 without rotary; otherwise as 0).
  * Rotary embedding on the fly when cos_t is not NULL (q_scale as for vnp_cuda_attention_rope). */
 void vnp_cuda_attention_variant(vnp_cuda *c, int variant, vnp_cuda_dtype dt, void *out, int ld_out,
                                 const void *q, const void *k, const void *v, int ld_in, int heads, int hd,
                                 float q_scale, float scale, const float *cos_t, const float *sin_t,
                                 const float *slopes, const vnp_cuda_varlen *vl);
-/* GELU pass variants: 0 = the default, 1 = the FP32-exact form x / sqrt(2) in FP16 too. */
+/* The kernel vnp_cuda_attention uses (0, 2 or 3 of vnp_cuda_attention_variant; 1 reads as 0). */
+void vnp_cuda_set_attention_variant(vnp_cuda *c, int variant);
+/* GELU pass variants (FP16; FP32 always takes 1): 0 = erff of x * (1/sqrt 2), 1 = the FP32-exact form x / sqrt(2),
+ * 2 = the branch-free erfc approximation of Abramowitz & Stegun 7.1.26 (|error| <= 0.75e-7 |x|). */
 void vnp_cuda_bias_gelu_variant(vnp_cuda *c, int variant, vnp_cuda_dtype dt, void *x, const void *b, int rows,
                                 int n);
+/* The FP16 GELU pass vnp_cuda_bias_gelu uses: 0 or 2 of vnp_cuda_bias_gelu_variant (others read as 0). */
+void vnp_cuda_set_gelu_variant(vnp_cuda *c, int variant);
 
 #endif

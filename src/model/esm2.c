@@ -93,6 +93,9 @@ int vnp_esm2_forward(vnp_encoder *e, const int32_t *ids, const vnp_varlen *vl)
     int T = vl->cu_host[vl->nseq], D = c->dim, H = c->heads, hd = c->head_dim, F = c->ffn;
     size_t tab = (size_t)e->cap_tokens * (size_t)(hd / 2);
     float qscale = (float)(1.0 / sqrt((double)hd)); /* head_dim^-0.5, applied to q before the rotation */
+    /* A power-of-two scale commutes exactly with the rotation and with rounding to FP16/FP32, so q and k (adjacent
+     * in the fused rows) are then rotated in one pass and the scale moves to the attention scores. */
+    int qexp, pow2 = frexpf(qscale, &qexp) == 0.5f;
     int rc = embed(e, ids, vl);
     if (rc) return rc;
     for (int i = 0; i < c->layers; i++) {
@@ -100,9 +103,14 @@ int vnp_esm2_forward(vnp_encoder *e, const int32_t *ids, const vnp_varlen *vl)
         const float *ct = e->cos_t + (size_t)e->rope_of_layer[i] * tab, *st = e->sin_t + (size_t)e->rope_of_layer[i] * tab;
         op->layernorm(be, e->h, e->x, y->ln1_w, y->ln1_b, T, D, c->ln_eps);
         op->gemm(be, e->qkv, e->h, y->qkv_w, y->qkv_b, T, 3 * D, D, 0);
-        op->rope(be, e->qkv, 3 * D, H, hd, qscale, ct, st, vl);
-        op->rope(be, vnp_be_at(be, e->qkv, (size_t)D), 3 * D, H, hd, 1.0f, ct, st, vl);
-        op->attention(be, e->ctx, D, e->qkv, vnp_be_at(be, e->qkv, (size_t)D), vnp_be_at(be, e->qkv, 2 * (size_t)D), 3 * D, H, hd, 1.0f, NULL, vl);
+        if (pow2) {
+            op->rope(be, e->qkv, 3 * D, 2 * H, hd, 1.0f, ct, st, vl);
+        } else {
+            op->rope(be, e->qkv, 3 * D, H, hd, qscale, ct, st, vl);
+            op->rope(be, vnp_be_at(be, e->qkv, (size_t)D), 3 * D, H, hd, 1.0f, ct, st, vl);
+        }
+        op->attention(be, e->ctx, D, e->qkv, vnp_be_at(be, e->qkv, (size_t)D), vnp_be_at(be, e->qkv, 2 * (size_t)D),
+                      3 * D, H, hd, pow2 ? qscale : 1.0f, NULL, vl);
         op->gemm(be, e->x, e->ctx, y->o_w, y->o_b, T, D, D, 1);
         op->layernorm(be, e->h, e->x, y->ln2_w, y->ln2_b, T, D, c->ln_eps);
         op->gemm(be, e->ff, e->h, y->fc1_w, NULL, T, F, D, 0);

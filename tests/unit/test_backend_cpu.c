@@ -176,6 +176,32 @@ static void test_attention(vnp_backend *be, const int *lens, int nseq, int heads
     free(qkv), free(out), free(ref), free(p);
 }
 
+/* ESM-2's two ways to the same attention: q scaled and rotated, k rotated, scores unscaled; or q and k rotated in
+ * one pass over 2H heads and the (power-of-two) scale applied to the scores. Equal to the bit. */
+static void test_rope_merged(vnp_backend *be, const int *lens, int nseq, int heads, int hd, float scale)
+{
+    int32_t cu[16];
+    vnp_varlen v;
+    make_varlen(&v, cu, lens, nseq);
+    int T = cu[nseq], D = heads * hd, ld = 3 * D, half = hd / 2;
+    float *a = rnd((size_t)T * ld, 1.5f), *b = malloc(sizeof(float) * (size_t)T * ld);
+    float *oa = rnd((size_t)T * D, 1), *ob = rnd((size_t)T * D, 1), *inv = malloc(sizeof(float) * half);
+    memcpy(b, a, sizeof(float) * (size_t)T * ld);
+    for (int j = 0; j < half; j++) inv[j] = powf(10000.0f, -(float)(2 * j) / hd);
+    float *ct = malloc(sizeof(float) * (size_t)v.max_len * half), *st = malloc(sizeof(float) * (size_t)v.max_len * half);
+    be->ops->rope_table(be, ct, st, inv, v.max_len, half);
+    be->ops->rope(be, a, ld, heads, hd, scale, ct, st, &v);
+    be->ops->rope(be, a + D, ld, heads, hd, 1.0f, ct, st, &v);
+    be->ops->attention(be, oa, D, a, a + D, a + 2 * D, ld, heads, hd, 1.0f, NULL, &v);
+    be->ops->rope(be, b, ld, 2 * heads, hd, 1.0f, ct, st, &v);
+    be->ops->attention(be, ob, D, b, b + D, b + 2 * D, ld, heads, hd, scale, NULL, &v);
+    size_t diff = 0;
+    for (size_t i = 0; i < (size_t)T * D; i++) diff += memcmp(&oa[i], &ob[i], sizeof(float)) != 0;
+    printf("rope q,k merged, scale %g: %zu of %zu outputs differ\n", scale, diff, (size_t)T * D);
+    CHECK(diff == 0);
+    free(a), free(b), free(oa), free(ob), free(inv), free(ct), free(st);
+}
+
 static void test_pool_embed(vnp_backend *be)
 {
     int lens[4] = {1, 2, 7, 40}, d = 300;
@@ -270,6 +296,8 @@ int main(void)
         test_attention(be, l2, 5, 12, 16, 0.125f, 1);
         test_attention(be, l4, 2, 2, 64, 0.125f, 1);
         test_attention(be, l3, 1, 2, 16, 0.25f, 1); /* long: many key blocks, bias far off the diagonal */
+        test_rope_merged(be, l2, 5, 3, 16, 0.25f);
+        test_rope_merged(be, l4, 2, 2, 64, 0.125f);
         test_pool_embed(be);
         vnp_backend_free(be);
     }

@@ -468,6 +468,28 @@ int main(void)
         test_rope_attention(c, dt, lens + 1, 3, 2, 80, 1);
         test_pool_embed(c, dt);
     }
+    /* one GEMM plan serves every row count of its bucket (here 2048, then 4096 with tuning): retargeted plans must
+     * give the same results as fresh ones */
+    for (int tune = 0; tune < 2; tune++) {
+        vnp_cuda_set_gemm_tuning(c, tune);
+        for (int m = tune ? 3000 : 1500; m > 1024; m -= tune ? 900 : 400) {
+            test_gemm(c, VNP_CUDA_F16, m, 96, 64, VNP_CUDA_EPI_BIAS, 1);
+            test_gemm(c, VNP_CUDA_F32, m, 40, 24, VNP_CUDA_EPI_NONE, 0);
+        }
+    }
+    vnp_cuda_set_gemm_tuning(c, 0);
+    /* the model path's FP16 GELU pass and the multi-head attention variants */
+    vnp_cuda_set_gelu_variant(c, 2);
+    test_gelus(c, VNP_CUDA_F16, 5, 3072);
+    test_gelus(c, VNP_CUDA_F16, 3, 13);
+    vnp_cuda_set_gelu_variant(c, 0);
+    for (int v = 2; v <= 3; v++) {
+        vnp_cuda_set_attention_variant(c, v);
+        test_rope_attention(c, VNP_CUDA_F16, lens, 8, 2, 64, 0);
+        test_rope_attention(c, VNP_CUDA_F16, lens, 8, 2, 64, 1);
+        test_rope_attention(c, VNP_CUDA_F16, lens + 1, 3, 3, 128, 1);
+    }
+    vnp_cuda_set_attention_variant(c, 0);
     test_convert_flag(c);
     CHECK_MSG(vnp_cuda_sync(c) == VNP_OK, "%s", vnp_cuda_error(c));
     vnp_cuda_free(c);

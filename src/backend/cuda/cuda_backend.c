@@ -3,6 +3,7 @@
  * once per packed batch. Without CUDA in the build, only stubs that say so. */
 #include "vnp/backend.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ typedef struct {
     int cap_seqs, cap_rows, cap_tiles;
     int plan_nseq, plan_ntiles;
     const int32_t *plan_cu_dev;
+    int prof;             /* per-op timing on (VIRNUCPRO_CUDA_PROFILE) */
     float *conv;          /* device FP32 staging for upload_f32/download_f32 */
     size_t conv_n;
 } cuda_be;
@@ -163,27 +165,44 @@ static vnp_cuda_varlen cb_varlen(vnp_backend *be, const vnp_varlen *v)
     return out;
 }
 
+/* Per-op timing (VIRNUCPRO_CUDA_PROFILE=1): PROF_BEGIN before an op's launches, PROF_END(name, flops) after. */
+#define PROF_BEGIN(be) vnp_cuda_prof_begin(CB(be)->c)
+#define PROF_END(be, name, flops) vnp_cuda_prof_end(CB(be)->c, (name), (flops))
+#define PROFILING(be) (CB(be)->prof)
+
 static void cb_gemm(vnp_backend *be, float *y, const float *x, const float *w, const float *bias, int m, int n,
                     int k, int accumulate)
 {
+    PROF_BEGIN(be);
     vnp_cuda_gemm(CB(be)->c, DT(be), y, x, w, bias, m, n, k, accumulate,
                   bias ? VNP_CUDA_EPI_BIAS : VNP_CUDA_EPI_NONE);
+    if (PROFILING(be)) {
+        char name[64];
+        snprintf(name, sizeof name, "gemm n%d k%d%s%s", n, k, bias ? " +bias" : "", accumulate ? " +acc" : "");
+        PROF_END(be, name, 2.0 * m * (double)n * (double)k);
+    }
 }
 
 static void cb_layernorm(vnp_backend *be, float *y, const float *x, const float *w, const float *bias, int rows,
                          int d, float eps)
 {
+    PROF_BEGIN(be);
     vnp_cuda_layernorm(CB(be)->c, DT(be), y, NULL, x, NULL, w, bias, rows, d, eps);
+    PROF_END(be, "layernorm", 0);
 }
 
 static void cb_bias_gelu(vnp_backend *be, float *x, const float *bias, int rows, int n)
 {
+    PROF_BEGIN(be);
     vnp_cuda_bias_gelu(CB(be)->c, DT(be), x, bias, rows, n);
+    PROF_END(be, "bias_gelu", 0);
 }
 
 static void cb_gated_gelu(vnp_backend *be, float *u, const float *g, int rows, int f)
 {
+    PROF_BEGIN(be);
     vnp_cuda_gated_gelu(CB(be)->c, DT(be), u, g, rows, f);
+    PROF_END(be, "gated_gelu", 0);
 }
 
 static void cb_rope_table(vnp_backend *be, float *cos_t, float *sin_t, const float *inv_freq, int npos, int half)
@@ -200,30 +219,45 @@ static void cb_rope_table(vnp_backend *be, float *cos_t, float *sin_t, const flo
 static void cb_rope(vnp_backend *be, float *x, int ld, int heads, int hd, float scale, const float *cos_t,
                     const float *sin_t, const vnp_varlen *v)
 {
+    PROF_BEGIN(be);
     vnp_cuda_varlen vl = cb_varlen(be, v);
     vnp_cuda_rope(CB(be)->c, DT(be), x, ld, heads, hd, scale, cos_t, sin_t, &vl);
+    PROF_END(be, "rope (incl. plan)", 0);
 }
 
 static void cb_attention(vnp_backend *be, float *out, int ld_out, const float *q, const float *k, const float *v,
                          int ld_in, int heads, int hd, float scale, const float *slopes, const vnp_varlen *vl)
 {
+    PROF_BEGIN(be);
     vnp_cuda_varlen cv = cb_varlen(be, vl);
     vnp_cuda_attention(CB(be)->c, DT(be), out, ld_out, q, k, v, ld_in, heads, hd, scale, slopes, &cv);
+    if (PROFILING(be)) {
+        double f = 0.0; /* useful FLOPs: QK^T and PV over each sequence's own keys */
+        for (int s = 0; s < vl->nseq; s++) {
+            double len = (double)(vl->cu_host[s + 1] - vl->cu_host[s]);
+            f += 4.0 * len * len * (double)hd * (double)heads;
+        }
+        PROF_END(be, "attention", f);
+    }
 }
 
 static void cb_mean_pool(vnp_backend *be, float *out, const float *x, int d, int skip_first, int skip_last,
                          int max_rows, const vnp_varlen *v)
 {
+    PROF_BEGIN(be);
     vnp_cuda_varlen vl = cb_varlen(be, v);
     vnp_cuda_mean_pool(CB(be)->c, DT(be), out, x, d, skip_first, skip_last, max_rows, &vl);
     /* the pooled rows are checked here as well: a NaN that escaped every LayerNorm still counts */
     vnp_cuda_check_finite(CB(be)->c, VNP_CUDA_F32, out, (size_t)v->nseq * (size_t)d);
+    PROF_END(be, "mean_pool + check", 0);
 }
 
 static void cb_embed(vnp_backend *be, float *x, const float *table, const int32_t *ids, int rows, int d,
                      const float *add_row, float mul, const float *row_div, int zero_id)
 {
+    PROF_BEGIN(be);
     vnp_cuda_embed(CB(be)->c, DT(be), x, table, ids, rows, d, add_row, mul, row_div, zero_id);
+    PROF_END(be, "embed", 0);
 }
 
 static const vnp_backend_ops cuda_ops = {
@@ -254,6 +288,34 @@ static const vnp_backend_ops cuda_ops = {
 int vnp_cuda_usable(void) { return vnp_cuda_device_count() > 0; }
 int vnp_cuda_count(void) { return vnp_cuda_device_count(); }
 
+/* 1 or 0 when the variable says so, else dflt. */
+static int env_flag(const char *name, int dflt)
+{
+    const char *v = getenv(name);
+    if (!v) return dflt;
+    if (strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0) return 1;
+    if (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "false") == 0) return 0;
+    return dflt;
+}
+
+/* The model path's kernel choices (docs/gpu-notes.md, runs 13-16 on an H100): GEMM plans per bucket of row counts,
+ * tuned once per plan (+3% on ESM-2 3B chunks500, even on reads150), and the branch-free FP16 GELU pass (-5 to -10%
+ * on the pass). Switches, for measuring on a GPU machine: VIRNUCPRO_CUDA_PROFILE=1 (per-op times on stderr at exit),
+ * VIRNUCPRO_CUDA_GEMM_TUNE=0 (the heuristic's first choice), VIRNUCPRO_CUDA_GEMM_PLANS=exact (a plan per exact row
+ * count), VIRNUCPRO_CUDA_ATTN=0|2|3 (attention kernel variant), VIRNUCPRO_CUDA_GELU=0|2 (FP16 GELU pass). */
+static void env_settings(cuda_be *b)
+{
+    if (env_flag("VIRNUCPRO_CUDA_PROFILE", 0) && vnp_cuda_prof_enable(b->c) == 0) b->prof = 1;
+    vnp_cuda_set_gemm_tuning(b->c, env_flag("VIRNUCPRO_CUDA_GEMM_TUNE", 1));
+    const char *plans = getenv("VIRNUCPRO_CUDA_GEMM_PLANS");
+    if (plans && strcmp(plans, "exact") == 0) vnp_cuda_set_gemm_plans(b->c, 0);
+    const char *gelu = getenv("VIRNUCPRO_CUDA_GELU");
+    vnp_cuda_set_gelu_variant(b->c, gelu && strcmp(gelu, "0") == 0 ? 0 : 2);
+    const char *attn = getenv("VIRNUCPRO_CUDA_ATTN");
+    if (attn && (attn[0] == '0' || attn[0] == '2' || attn[0] == '3') && !attn[1])
+        vnp_cuda_set_attention_variant(b->c, attn[0] - '0');
+}
+
 vnp_backend *vnp_backend_cuda_create(int device, int fp16)
 {
     vnp_backend *be = calloc(1, sizeof *be);
@@ -280,6 +342,7 @@ vnp_backend *vnp_backend_cuda_create(int device, int fp16)
         cb_destroy(be);
         return NULL;
     }
+    env_settings(b);
     vnp_info("CUDA backend on device %d (%s), %s", device, vnp_cuda_device_name(b->c), fp16 ? "FP16" : "FP32");
     return be;
 }

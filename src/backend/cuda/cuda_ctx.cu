@@ -40,6 +40,8 @@ void vnp_cuda_free(vnp_cuda *c)
     if (!c) return;
     cudaSetDevice(c->device);
     if (c->stream) cudaStreamSynchronize(c->stream);
+    vnp_cuda_prof_report(c);
+    vnp_cuda_prof_free(c);
     for (int i = 0; i < c->nplans; i++) {
         vnp_cuda_plan *p = &c->plans[i];
         if (p->lc) cublasLtMatrixLayoutDestroy(p->lc);
@@ -90,6 +92,7 @@ vnp_cuda *vnp_cuda_create(int device, char *err, size_t errlen)
         return NULL;
     }
     c->workspace_bytes = WORKSPACE_BYTES;
+    c->plan_mode = 1;
     snprintf(c->name, sizeof c->name, "%s", prop.name);
     return c;
 }
@@ -142,6 +145,7 @@ int vnp_cuda_sync(vnp_cuda *c)
 {
     cudaError_t e = cudaStreamSynchronize(c->stream);
     if (e != cudaSuccess) vnp_cuda_fail(c, "stream: %s", cudaGetErrorString(e));
+    vnp_cuda_prof_drain(c);
     if (!c->err[0]) return VNP_OK;
     return VNP_ERR_INTERNAL;
 }

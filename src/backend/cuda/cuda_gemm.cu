@@ -1,5 +1,5 @@
 /* GEMMs through cuBLASLt: y = x W^T (+ b) (+ y) in PyTorch Linear layout, FP16 or FP32 operands with FP32
- * accumulation, one cached plan (descriptors + heuristic algorithm) per shape. */
+ * accumulation, one cached plan (descriptors + heuristic algorithm) per shape and bucket of row counts. */
 #include "cuda_internal.cuh"
 
 #include <string.h>
@@ -39,6 +39,33 @@ static cublasLtEpilogue_t lt_epilogue(int epi, const void *b)
 }
 
 void vnp_cuda_set_gemm_tuning(vnp_cuda *c, int on) { c->tune = on; }
+void vnp_cuda_set_gemm_plans(vnp_cuda *c, int mode) { c->plan_mode = mode; }
+
+/* The m a plan is found by: m itself, or (bucketed) the power of two at or above it from 1024 rows on, so that the
+ * packed batches of one run, whose token counts differ by a few rows, share one plan and one kernel. */
+static int plan_mkey(const vnp_cuda *c, int m)
+{
+    if (c->plan_mode == 0 || m < 1024) return m;
+    int b = 1024;
+    while (b < m && b < (1 << 30)) b <<= 1;
+    return b;
+}
+
+/* Points a bucket's plan at m rows; 0 when cuBLASLt accepts its algorithm for them within our workspace. */
+static int plan_retarget(vnp_cuda *c, vnp_cuda_plan *p, int m)
+{
+    uint64_t cols = (uint64_t)m;
+    if (cublasLtMatrixLayoutSetAttribute(p->lb, CUBLASLT_MATRIX_LAYOUT_COLS, &cols, sizeof cols) != CUBLAS_STATUS_SUCCESS ||
+        cublasLtMatrixLayoutSetAttribute(p->lc, CUBLASLT_MATRIX_LAYOUT_COLS, &cols, sizeof cols) != CUBLAS_STATUS_SUCCESS)
+        return -1;
+    p->m = m;
+    cublasLtMatmulHeuristicResult_t r;
+    memset(&r, 0, sizeof r);
+    if (cublasLtMatmulAlgoCheck(c->lt, p->op, p->la, p->lb, p->lc, p->lc, &p->algo, &r) != CUBLAS_STATUS_SUCCESS ||
+        r.workspaceSize > c->workspace_bytes)
+        return -1;
+    return 0;
+}
 
 /* Times each candidate three times on a scratch output (C = y is only read) and returns the fastest's index. */
 static int pick_fastest(vnp_cuda *c, vnp_cuda_plan *p, const cublasLtMatmulHeuristicResult_t *r, int n, const void *x,
@@ -133,10 +160,25 @@ static int plan_build(vnp_cuda *c, vnp_cuda_plan *p, const void *x, const void *
 static vnp_cuda_plan *plan_get(vnp_cuda *c, int dt, int m, int n, int k, int epi, int acc, int align, const void *x,
                                const void *w, const void *b, const void *y)
 {
+    int mkey = plan_mkey(c, m);
     for (int i = 0; i < c->nplans; i++) {
         vnp_cuda_plan *p = &c->plans[i];
-        if (p->dt == dt && p->m == m && p->n == n && p->k == k && p->epi == epi && p->acc == acc && p->align == align)
+        if (p->dt == dt && p->mkey == mkey && p->n == n && p->k == k && p->epi == epi && p->acc == acc &&
+            p->align == align) {
+            if (p->m == m || plan_retarget(c, p, m) == 0) return p;
+            /* the bucket's algorithm does not take this m: a fresh plan for it in the same slot */
+            plan_destroy(p);
+            p->dt = dt; p->mkey = mkey; p->m = m; p->n = n; p->k = k; p->epi = epi; p->acc = acc; p->align = align;
+            if (plan_build(c, p, x, w, b, y)) {
+                plan_destroy(p);
+                memmove(p, p + 1, (size_t)(c->nplans - 1 - i) * sizeof *p);
+                memset(&c->plans[c->nplans - 1], 0, sizeof *p);
+                c->nplans--;
+                return NULL;
+            }
+            p->used = 1;
             return p;
+        }
     }
     if (c->nplans == VNP_CUDA_PLANS) { /* a new batch shape: drop the oldest plan */
         plan_destroy(&c->plans[0]);
@@ -146,7 +188,7 @@ static vnp_cuda_plan *plan_get(vnp_cuda *c, int dt, int m, int n, int k, int epi
     }
     vnp_cuda_plan *p = &c->plans[c->nplans];
     memset(p, 0, sizeof *p);
-    p->dt = dt; p->m = m; p->n = n; p->k = k; p->epi = epi; p->acc = acc; p->align = align;
+    p->dt = dt; p->mkey = mkey; p->m = m; p->n = n; p->k = k; p->epi = epi; p->acc = acc; p->align = align;
     if (plan_build(c, p, x, w, b, y)) {
         plan_destroy(p);
         return NULL;

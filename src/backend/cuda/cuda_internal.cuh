@@ -14,10 +14,11 @@ extern "C" {
 
 #define VNP_CUDA_PLANS 64
 
-/* One cached cuBLASLt matmul: descriptors and the algorithm the heuristic chose for this shape and alignment. */
+/* One cached cuBLASLt matmul: descriptors and the algorithm the heuristic chose for this shape and alignment. mkey
+ * is the m the plan is found by (m itself, or its bucket); m is the row count its layouts describe now. */
 typedef struct {
     int used;
-    int dt, m, n, k, epi, acc, align;
+    int dt, mkey, m, n, k, epi, acc, align;
     cublasLtMatmulDesc_t op;
     cublasLtMatrixLayout_t la, lb, lc;
     cublasLtMatmulAlgo_t algo;
@@ -33,6 +34,10 @@ struct vnp_cuda {
     int *flag;      /* device int: non-zero once a checked tensor was not finite */
     char err[512];  /* first error since the last sync */
     int tune;       /* time the heuristic's candidates when a GEMM plan is made */
+    int attn_variant; /* kernel of vnp_cuda_attention (vnp_cuda_set_attention_variant) */
+    int gelu_variant; /* FP16 GELU pass of vnp_cuda_bias_gelu (vnp_cuda_set_gelu_variant) */
+    int plan_mode;  /* 0: a plan per exact m; 1: per power-of-two bucket of m (vnp_cuda_set_gemm_plans) */
+    struct vnp_cuda_prof *prof; /* per-op timing, NULL unless enabled */
     int nplans;
     vnp_cuda_plan plans[VNP_CUDA_PLANS];
 };
