@@ -33,9 +33,14 @@ echo "inputs ready after $(( $(date +%s) - t0 )) s" | tee -a "$OUT/gen.log"
 first=
 for g in $sets; do
   tag=${g//,/_}
+  # peak GPU memory of the run (every GPU, sampled every 0.5 s): what a smaller card would need
+  (while sleep 0.5; do nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits; done) >"$W/mem_$tag.txt" 2>/dev/null &
+  mon=$!
   /usr/bin/time -f "gpus $g: %e s wall, %M KB max RSS" timeout 400 "$V" predict "$W/reads_$nreads.fa" -l 300 \
     -o "$W/pred_$tag" --force --esm "$W/esm2_3b" --dnabert "$W/dnabert_s" \
     --classifier "$DATA/models/mlp/mlp_3328.pth" --device cuda --gpus "$g" -q $extra 2>&1 | tail -3 | tee -a "$OUT/predict.log"
+  kill $mon 2>/dev/null; wait $mon 2>/dev/null
+  echo "gpus $g: peak GPU memory used $(sort -n "$W/mem_$tag.txt" | tail -1) MiB on the busiest card" | tee -a "$OUT/predict.log"
   cp "$W/pred_$tag/run_summary.json" "$OUT/summary_$tag.json" 2>/dev/null
   python3 - "$OUT/summary_$tag.json" "$g" <<'PY' 2>&1 | tee -a "$OUT/predict.log"
 import json, sys
