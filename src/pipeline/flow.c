@@ -1,7 +1,7 @@
 /* The stages of a run on their own threads, so that the GPU never waits on the CPU: the caller reads and
  * translates records into blocks; tokenizer threads turn a block's frames into token windows; one worker thread
- * per scorer (per GPU) runs the encoders over whichever block is next (a slower GPU takes fewer); one writer thread
- * runs the classifier, writes and commits the block (and, on an MPI rank other than 0, sends it to rank 0). Blocks
+ * per scorer (per GPU) runs the encoders over whichever block is next (a slower GPU takes fewer); writer threads (as
+ * many as scorers, since committing a block waits on fsync) run the classifier, write and commit the block (and, on an MPI rank other than 0, sends it to rank 0). Blocks
  * are independent journal entries, so they may finish in any order; the outputs are assembled in input order at
  * the end. */
 #define _POSIX_C_SOURCE 200809L
@@ -24,7 +24,7 @@ struct vnp_flow {
     vnp_queue *q_free, *q_tok, *q_run, *q_write;
     pthread_t *threads;
     struct worker_arg *args;
-    int n_threads, n_tok;
+    int n_threads, n_tok, n_wr;
     int lo_started; /* threads [lo_started, n_threads) are running (they start from the last) */
     atomic_int tok_left, run_left; /* stage threads still running: the last one out closes the next queue */
     atomic_int cancel;             /* an error or a signal: jobs not started yet are dropped */
@@ -183,11 +183,12 @@ int vnp_flow_start(vnp_flow **out, const vnp_predict_opts *o, const vnp_scorer *
     f->j = j;
     f->sink = sink;
     f->sink_ctx = sink_ctx;
-    /* one tokenizer per scorer (BPE runs ~27 MB/s per core, far ahead of one GPU); blocks: one being read, and
-     * per scorer one being tokenized, one running and one waiting, and one being written */
-    f->n_tok = n_sc;
-    f->n_jobs = 3 * n_sc + 2;
-    int nt = f->n_tok + n_sc + 1;
+    /* one tokenizer and one writer per scorer (BPE runs ~27 MB/s per core, far ahead of one GPU; a writer spends
+     * most of its time in fsync); blocks: one being read, and per scorer one being tokenized, one running, one
+     * waiting and one being written */
+    f->n_tok = f->n_wr = n_sc;
+    f->n_jobs = 4 * n_sc + 1;
+    int nt = f->n_tok + n_sc + f->n_wr;
     f->jobs = calloc((size_t)f->n_jobs, sizeof *f->jobs);
     f->threads = calloc((size_t)nt, sizeof *f->threads);
     f->args = calloc((size_t)nt, sizeof *f->args);
@@ -207,7 +208,7 @@ int vnp_flow_start(vnp_flow **out, const vnp_predict_opts *o, const vnp_scorer *
     *out = f;
     f->n_threads = nt;
     f->lo_started = nt;
-    /* the writer first, then the runners, then the tokenizers: a stage that failed to start leaves the ones after
+    /* the writers first, then the runners, then the tokenizers: a stage that failed to start leaves the ones after
      * it a closed queue */
     for (int i = nt - 1; i >= 0; i--) {
         f->args[i].f = f;
@@ -216,9 +217,9 @@ int vnp_flow_start(vnp_flow **out, const vnp_predict_opts *o, const vnp_scorer *
         if (pthread_create(&f->threads[i], NULL, fn, &f->args[i]) != 0) {
             vnp_error("cannot start a pipeline thread");
             fail(f, VNP_ERR_NOMEM);
-            if (i == nt - 1) vnp_queue_close(f->q_write); /* no writer: nothing may wait on it */
-            never_started(&f->run_left, i >= f->n_tok ? i - f->n_tok + 1 : 0, f->q_write);
-            never_started(&f->tok_left, i >= f->n_tok ? f->n_tok : i + 1, f->q_run);
+            int runners = i - f->n_tok + 1, tokenizers = i + 1; /* the ones at or below i never started */
+            never_started(&f->run_left, runners < 0 ? 0 : runners > n_sc ? n_sc : runners, f->q_write);
+            never_started(&f->tok_left, tokenizers > f->n_tok ? f->n_tok : tokenizers, f->q_run);
             break;
         }
         f->lo_started = i;

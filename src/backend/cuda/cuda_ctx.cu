@@ -68,6 +68,10 @@ vnp_cuda *vnp_cuda_create(int device, char *err, size_t errlen)
     c->device = device;
     cudaDeviceProp prop;
     if ((e = cudaSetDevice(device)) != cudaSuccess) why = "cudaSetDevice";
+    /* a thread waiting for its GPU sleeps instead of spinning: with one worker per GPU, spinning threads took the
+     * cores the classifier's BLAS threads needed (4 GPUs: 8x slower classifier, the run CPU-bound). Only a hint:
+     * a driver that refuses it leaves the default. */
+    else if (cudaSetDeviceFlags(cudaDeviceScheduleBlockingSync) != cudaSuccess) cudaGetLastError();
     else if ((e = cudaGetDeviceProperties(&prop, device)) != cudaSuccess) why = "cudaGetDeviceProperties";
     else if ((e = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking)) != cudaSuccess) why = "cudaStreamCreate";
     else if ((e = cudaMalloc(&c->workspace, WORKSPACE_BYTES)) != cudaSuccess) why = "cudaMalloc(workspace)";
