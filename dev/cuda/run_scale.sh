@@ -41,8 +41,8 @@ for g in $sets; do
     --classifier "$DATA/models/mlp/mlp_3328.pth" --device cuda --gpus "$g" -q $extra 2>&1 | tail -3 | tee -a "$OUT/predict.log"
   kill $mon 2>/dev/null; wait $mon 2>/dev/null
   echo "gpus $g: peak GPU memory used $(sort -n "$W/mem_$tag.txt" | tail -1) MiB on the busiest card" | tee -a "$OUT/predict.log"
-  cp "$W/pred_$tag/run_summary.json" "$OUT/summary_$tag.json" 2>/dev/null
-  python3 - "$OUT/summary_$tag.json" "$g" <<'PY' 2>&1 | tee -a "$OUT/predict.log"
+  cp "$W/pred_$tag/run_summary.json" "$OUT/summary_${nreads}_$tag.json" 2>/dev/null
+  python3 - "$OUT/summary_${nreads}_$tag.json" "$g" <<'PY' 2>&1 | tee -a "$OUT/predict.log"
 import json, sys
 s = json.load(open(sys.argv[1])); c, t = s['counts'], s['seconds']
 print('gpus %s: %d reads, %d frames in %.2f s: %.0f reads/s; esm2 %.2f s summed over GPUs = %.1f%% of %d GPU x wall; '
