@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "vnp/model.h"
+#include "vnp/report.h"
 #include "vnp/weights.h"
 
 #include <getopt.h>
@@ -99,12 +100,16 @@ int vnp_cmd_classify(int argc, char **argv)
             goto done;
         }
         if ((rc = vnp_mlp_forward(m, x, n, p))) goto done;
+        /* the shortest text that reads back as the same float32, as predict (and numpy) print scores */
         for (size_t i = 0; i < n; i++)
-            for (size_t k = 0; k < classes; k++)
-                if (fprintf(out, "%.9g%c", (double)p[i * classes + k], k + 1 < classes ? '\t' : '\n') < 0) {
+            for (size_t k = 0; k < classes; k++) {
+                char num[VNP_F32_STR_MAX];
+                vnp_format_f32(p[i * classes + k], num);
+                if (fprintf(out, "%s%c", num, k + 1 < classes ? '\t' : '\n') < 0) {
                     rc = VNP_ERR_IO;
                     goto done;
                 }
+            }
     }
     rc = vnp_outfile_commit(of);
     of = NULL;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,12 @@ static int embed_into(const vnp_predict_opts *po, const vnp_scorer *s, const cha
 {
     vnp_predict_stats st;
     int rc = vnp_predict_run(po, s, 1, &st);
+    int sig = vnp_pipeline_signal();
+    if (rc == VNP_ERR_INTERRUPTED || (rc && sig)) { /* the work folder is removed by the caller */
+        fprintf(stderr, "virnucpro embed-frames: interrupted by %s; nothing was written\n",
+                sig == SIGINT ? "SIGINT" : "SIGTERM");
+        return sig == SIGINT ? 130 : 143;
+    }
     if (rc) return vnp_status_exit_code(rc);
     size_t n = strlen(tmpdir) + 32;
     char *h5 = malloc(n);
@@ -156,6 +163,7 @@ int vnp_cmd_embed_frames(int argc, char **argv)
     po.chunk_len = len;
     po.force = 1;
     po.save_embeddings = 1;
+    vnp_pipeline_install_signals(); /* Ctrl-C stops between blocks, so that the work folder can be removed */
     ret = embed_into(&po, &scorer, tmpdir, out, len);
 done:
     if (tmpdir) nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -28,6 +28,22 @@ M=(--esm "$DATA/models/esm2-tiny" --dnabert "$DATA/models/dnabert-s-tiny")
 check "embed-frames --help" "$BIN" embed-frames --help
 check "embed-frames runs" "$BIN" embed-frames "$DATA/inputs/phage_podoviridae.fasta" -l 300 -o "$T/feat.h5" "${M[@]}" -q --threads 2
 check "no work folder left" bash -c "! ls -d '$T'/feat.h5.work.* 2>/dev/null"
+# interrupted: exit 130, no features file and no work folder left behind
+mkdir -p "$T/int"
+for i in $(seq 1 40); do awk -v i="$i" '/^>/{print $0 "_" i; next}{print}' "$DATA/inputs/phage_podoviridae.fasta"; done >"$T/int/big.fa"
+"$BIN" embed-frames "$T/int/big.fa" -l 300 -o "$T/int/f.h5" "${M[@]}" --threads 1 2>/dev/null &
+pid=$!
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+if [ "$rc" -eq 130 ]; then
+  check "embed-frames interrupted leaves nothing behind" test -z "$(ls "$T/int" | grep -v '^big.fa$')"
+elif [ "$rc" -eq 0 ]; then
+  echo "note: embed-frames finished before the interrupt (a fast machine); the cleanup was not exercised"
+else
+  bad "embed-frames interrupted: exit $rc, expected 130"
+fi
 expect_exit 2 "embed-frames without -l" "-l 300" "$BIN" embed-frames "$DATA/inputs/phage_podoviridae.fasta" -o "$T/x.h5" "${M[@]}"
 expect_exit 2 "embed-frames missing input" "cannot read" "$BIN" embed-frames "$T/nope.fa" -l 300 -o "$T/x.h5" "${M[@]}"
 if [ -n "$PYH5" ]; then
