@@ -1,9 +1,9 @@
 /* The stages of a run on their own threads, so that the GPU never waits on the CPU: the caller reads and
  * translates records into blocks; tokenizer threads turn a block's frames into token windows; one worker thread
- * per scorer (per GPU) runs the encoders over whichever block is next (a slower GPU takes fewer); writer threads (as
- * many as scorers, since committing a block waits on fsync) run the classifier, write and commit the block (and, on an MPI rank other than 0, sends it to rank 0). Blocks
- * are independent journal entries, so they may finish in any order; the outputs are assembled in input order at
- * the end. */
+ * per scorer (per GPU) runs the encoders over whichever block is next (a slower GPU takes fewer); writer threads
+ * (as many as scorers, since committing a block waits on fsync) run the classifier, write and commit the block
+ * and hand it to the sink (an MPI rank other than 0 sends it to rank 0). Blocks are independent journal entries,
+ * so they may finish in any order; the outputs are assembled in input order at the end. */
 #define _POSIX_C_SOURCE 200809L
 #include "pipeline_internal.h"
 
@@ -92,7 +92,8 @@ static void *runner(void *p)
     return NULL;
 }
 
-static void count(vnp_flow *f, const vnp_block_counts *c, int resumed, const double t[4])
+/* t (NULL for a resumed block): seconds of tokenize, DNABERT-S, ESM-2, classify, write. */
+static void count(vnp_flow *f, const vnp_block_counts *c, int resumed, const double t[5])
 {
     pthread_mutex_lock(&f->mu);
     vnp_predict_stats *st = &f->counts;
@@ -107,6 +108,7 @@ static void count(vnp_flow *f, const vnp_block_counts *c, int resumed, const dou
         st->t_dna += t[1];
         st->t_prot += t[2];
         st->t_classify += t[3];
+        st->t_write += t[4];
     }
     pthread_mutex_unlock(&f->mu);
 }
@@ -128,11 +130,8 @@ static int finish_job(vnp_flow *f, vnp_job *job)
     if (!rc && f->sink) rc = f->sink(f->sink_ctx, job->no, &c, b->ids.data);
     double t2 = vnp_time_now();
     if (rc) return rc;
-    double t[4] = {job->t_tokenize, job->t_dna, job->t_prot, t1 - t0};
+    double t[5] = {job->t_tokenize, job->t_dna, job->t_prot, t1 - t0, t2 - t1};
     count(f, &c, 0, t);
-    pthread_mutex_lock(&f->mu);
-    f->counts.t_write += t2 - t1;
-    pthread_mutex_unlock(&f->mu);
     return VNP_OK;
 }
 
