@@ -1,14 +1,59 @@
 #define _POSIX_C_SOURCE 200809L
-/* Unit tests for util/: status mapping, buffers, checked allocation, atomic files, the thread pool. */
+/* Unit tests for util/: status mapping, buffers, checked allocation, atomic files, the thread pool, the queue. */
 #include "vnp/util.h"
 #include "vnp_test.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 static void square(void *ctx, size_t i) { ((long *)ctx)[i] = (long)(i * i); }
 
+/* A consumer thread: sums what it pops until the queue is closed and empty. */
+static void *drain(void *p)
+{
+    vnp_queue *q = p;
+    long sum = 0;
+    for (long *v; (v = vnp_queue_pop(q));) sum += *v;
+    long *out = malloc(sizeof *out);
+    *out = sum;
+    return out;
+}
+
+static void test_queue(void)
+{
+    enum { N = 1000 };
+    static long vals[N];
+    vnp_queue *q = vnp_queue_create(N);
+    CHECK(q != NULL);
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++) CHECK(pthread_create(&t[i], NULL, drain, q) == 0);
+    long want = 0;
+    for (int i = 0; i < N; i++) {
+        vals[i] = i;
+        want += i;
+        CHECK(vnp_queue_push(q, &vals[i]) == 0);
+    }
+    vnp_queue_close(q);
+    long got = 0;
+    for (int i = 0; i < 3; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        got += *(long *)r;
+        free(r);
+    }
+    CHECK_MSG(got == want, "three consumers popped every item once (%ld of %ld)", got, want);
+    CHECK(vnp_queue_pop(q) == NULL); /* closed and empty: no wait */
+    vnp_queue_free(q);
+    vnp_queue *small = vnp_queue_create(2);
+    CHECK(vnp_queue_push(small, &vals[0]) == 0 && vnp_queue_push(small, &vals[1]) == 0);
+    CHECK_EQ_INT(vnp_queue_push(small, &vals[2]), VNP_ERR_INTERNAL); /* more than it was made for */
+    CHECK(vnp_queue_pop(small) == &vals[0] && vnp_queue_pop(small) == &vals[1]); /* first in, first out */
+    vnp_queue_free(small);
+}
+
 int main(void)
 {
+    test_queue();
     CHECK_EQ_INT(vnp_status_exit_code(VNP_OK), 0);
     CHECK_EQ_INT(vnp_status_exit_code(VNP_ERR_FORMAT), 2);
     CHECK_EQ_INT(vnp_status_exit_code(VNP_ERR_IO), 1);

@@ -1,8 +1,11 @@
 /* The encoder window (pipeline/window.c) serving encoders of different widths one after the other, as predict's
  * scorer does (DNABERT-S 768, then ESM-2 2560): the wider encoder's rows must be whole and equal to those of a
- * fresh window. A narrow-then-wide order once overflowed the pooled buffer. */
+ * fresh window. A narrow-then-wide order once overflowed the pooled buffer. Padded batches
+ * (VIRNUCPRO_DISABLE_PACKING) give the packed rows. */
 #include "vnp/pipeline.h"
 #include "vnp_test.h"
+
+#include <math.h>
 
 static vnp_encoder *make(vnp_backend *be, vnp_model_kind kind, int dim, int heads, uint64_t seed)
 {
@@ -41,6 +44,15 @@ int main(void)
     fill(&fresh, N, 33);
     CHECK(vnp_window_run(wide, &fresh, 4096, b, 256) == 0);
     CHECK_MSG(memcmp(a, b, (size_t)N * 256 * sizeof(float)) == 0, "wide rows after a narrow run equal a fresh window's");
+    /* padded batches, with budgets that put 1, a few and all sequences in a batch: the packed rows */
+    for (size_t budget = 40; budget <= 4096; budget *= 4) {
+        memset(b, 0, (size_t)N * 256 * sizeof(float));
+        CHECK(vnp_window_run_padded(wide, &fresh, budget, b, 256) == 0);
+        float worst = 0;
+        for (size_t i = 0; i < (size_t)N * 256; i++) worst = fmaxf(worst, fabsf(a[i] - b[i]));
+        CHECK_MSG(worst <= 1e-5f, "padded batches of %zu tokens: rows within %g of the packed ones", budget,
+                  (double)worst);
+    }
     vnp_window_free(&shared);
     vnp_window_free(&fresh);
     free(a);
