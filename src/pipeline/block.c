@@ -94,8 +94,7 @@ static int append_chunk_fasta(vnp_block *b, const char *id, size_t id_len, size_
     return VNP_OK;
 }
 
-int vnp_block_add(vnp_block *b, vnp_translator *tr, const char *id, size_t id_len, const char *seq, size_t len,
-                  int chunk_len, int keep_chunks)
+int vnp_block_add_unscored(vnp_block *b, const char *id, size_t id_len, size_t len, int chunk_len)
 {
     if (b->n_records >= UINT32_MAX - 1 || reserve_records(b, b->n_records + 1)) return VNP_ERR_NOMEM;
     size_t r = b->n_records;
@@ -107,14 +106,22 @@ int vnp_block_add(vnp_block *b, vnp_translator *tr, const char *id, size_t id_le
     b->n_records++;
     b->bases += len;
     b->chunks += nc;
+    return VNP_OK;
+}
+
+int vnp_block_add(vnp_block *b, vnp_translator *tr, const char *id, size_t id_len, const char *seq, size_t len,
+                  int chunk_len, int keep_chunks)
+{
+    int rc = vnp_block_add_unscored(b, id, id_len, len, chunk_len);
+    if (rc) return rc;
+    size_t r = b->n_records - 1, nc = b->n_chunks[r];
     b->nonacgt += vnp_seq_count_non_acgt(seq, len);
     for (size_t c = 0; c < nc; c++) {
         vnp_chunk ch = vnp_chunk_get(len, (size_t)chunk_len, c);
         if (keep_chunks && append_chunk_fasta(b, id, id_len, c, seq + ch.offset, ch.length)) return VNP_ERR_NOMEM;
         vnp_work_item items[VNP_NFRAMES];
         int kept = 0;
-        int rc = vnp_translate_chunk(tr, seq + ch.offset, ch.length, r, c, items, &kept);
-        if (rc) return rc;
+        if ((rc = vnp_translate_chunk(tr, seq + ch.offset, ch.length, r, c, items, &kept))) return rc;
         if (reserve_items(b, b->n_items + (size_t)kept)) return VNP_ERR_NOMEM;
         for (int f = 0; f < kept; f++) {
             size_t i = b->n_items++;
@@ -188,19 +195,4 @@ int vnp_block_embed(vnp_block *b, const vnp_scorer *s, double *t_dna, double *t_
 int vnp_block_classify(vnp_block *b, const vnp_scorer *s)
 {
     return b->n_items ? s->classify(s->ctx, b->features, b->n_items, b->probs) : VNP_OK;
-}
-
-int vnp_block_add_unscored(vnp_block *b, const char *id, size_t id_len, size_t len, int chunk_len)
-{
-    if (b->n_records >= UINT32_MAX - 1 || reserve_records(b, b->n_records + 1)) return VNP_ERR_NOMEM;
-    size_t r = b->n_records;
-    b->id_off[r] = b->ids.len;
-    if (vnp_buf_append(&b->ids, id, id_len) || vnp_buf_putc(&b->ids, '\0')) return VNP_ERR_NOMEM;
-    size_t nc = vnp_chunk_count(len, (size_t)chunk_len);
-    b->seq_len[r] = len;
-    b->n_chunks[r] = nc;
-    b->n_records++;
-    b->bases += len;
-    b->chunks += nc;
-    return VNP_OK;
 }
