@@ -29,6 +29,13 @@ long vnp_cli_parse_long(const char *opt, const char *value, long min, long max);
 /* Prints "virnucpro <cmd>: <message>" plus a hint to use --help, returns 2. */
 int vnp_cli_usage_error(const char *cmd, const char *fmt, ...);
 
+/* ---- GPUs (gpus.c) ---- */
+enum { VNP_CLI_MAX_GPUS = 64 };
+/* The GPUs a command runs on: the --gpus list (NULL: none given), the N of --device cuda:N, or every visible GPU
+ * (under MPI, rank k of the n ranks on a host takes GPUs k, k + n, ...). Returns how many were put in gpus (at most
+ * cap); 0 when the device is the CPU; -1 after printing a usage error for cmd. */
+int vnp_cli_choose_gpus(const char *cmd, const char *device, const char *list, int distributed, int *gpus, int cap);
+
 /* ---- model paths (model_paths.c): the released layout of a models folder ----
  *   esm2_t36_3B_UR50D.pt (fair-esm) or esm2_t36_3B_UR50D/ (Hugging Face folder), DNABERT-S/, <length>_model.pth */
 typedef enum { VNP_CLI_ESM2, VNP_CLI_DNABERT, VNP_CLI_CLASSIFIER } vnp_cli_model;

@@ -31,6 +31,7 @@ static void usage(FILE *out)
 "  --dnabert PATH         DNABERT-S folder (or weights file with tokenizer.json beside it)\n"
 "  --device auto|cpu|cuda where the encoders run (default auto: a GPU when one is usable)\n"
 "  --precision fp16|fp32  on a GPU: fp16 (default) or fp32 (diagnostic mode)\n"
+"  --gpus LIST            with --device cuda: the GPUs to use, e.g. 0,2 (default: every visible GPU)\n"
 "  --threads N            CPU threads (default: all)\n"
 "  --tokens-per-batch N   packing budget of an encoder batch (default 16384)\n"
 "  -q, --quiet            errors only\n"
@@ -38,7 +39,7 @@ static void usage(FILE *out)
 "exit status: 0 done; 1 failure while running; 2 bad usage or input\n");
 }
 
-enum { OPT_MODELS = 1000, OPT_ESM, OPT_DNABERT, OPT_THREADS, OPT_TPB, OPT_DEVICE, OPT_PRECISION };
+enum { OPT_MODELS = 1000, OPT_ESM, OPT_DNABERT, OPT_THREADS, OPT_TPB, OPT_DEVICE, OPT_PRECISION, OPT_GPUS };
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -49,10 +50,11 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 }
 
 /* Runs the pipeline into tmpdir and moves its embeddings.h5 to out. */
-static int embed_into(const vnp_predict_opts *po, const vnp_scorer *s, const char *tmpdir, const char *out, int len)
+static int embed_into(const vnp_predict_opts *po, const vnp_scorer *s, int n_sc, const char *tmpdir, const char *out,
+                      int len)
 {
     vnp_predict_stats st;
-    int rc = vnp_predict_run(po, s, 1, &st);
+    int rc = vnp_predict_run(po, s, n_sc, &st);
     int sig = vnp_pipeline_signal();
     if (rc == VNP_ERR_INTERRUPTED || (rc && sig)) { /* the work folder is removed by the caller */
         fprintf(stderr, "virnucpro embed-frames: interrupted by %s; nothing was written\n",
@@ -85,10 +87,11 @@ int vnp_cmd_embed_frames(int argc, char **argv)
         {"dnabert", required_argument, NULL, OPT_DNABERT}, {"threads", required_argument, NULL, OPT_THREADS},
         {"tokens-per-batch", required_argument, NULL, OPT_TPB}, {"quiet", no_argument, NULL, 'q'},
         {"device", required_argument, NULL, OPT_DEVICE},   {"precision", required_argument, NULL, OPT_PRECISION},
+        {"gpus", required_argument, NULL, OPT_GPUS},
         {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
     const char *out = NULL, *models = NULL, *esm = NULL, *dnabert = NULL;
     int len = 0, threads = 0, tpb = 16384, quiet = 0, c;
-    const char *device = "auto", *precision = NULL;
+    const char *device = "auto", *precision = NULL, *gpu_list = NULL;
     long v;
     if (vnp_cli_wants_help(argc, argv)) {
         usage(stdout);
@@ -107,6 +110,7 @@ int vnp_cmd_embed_frames(int argc, char **argv)
         case OPT_MODELS: models = optarg; break;
         case OPT_DEVICE: device = optarg; break;
         case OPT_PRECISION: precision = optarg; break;
+        case OPT_GPUS: gpu_list = optarg; break;
         case OPT_ESM: esm = optarg; break;
         case OPT_DNABERT: dnabert = optarg; break;
         case OPT_THREADS:
@@ -135,11 +139,16 @@ int vnp_cmd_embed_frames(int argc, char **argv)
     vnp_log_set_level(quiet ? VNP_LOG_ERROR : VNP_LOG_WARN);
     vnp_cli_models mp = {esm, dnabert, NULL, {NULL, NULL, NULL}};
     int ret = vnp_cli_resolve_models("embed-frames", models, 0, &mp);
-    vnp_scorer scorer = {0};
+    vnp_scorer scorers[VNP_CLI_MAX_GPUS];
+    memset(scorers, 0, sizeof scorers);
+    int gpus[VNP_CLI_MAX_GPUS];
+    int n_gpus = ret ? 0 : vnp_cli_choose_gpus("embed-frames", device, gpu_list, 0, gpus, VNP_CLI_MAX_GPUS);
+    int n_sc = n_gpus > 0 ? n_gpus : 1;
     char *tmpdir = NULL;
+    if (n_gpus < 0) ret = 2;
     if (ret) goto done;
     vnp_scorer_opts so = {mp.esm, mp.dnabert, NULL, device, threads, tpb, precision};
-    int rc = vnp_scorer_open(&so, &scorer);
+    int rc = n_gpus > 0 ? vnp_scorers_open(&so, gpus, n_gpus, scorers) : vnp_scorer_open(&so, scorers);
     if (rc) {
         ret = vnp_status_exit_code(rc);
         goto done;
@@ -164,11 +173,11 @@ int vnp_cmd_embed_frames(int argc, char **argv)
     po.force = 1;
     po.save_embeddings = 1;
     vnp_pipeline_install_signals(); /* Ctrl-C stops between blocks, so that the work folder can be removed */
-    ret = embed_into(&po, &scorer, tmpdir, out, len);
+    ret = embed_into(&po, scorers, n_sc, tmpdir, out, len);
 done:
     if (tmpdir) nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(tmpdir);
-    vnp_scorer_close(&scorer);
+    for (int i = 0; i < VNP_CLI_MAX_GPUS; i++) vnp_scorer_close(&scorers[i]);
     vnp_cli_models_free(&mp);
     return ret;
 }

@@ -79,8 +79,6 @@ static void usage(FILE *out)
 "(the blocks finished so far are kept: rerun with --resume).\n");
 }
 
-enum { VNP_MAX_GPUS = 64 };
-
 enum {
     OPT_MODELS = 1000, OPT_ESM, OPT_DNABERT, OPT_CLASSIFIER, OPT_FORCE_LENGTH, OPT_DEVICE, OPT_THREADS, OPT_TPB,
     OPT_RESUME, OPT_FORCE, OPT_SAVE_EMB, OPT_KEEP, OPT_MIN_CONF, OPT_BLOCK, OPT_PRECISION, OPT_GPUS, OPT_SHARD
@@ -145,50 +143,6 @@ static char *make_run_info(const predict_args *a, const vnp_scorer *s, const int
     return out;
 }
 
-/* The GPUs this process uses: --gpus, or the N of cuda:N, or every visible one (under MPI, the ranks of a host
- * take every local_size-th of them). 0: the CPU (or whatever the device string opens); -1 after a usage error. */
-static int choose_gpus(const predict_args *a, vnp_device dev, int gpu, int distributed, int *gpus)
-{
-    int cuda = dev == VNP_DEVICE_CUDA || (dev == VNP_DEVICE_AUTO && vnp_cuda_usable());
-    if (!cuda) {
-        if (a->gpus) vnp_cli_usage_error("predict", "--gpus needs --device cuda (or auto with a usable GPU)");
-        return a->gpus ? -1 : 0;
-    }
-    int visible = vnp_cuda_count(), n = 0;
-    if (a->gpus) {
-        if (strchr(a->device, ':')) {
-            vnp_cli_usage_error("predict", "give the GPUs either as --device cuda:N or as --gpus, not both");
-            return -1;
-        }
-        for (const char *p = a->gpus; *p;) {
-            char *end;
-            long g = strtol(p, &end, 10);
-            if (end == p || (*end && *end != ',') || g < 0 || g >= visible || n == VNP_MAX_GPUS) {
-                vnp_cli_usage_error("predict", "--gpus expects GPU numbers below %d separated by commas, got '%s'",
-                                    visible, a->gpus);
-                return -1;
-            }
-            for (int i = 0; i < n; i++)
-                if (gpus[i] == g) {
-                    vnp_cli_usage_error("predict", "--gpus names GPU %ld twice", g);
-                    return -1;
-                }
-            gpus[n++] = (int)g;
-            p = *end ? end + 1 : end;
-        }
-        return n;
-    }
-    if (strchr(a->device, ':')) {
-        gpus[0] = gpu;
-        return 1;
-    }
-    int lr = 0, ls = 1;
-    if (distributed) vnp_dist_local(&lr, &ls);
-    for (int g = 0; g < visible && n < VNP_MAX_GPUS; g++)
-        if (g % ls == lr) gpus[n++] = g;
-    if (n == 0) gpus[n++] = lr % visible; /* more ranks than GPUs on this host: they share */
-    return n;
-}
 
 static int predict_main(int argc, char **argv)
 {
@@ -330,8 +284,8 @@ static int predict_main(int argc, char **argv)
         goto out;
     }
     vnp_weights_close(cw);
-    int gpus[VNP_MAX_GPUS];
-    int n_gpus = choose_gpus(&a, dev, gpu, distributed, gpus);
+    int gpus[VNP_CLI_MAX_GPUS];
+    int n_gpus = vnp_cli_choose_gpus("predict", a.device, a.gpus, distributed, gpus, VNP_CLI_MAX_GPUS);
     if (n_gpus < 0) {
         ret = 2;
         goto out;
