@@ -6,7 +6,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 void vnp_backend_free(vnp_backend *be)
 {
@@ -75,8 +74,7 @@ int vnp_device_parse(const char *s, vnp_device *dev, int *gpu)
 int vnp_precision_fp32(const char *precision)
 {
     if (precision && strcmp(precision, "fp32") == 0) return 1;
-    const char *v = getenv("VIRNUCPRO_DISABLE_FP16");
-    return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0);
+    return vnp_env_true("VIRNUCPRO_DISABLE_FP16");
 }
 
 int vnp_backend_open(vnp_device dev, int gpu, int threads, const char *precision, vnp_backend **out)

@@ -99,10 +99,7 @@ static void count(vnp_flow *f, const vnp_block_counts *c, int resumed, const dou
     vnp_predict_stats *st = &f->counts;
     st->blocks++;
     st->blocks_resumed += resumed != 0;
-    st->records += c->records;
-    st->chunks += c->chunks;
-    st->frames += c->frames;
-    st->bases += c->bases;
+    vnp_stats_add_block(st, c);
     if (t) {
         st->t_tokenize += t[0];
         st->t_dna += t[1];
@@ -263,18 +260,8 @@ int vnp_flow_finish(vnp_flow *f, vnp_predict_stats *st)
     for (int i = f->lo_started; i < f->n_threads; i++) pthread_join(f->threads[i], NULL);
     int rc = f->rc;
     if (st) {
-        const vnp_predict_stats *c = &f->counts;
-        st->records += c->records;
-        st->chunks += c->chunks;
-        st->frames += c->frames;
-        st->bases += c->bases;
-        st->blocks_resumed += c->blocks_resumed;
-        st->t_tokenize += c->t_tokenize;
-        st->t_dna += c->t_dna;
-        st->t_prot += c->t_prot;
-        st->t_classify += c->t_classify;
-        st->t_write += c->t_write;
-        st->workers = c->workers;
+        vnp_stats_add(st, &f->counts);
+        st->workers = f->counts.workers;
     }
     flow_free(f);
     return rc;

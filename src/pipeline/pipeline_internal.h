@@ -97,6 +97,30 @@ static inline vnp_block_counts vnp_block_counts_of(const vnp_block *b)
 {
     return (vnp_block_counts){b->n_records, b->chunks, b->n_items, b->bases};
 }
+
+/* Adds a block's counts to st. */
+static inline void vnp_stats_add_block(vnp_predict_stats *st, const vnp_block_counts *c)
+{
+    st->records += c->records;
+    st->chunks += c->chunks;
+    st->frames += c->frames;
+    st->bases += c->bases;
+}
+
+/* Adds src's counts, FP32 reruns and stage seconds to dst (the block count, workers, ranks and total, which are
+ * not sums, are left alone). */
+static inline void vnp_stats_add(vnp_predict_stats *dst, const vnp_predict_stats *src)
+{
+    vnp_stats_add_block(dst, &(vnp_block_counts){src->records, src->chunks, src->frames, src->bases});
+    dst->blocks_resumed += src->blocks_resumed;
+    dst->fp32_reruns += src->fp32_reruns;
+    dst->t_prepare += src->t_prepare;
+    dst->t_tokenize += src->t_tokenize;
+    dst->t_dna += src->t_dna;
+    dst->t_prot += src->t_prot;
+    dst->t_classify += src->t_classify;
+    dst->t_write += src->t_write;
+}
 /* The frame id "<record id>_chunk_<c+1><F|R><n>" of item i into buf (size >= id length + 32). */
 int vnp_block_item_id(const vnp_block *b, size_t i, char *buf, size_t size);
 

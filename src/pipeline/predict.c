@@ -74,16 +74,14 @@ static void progress(run *r, int final)
     double now = vnp_time_now();
     if (!final && now - r->t_last_bar < 0.25) return;
     r->t_last_bar = now;
-    vnp_predict_stats c = *r->st, c2;
+    vnp_predict_stats c = *r->st, part; /* this process's totals once its flow is finished, plus what runs on */
     if (r->flow) {
-        vnp_flow_snapshot(r->flow, &c);
-        c.records += r->st->records;
-        c.frames += r->st->frames;
+        vnp_flow_snapshot(r->flow, &part);
+        vnp_stats_add(&c, &part);
     }
     if (r->ship) {
-        vnp_ship_snapshot(r->ship, &c2);
-        c.records += c2.records;
-        c.frames += c2.frames;
+        vnp_ship_snapshot(r->ship, &part);
+        vnp_stats_add(&c, &part);
     }
     double el = now - r->t_start;
     char eta[48] = "";
@@ -101,6 +99,9 @@ static void progress(run *r, int final)
     fflush(stderr);
 }
 
+/* 1 when this process (shard, rank) scores block no. */
+static int ours(const run *r, uint64_t no) { return no % (uint64_t)r->parts == (uint64_t)r->me; }
+
 static int held_by_rank0(const run *r, uint64_t no) { return no < r->n_held && (r->held[no / 8] >> (no % 8)) & 1; }
 
 /* Hands the filled block on (to be scored, or counted when an earlier run committed it), or lets it go when
@@ -111,7 +112,7 @@ static int flush_block(run *r)
     vnp_block *b = &job->b;
     if (b->n_records == 0) return VNP_OK;
     uint64_t no = r->next_no++, next_first = b->first_record + b->n_records;
-    int mine = no % (uint64_t)r->parts == (uint64_t)r->me, keep = 0;
+    int mine = ours(r, no), keep = 0;
     if (r->rank == 0) {
         int rc = vnp_journal_block_done(&r->j, no, b->n_records, b->ids.data, &job->counts);
         if (rc < 0) return rc;
@@ -149,7 +150,7 @@ static int read_input(run *r, const char *path)
         }
         r->dup_records += (uint64_t)dup;
         vnp_block *b = &r->job->b;
-        if (r->next_no % (uint64_t)r->parts == (uint64_t)r->me)
+        if (ours(r, r->next_no))
             rc = vnp_block_add(b, r->tr, rec.id, rec.id_len, rec.seq, rec.seq_len, r->o->chunk_len,
                                r->o->keep_intermediate);
         else
@@ -280,7 +281,7 @@ static int conclude(run *r)
     vnp_predict_stats *st = r->st;
     for (uint64_t no = 0; no < st->blocks; no++) {
         vnp_block_counts c;
-        if (no % (uint64_t)r->parts != (uint64_t)r->me && !o->distributed) continue; /* another shard's */
+        if (!ours(r, no) && !o->distributed) continue; /* another shard's */
         int rc = vnp_journal_block_counts(&r->j, no, &c);
         if (rc) return rc;
     }

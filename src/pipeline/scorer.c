@@ -9,7 +9,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include "vnp/backend.h"
@@ -196,8 +195,7 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
         goto fail;
     }
     c->budget = o->tokens_per_batch > 0 ? (size_t)o->tokens_per_batch : auto_budget(c);
-    const char *np = getenv("VIRNUCPRO_DISABLE_PACKING");
-    c->padded = np && (strcmp(np, "1") == 0 || strcasecmp(np, "true") == 0 || strcasecmp(np, "yes") == 0);
+    c->padded = vnp_env_true("VIRNUCPRO_DISABLE_PACKING");
     if (c->padded) vnp_warn("VIRNUCPRO_DISABLE_PACKING: padded batches, for comparison (slower; same results)");
     free(tok);
     s->ctx = c;

@@ -135,15 +135,7 @@ static int link_or_copy(const char *from, const char *to)
     }
     vnp_buf b = {0};
     int rc = vnp_read_file(from, SIZE_MAX / 2, &b);
-    vnp_outfile *o = rc ? NULL : vnp_outfile_open(to);
-    if (!rc && !o) rc = VNP_ERR_IO;
-    if (o && b.len && fwrite(b.data, 1, b.len, vnp_outfile_fp(o)) != b.len) {
-        vnp_error("writing '%s' failed: %s", to, strerror(errno));
-        vnp_outfile_abort(o);
-        o = NULL;
-        rc = VNP_ERR_IO;
-    }
-    if (o) rc = vnp_outfile_commit(o);
+    if (rc == VNP_OK) rc = vnp_write_file(to, b.data, b.len);
     vnp_buf_free(&b);
     return rc;
 }

@@ -9,7 +9,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pipeline_internal.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -161,18 +160,7 @@ static int receive_block(vnp_ship *s, reader *r)
             break;
         }
         vnp_journal_part(s->j, v[0], name, path, sizeof path);
-        vnp_outfile *o = vnp_outfile_open(path);
-        if (!o) {
-            rc = VNP_ERR_IO;
-            break;
-        }
-        if (size && fwrite(r->p, 1, (size_t)size, vnp_outfile_fp(o)) != size) {
-            vnp_error("writing '%s' failed: %s", path, strerror(errno));
-            vnp_outfile_abort(o);
-            rc = VNP_ERR_IO;
-            break;
-        }
-        if ((rc = vnp_outfile_commit(o))) break;
+        if ((rc = vnp_write_file(path, r->p, (size_t)size))) break;
         r->p += size;
         r->left -= (size_t)size;
     }
@@ -180,10 +168,7 @@ static int receive_block(vnp_ship *s, reader *r)
     if (rc == VNP_OK) rc = vnp_journal_commit_block(s->j, v[0], &c, id);
     if (rc == VNP_OK) {
         pthread_mutex_lock(&s->mu);
-        s->counts.records += c.records;
-        s->counts.chunks += c.chunks;
-        s->counts.frames += c.frames;
-        s->counts.bases += c.bases;
+        vnp_stats_add_block(&s->counts, &c);
         pthread_mutex_unlock(&s->mu);
     }
     return rc;
@@ -281,18 +266,7 @@ void vnp_ship_snapshot(vnp_ship *s, vnp_predict_stats *st)
 int vnp_ship_receiver_finish(vnp_ship *s, vnp_predict_stats *st)
 {
     pthread_join(s->thread, NULL);
-    const vnp_predict_stats *c = &s->counts;
-    st->records += c->records;
-    st->chunks += c->chunks;
-    st->frames += c->frames;
-    st->bases += c->bases;
-    st->fp32_reruns += c->fp32_reruns;
-    st->t_prepare += c->t_prepare;
-    st->t_tokenize += c->t_tokenize;
-    st->t_dna += c->t_dna;
-    st->t_prot += c->t_prot;
-    st->t_classify += c->t_classify;
-    st->t_write += c->t_write;
+    vnp_stats_add(st, &s->counts);
     int rc = s->rc;
     if (rc && s->failed_rank > 0)
         vnp_error("MPI rank %d stopped with an error (%s); its message is above", s->failed_rank, vnp_status_str(rc));

@@ -103,32 +103,35 @@ int vnp_window_run(vnp_encoder *e, vnp_window *w, size_t budget, float *out, siz
  * result is the packed one), at least 3 tokens so that pooling never divides by zero. */
 static int32_t pad_of(int32_t len, int32_t max) { return len == max ? 0 : max - len < 3 ? 3 : max - len; }
 
+/* The end of the padded batch that starts at sequence lo: consecutive sequences while count x (longest + 3, the
+ * most a padding segment adds) fits the budget, as a padded loader forms them; at least one. *max gets the longest. */
+static size_t padded_batch_end(const vnp_window *w, size_t lo, size_t budget, int32_t *max)
+{
+    int32_t m = w->len[lo];
+    size_t hi = lo + 1;
+    for (; hi < w->n; hi++) {
+        int32_t m2 = w->len[hi] > m ? w->len[hi] : m;
+        if ((hi - lo + 1) * ((size_t)m2 + 3) > budget) break;
+        m = m2;
+    }
+    *max = m;
+    return hi;
+}
+
 int vnp_window_run_padded(vnp_encoder *e, vnp_window *w, size_t budget, float *out, size_t ld)
 {
     if (w->n == 0) return VNP_OK;
     size_t D = (size_t)vnp_encoder_cfg(e)->dim;
-    /* batches of consecutive sequences while (count x longest) fits the budget, as a padded loader forms them */
     size_t cap = 0, max_n = 0;
-    for (size_t lo = 0, hi; lo < w->n; lo = hi) {
-        int32_t m = w->len[lo];
-        size_t tok = (size_t)m + 3;
-        for (hi = lo + 1; hi < w->n; hi++) {
-            int32_t m2 = w->len[hi] > m ? w->len[hi] : m;
-            if ((hi - lo + 1) * ((size_t)m2 + 3) > budget) break;
-            m = m2;
-            tok = (hi - lo + 1) * ((size_t)m + 3);
-        }
-        if (tok > cap) cap = tok;
+    int32_t m;
+    for (size_t lo = 0, hi; lo < w->n; lo = hi) { /* sized once, before any batch runs */
+        hi = padded_batch_end(w, lo, budget, &m);
+        if ((hi - lo) * ((size_t)m + 3) > cap) cap = (hi - lo) * ((size_t)m + 3);
         if (2 * (hi - lo) > max_n) max_n = 2 * (hi - lo);
     }
     int rc = reserve_batches(e, w, cap, max_n);
     for (size_t lo = 0, hi; lo < w->n && rc == VNP_OK; lo = hi) {
-        int32_t m = w->len[lo];
-        for (hi = lo + 1; hi < w->n; hi++) {
-            int32_t m2 = w->len[hi] > m ? w->len[hi] : m;
-            if ((hi - lo + 1) * ((size_t)m2 + 3) > budget) break;
-            m = m2;
-        }
+        hi = padded_batch_end(w, lo, budget, &m);
         int nseg = 0;
         int32_t at = 0;
         w->cu[0] = 0;

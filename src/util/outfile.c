@@ -1,11 +1,12 @@
 /* Whole files: atomic output files (written under a temporary name, renamed onto the final name only when
- * complete) and reading a small file into memory. */
+ * complete), reading a small file into memory, writing a buffer to a file; and the yes/no environment switches. */
 #define _POSIX_C_SOURCE 200809L
 #include "vnp/util.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 struct vnp_outfile {
@@ -103,4 +104,22 @@ int vnp_read_file(const char *path, size_t max_bytes, vnp_buf *out)
     if (rc == VNP_OK && !out->data && (rc = vnp_buf_reserve(out, 0)) == VNP_OK) out->data[0] = '\0';
     if (rc) vnp_buf_free(out);
     return rc;
+}
+
+int vnp_write_file(const char *path, const void *data, size_t n)
+{
+    vnp_outfile *o = vnp_outfile_open(path);
+    if (!o) return VNP_ERR_IO;
+    if (n && fwrite(data, 1, n, o->fp) != n) {
+        vnp_error("writing '%s' failed: %s", path, strerror(errno));
+        vnp_outfile_abort(o);
+        return VNP_ERR_IO;
+    }
+    return vnp_outfile_commit(o);
+}
+
+int vnp_env_true(const char *name)
+{
+    const char *v = getenv(name);
+    return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0);
 }
