@@ -10,7 +10,7 @@ pkgs=(
   libhdf5-dev                    # embeddings.h5
   openmpi-bin libopenmpi-dev     # optional: mpirun -n N virnucpro predict (tests/cli/test_scaleout.sh)
   libyaml-dev                    # predict --config (YAML)
-  "libcurl4-openssl-dev|libcurl4-gnutls-dev"  # models download (either flavour; the first is installed if none is)
+  libcurl4-gnutls-dev            # models download (the flavour libhts-dev depends on; the OpenSSL one conflicts with it)
   samtools tabix                 # test-data tools (bgzip, sam <-> bam)
   python3 python3-h5py           # tests: compare outputs, read embeddings.h5
 )
