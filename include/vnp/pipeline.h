@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "vnp/model.h"
+#include "vnp/report.h"
 #include "vnp/sched.h"
 #include "vnp/util.h"
 
@@ -72,6 +73,7 @@ typedef struct {
     int keep_intermediate;     /* chunked.fa, identified_nucleotide.fa, identified_protein.faa */
     int progress;              /* 1: a progress bar on stderr */
     double min_confident;      /* confidence tier threshold for sequence_summary.tsv (0.8) */
+    vnp_output_style output_style; /* layout of the two result files (default broad); part of the run's identity */
     size_t block_records;      /* a block closes at this many records ... */
     size_t block_bases;        /* ... or this many bases, whichever comes first */
     const char *identity;      /* JSON text naming the models and settings; a resumed run must match it */

@@ -1,5 +1,5 @@
 /* Assembles the final files from the committed blocks, in input order: prediction_results.txt,
- * prediction_results_highestscore.csv (consensus.c), sequence_summary.tsv,
+ * prediction_results_highestscore.csv (report/consensus.c), sequence_summary.tsv,
  * and on request the intermediate FASTA files and embeddings.h5. Each final file is written under a temporary
  * name and renamed when complete. */
 #define _POSIX_C_SOURCE 200809L
@@ -104,10 +104,29 @@ static int write_embeddings(const vnp_journal *j, uint64_t n_blocks, const vnp_s
     return vnp_h5_embeddings_commit(h);
 }
 
+/* prediction_results_highestscore.csv from the blocks' "cons" parts. */
+static int write_consensus(const vnp_journal *j, uint64_t n_blocks, vnp_output_style st)
+{
+    size_t n = (size_t)n_blocks;
+    char **parts = vnp_calloc_array(n ? n : 1, sizeof *parts);
+    char *out = vnp_path_join(j->outdir, "prediction_results_highestscore.csv");
+    int rc = parts && out ? VNP_OK : VNP_ERR_NOMEM;
+    for (size_t b = 0; b < n && rc == VNP_OK; b++) {
+        char buf[4096];
+        vnp_journal_part(j, b, "cons", buf, sizeof buf);
+        if (!(parts[b] = vnp_strdup(buf))) rc = VNP_ERR_NOMEM;
+    }
+    if (rc == VNP_OK) rc = vnp_consensus_write(out, parts, n, st, j->blocks);
+    for (size_t b = 0; parts && b < n; b++) free(parts[b]);
+    free(parts);
+    free(out);
+    return rc;
+}
+
 int vnp_assemble_outputs(const vnp_journal *j, uint64_t n_blocks, const vnp_predict_opts *o, const vnp_scorer *s)
 {
-    int rc = concat_parts(j, n_blocks, "pred", "prediction_results.txt", "Sequence_ID\tPrediction\tscore1\tscore2\n");
-    if (!rc) rc = vnp_consensus_write(j, n_blocks);
+    int rc = concat_parts(j, n_blocks, "pred", "prediction_results.txt", vnp_pred_header);
+    if (!rc) rc = write_consensus(j, n_blocks, o->output_style);
     if (!rc) rc = concat_parts(j, n_blocks, "seq", "sequence_summary.tsv", vnp_summary_header);
     if (!rc && o->keep_intermediate) rc = concat_parts(j, n_blocks, "chunked", "chunked.fa", NULL);
     if (!rc && o->keep_intermediate) rc = concat_parts(j, n_blocks, "nuc", "identified_nucleotide.fa", NULL);

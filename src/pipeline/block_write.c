@@ -29,36 +29,22 @@ static int write_part(const vnp_journal *j, uint64_t block, const char *part, pa
 
 static int put_pred(FILE *fp, const vnp_block *b, const vnp_predict_opts *o, const vnp_scorer *s)
 {
-    (void)o;
     (void)s;
-    char id[4096], s1[VNP_F32_STR_MAX], s2[VNP_F32_STR_MAX];
-    for (size_t i = 0; i < b->n_items; i++) {
+    char id[4096];
+    int rc = VNP_OK;
+    for (size_t i = 0; i < b->n_items && rc == VNP_OK; i++) {
         vnp_block_item_id(b, i, id, sizeof id);
-        vnp_frame_score fs = {id, b->probs[2 * i], b->probs[2 * i + 1]};
-        vnp_format_f32(fs.score1, s1);
-        vnp_format_f32(fs.score2, s2);
-        if (fprintf(fp, "%s\t%s\t%s\t%s\n", id, vnp_score_label(&fs), s1, s2) < 0) return VNP_ERR_IO;
+        rc = vnp_pred_row(fp, o->output_style, id, b->probs[2 * i], b->probs[2 * i + 1]);
     }
-    return VNP_OK;
+    return rc;
 }
 
-/* One row per chunk that has kept frames: "<chunk id>\t<max score1 bits>\t<max score2 bits>", sorted in byte
- * order; the assembler merges the blocks' rows and combines equal ids (duplicate record names). */
-typedef struct {
-    char *id;
-    float m1, m2;
-} chunk_row;
-
-static int cmp_chunk_row(const void *a, const void *b)
-{
-    return strcmp(((const chunk_row *)a)->id, ((const chunk_row *)b)->id);
-}
-
+/* One row per chunk that has kept frames, its maxima (report.h's consensus part); the assembler merges the
+ * blocks' rows and combines equal ids (duplicate record names). */
 static int put_cons(FILE *fp, const vnp_block *b, const vnp_predict_opts *o, const vnp_scorer *s)
 {
-    (void)o;
     (void)s;
-    chunk_row *rows = vnp_malloc_array(b->n_items ? b->n_items : 1, sizeof *rows);
+    vnp_chunk_max *rows = vnp_malloc_array(b->n_items ? b->n_items : 1, sizeof *rows);
     if (!rows) return VNP_ERR_NOMEM;
     size_t n = 0;
     int rc = VNP_OK;
@@ -81,13 +67,7 @@ static int put_cons(FILE *fp, const vnp_block *b, const vnp_predict_opts *o, con
         rows[n].m2 = p2;
         n++;
     }
-    if (rc == VNP_OK) qsort(rows, n, sizeof *rows, cmp_chunk_row);
-    for (size_t i = 0; i < n && rc == VNP_OK; i++) {
-        uint32_t u1, u2;
-        memcpy(&u1, &rows[i].m1, 4);
-        memcpy(&u2, &rows[i].m2, 4);
-        if (fprintf(fp, "%s\t%08x\t%08x\n", rows[i].id, u1, u2) < 0) rc = VNP_ERR_IO;
-    }
+    if (rc == VNP_OK) rc = vnp_cons_part_write(fp, o->output_style, rows, n);
     for (size_t i = 0; i < n; i++) free(rows[i].id);
     free(rows);
     return rc;

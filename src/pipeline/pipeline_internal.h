@@ -179,9 +179,6 @@ char *vnp_shard_manifest(const vnp_predict_opts *o, const vnp_scorer *s, const v
 int vnp_assemble_outputs(const vnp_journal *j, uint64_t n_blocks, const vnp_predict_opts *o,
                          const vnp_scorer *s) VNP_MUST_CHECK;
 
-/* prediction_results_highestscore.csv from the blocks' sorted "cons" parts (consensus.c). */
-int vnp_consensus_write(const vnp_journal *j, uint64_t n_blocks) VNP_MUST_CHECK;
-
 /* ---- sequence_summary.tsv rows (summary.c) ---- */
 extern const char vnp_summary_header[];
 /* Writes one row per record of the block. */

@@ -23,11 +23,12 @@ char *vnp_shard_manifest(const vnp_predict_opts *o, const vnp_scorer *s, const v
 {
     json_error_t err;
     json_t *info = o->run_info ? json_loads(o->run_info, 0, &err) : json_object();
-    json_t *m = json_pack("{s:i, s:i, s:I, s:i, s:i, s:i, s:b, s:b, s:f, s:o, s:o}", "index", o->shard + 1, "count",
-                          o->n_shards, "blocks", (json_int_t)st->blocks, "chunk_length", o->chunk_len, "d_dna",
-                          s->d_dna, "d_prot", s->d_prot, "keep_intermediate", o->keep_intermediate,
-                          "save_embeddings", o->save_embeddings, "min_confident", o->min_confident, "seconds",
-                          stats_json(st), "run_info", info ? info : json_object());
+    json_t *m = json_pack("{s:i, s:i, s:I, s:i, s:i, s:i, s:b, s:b, s:f, s:s, s:o, s:o}", "index", o->shard + 1,
+                          "count", o->n_shards, "blocks", (json_int_t)st->blocks, "chunk_length", o->chunk_len,
+                          "d_dna", s->d_dna, "d_prot", s->d_prot, "keep_intermediate", o->keep_intermediate,
+                          "save_embeddings", o->save_embeddings, "min_confident", o->min_confident, "output_style",
+                          vnp_output_style_name(o->output_style), "seconds", stats_json(st), "run_info",
+                          info ? info : json_object());
     char *text = m ? json_dumps(m, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
     json_decref(m);
     return text;
@@ -229,6 +230,9 @@ int vnp_merge_run(const char *outdir, const char *const *dirs, int n, int force)
         o.keep_intermediate = json_is_true(json_object_get(sh[0].m, "keep_intermediate"));
         o.save_embeddings = json_is_true(json_object_get(sh[0].m, "save_embeddings"));
         o.min_confident = json_number_value(json_object_get(sh[0].m, "min_confident"));
+        /* shards made before the styles existed wrote the original layout */
+        if (vnp_output_style_parse(json_string_value(json_object_get(sh[0].m, "output_style")), &o.output_style))
+            o.output_style = VNP_OUTPUT_ORIGINAL;
         vnp_scorer s = {0};
         s.d_dna = (int)m_int(&sh[0], "d_dna");
         s.d_prot = (int)m_int(&sh[0], "d_prot");

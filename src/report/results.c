@@ -1,85 +1,73 @@
-/* Writers of prediction_results.txt and prediction_results_highestscore.csv, byte-for-byte as the original. */
+/* The one owner of the layout of prediction_results.txt and prediction_results_highestscore.csv, in both output
+ * styles: headers, row text, the journal's per-block consensus rows (consensus.c merges them). predict, merge and
+ * the unit tests all write through these functions. */
 #include "vnp/report.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-const char *vnp_score_label(const vnp_frame_score *s) { return s->score2 > s->score1 ? "virus" : "others"; }
-
-int vnp_write_prediction_results(FILE *fp, const vnp_frame_score *rows, size_t n)
+int vnp_output_style_parse(const char *s, vnp_output_style *out)
 {
-    char a[VNP_F32_STR_MAX], b[VNP_F32_STR_MAX];
-    if (fputs("Sequence_ID\tPrediction\tscore1\tscore2\n", fp) < 0) return VNP_ERR_IO;
-    for (size_t i = 0; i < n; i++) {
-        vnp_format_f32(rows[i].score1, a);
-        vnp_format_f32(rows[i].score2, b);
-        if (fprintf(fp, "%s\t%s\t%s\t%s\n", rows[i].id, vnp_score_label(&rows[i]), a, b) < 0) return VNP_ERR_IO;
-    }
+    if (s && strcmp(s, "broad") == 0) *out = VNP_OUTPUT_BROAD;
+    else if (s && strcmp(s, "original") == 0) *out = VNP_OUTPUT_ORIGINAL;
+    else return VNP_ERR_USAGE;
     return VNP_OK;
 }
 
-/* The chunk id is the frame id minus its frame suffix (two characters: F1..F3, R1..R3), as id[:-2]. */
-static size_t chunk_len(const char *id)
+const char *vnp_output_style_name(vnp_output_style s) { return s == VNP_OUTPUT_ORIGINAL ? "original" : "broad"; }
+
+int vnp_format_score(float x, vnp_output_style st, char *buf)
 {
-    size_t n = strlen(id);
-    return n >= 2 ? n - 2 : 0;
+    /* broad writes probabilities[i, k].item() with an f-string: the float32 widened to a Python float */
+    return st == VNP_OUTPUT_ORIGINAL ? vnp_format_f32(x, buf) : vnp_format_f64((double)x, buf);
 }
 
-static int cmp_chunk(const void *pa, const void *pb, void *ctx)
+const char *vnp_score_label(float score1, float score2) { return score2 > score1 ? "virus" : "others"; }
+
+const char vnp_pred_header[] = "Sequence_ID\tPrediction\tscore1\tscore2\n";
+
+int vnp_pred_row(FILE *fp, vnp_output_style st, const char *id, float score1, float score2)
 {
-    const vnp_frame_score *rows = ctx;
-    const char *a = rows[*(const size_t *)pa].id, *b = rows[*(const size_t *)pb].id;
-    size_t la = chunk_len(a), lb = chunk_len(b);
-    int c = memcmp(a, b, la < lb ? la : lb);
-    if (c) return c;
-    if (la != lb) return la < lb ? -1 : 1;
-    /* stable for equal chunks: by position */
-    size_t ia = *(const size_t *)pa, ib = *(const size_t *)pb;
-    return ia < ib ? -1 : ia > ib;
+    char a[VNP_F32_STR_MAX], b[VNP_F32_STR_MAX];
+    vnp_format_score(score1, st, a);
+    vnp_format_score(score2, st, b);
+    return fprintf(fp, "%s\t%s\t%s\t%s\n", id, vnp_score_label(score1, score2), a, b) < 0 ? VNP_ERR_IO : VNP_OK;
 }
 
-/* qsort has no context argument in C11; a small merge sort keeps this reentrant. */
-static void sort_index(size_t *idx, size_t *tmp, size_t n, const vnp_frame_score *rows)
+const char *vnp_cons_header(vnp_output_style st)
 {
-    if (n < 2) return;
-    size_t h = n / 2;
-    sort_index(idx, tmp, h, rows);
-    sort_index(idx + h, tmp, n - h, rows);
-    size_t i = 0, j = h, k = 0;
-    while (i < h && j < n) tmp[k++] = cmp_chunk(&idx[j], &idx[i], (void *)rows) < 0 ? idx[j++] : idx[i++];
-    while (i < h) tmp[k++] = idx[i++];
-    while (j < n) tmp[k++] = idx[j++];
-    memcpy(idx, tmp, n * sizeof *idx);
+    return st == VNP_OUTPUT_ORIGINAL ? "Modified_ID\tIs_Virus\n" : "Modified_ID\tIs_Virus\tmax_score_0\tmax_score_1\n";
 }
 
-int vnp_write_highestscore(FILE *fp, const vnp_frame_score *rows, size_t n)
+int vnp_cons_row(FILE *fp, vnp_output_style st, const char *chunk_id, float m1, float m2)
 {
-    if (fputs("Modified_ID\tIs_Virus\n", fp) < 0) return VNP_ERR_IO;
-    if (n == 0) return VNP_OK;
-    size_t *idx = vnp_malloc_array(n, sizeof *idx);
-    size_t *tmp = vnp_malloc_array(n, sizeof *tmp);
-    if (!idx || !tmp) {
-        free(idx);
-        free(tmp);
-        return VNP_ERR_NOMEM;
-    }
-    for (size_t i = 0; i < n; i++) idx[i] = i;
-    sort_index(idx, tmp, n, rows);
+    const char *v = m2 >= m1 ? "True" : "False";
+    if (st == VNP_OUTPUT_ORIGINAL) return fprintf(fp, "%s\t%s\n", chunk_id, v) < 0 ? VNP_ERR_IO : VNP_OK;
+    /* pandas read_csv then to_csv: each max prints as the float64 repr of the float32 score it came from */
+    char a[VNP_F32_STR_MAX], b[VNP_F32_STR_MAX];
+    vnp_format_f64((double)m1, a);
+    vnp_format_f64((double)m2, b);
+    return fprintf(fp, "%s\t%s\t%s\t%s\n", chunk_id, v, a, b) < 0 ? VNP_ERR_IO : VNP_OK;
+}
+
+int vnp_cons_part_row(FILE *fp, const char *chunk_id, float m1, float m2)
+{
+    uint32_t u1, u2;
+    memcpy(&u1, &m1, 4);
+    memcpy(&u2, &m2, 4);
+    return fprintf(fp, "%s\t%08x\t%08x\n", chunk_id, (unsigned)u1, (unsigned)u2) < 0 ? VNP_ERR_IO : VNP_OK;
+}
+
+static int cmp_chunk_max(const void *a, const void *b)
+{
+    return strcmp(((const vnp_chunk_max *)a)->id, ((const vnp_chunk_max *)b)->id);
+}
+
+int vnp_cons_part_write(FILE *fp, vnp_output_style st, vnp_chunk_max *rows, size_t n)
+{
+    /* original: byte order, for consensus.c's k-way merge; broad: input order (first appearance) as they come */
+    if (st == VNP_OUTPUT_ORIGINAL && n > 1) qsort(rows, n, sizeof *rows, cmp_chunk_max);
     int rc = VNP_OK;
-    for (size_t g = 0; g < n && rc == VNP_OK;) {
-        const char *id = rows[idx[g]].id;
-        size_t len = chunk_len(id);
-        float m1 = rows[idx[g]].score1, m2 = rows[idx[g]].score2;
-        size_t e = g + 1;
-        while (e < n && chunk_len(rows[idx[e]].id) == len && memcmp(rows[idx[e]].id, id, len) == 0) {
-            if (rows[idx[e]].score1 > m1) m1 = rows[idx[e]].score1;
-            if (rows[idx[e]].score2 > m2) m2 = rows[idx[e]].score2;
-            e++;
-        }
-        if (fprintf(fp, "%.*s\t%s\n", (int)len, id, m2 >= m1 ? "True" : "False") < 0) rc = VNP_ERR_IO;
-        g = e;
-    }
-    free(idx);
-    free(tmp);
+    for (size_t i = 0; i < n && rc == VNP_OK; i++) rc = vnp_cons_part_row(fp, rows[i].id, rows[i].m1, rows[i].m2);
     return rc;
 }
