@@ -3,6 +3,9 @@
 #ifndef VNP_CLI_H
 #define VNP_CLI_H
 
+#include <getopt.h>
+#include <stddef.h>
+
 typedef int (*vnp_cmd_fn)(int argc, char **argv);
 
 int vnp_cmd_preprocess(int argc, char **argv); /* cmd_preprocess.c */
@@ -55,5 +58,34 @@ int vnp_cli_resolve_models(const char *cmd, const char *dir, int length, vnp_cli
 void vnp_cli_models_free(vnp_cli_models *m); /* accepts NULL */
 /* The chunk length a classifier's file name names ("300_model.pth" -> 300), or 0. */
 int vnp_cli_length_in_name(const char *path);
+
+/* ---- virnucpro-broad's predict options (broad_compat.c) ----
+ * Short flags -m -p -e -b -w are broad's; -d -k -f -t are broad's names for predict's --device, --keep-intermediate,
+ * --force, --threads. broad's -o (--output-dir) clashes with predict's -o (--output): -o keeps predict's meaning. */
+#define VNP_BROAD_OPT_BASE 2000
+#define VNP_BROAD_SHORTOPTS "m:p:e:b:w:"
+extern const struct option vnp_broad_longopts[];
+extern const size_t vnp_broad_n_longopts;
+typedef struct {
+    const char *model_type;    /* "300", "500", "custom" or NULL */
+    const char *model_path;    /* the classifier */
+    int expected_length;       /* chunk length (0: from model_type) */
+    const char *output_dir;    /* results go to output_dir/<input stem>_merged */
+    int parallel, no_progress;
+    int esm_tokens, dna_tokens; /* token budgets of the ESM-2 and DNABERT-S batches (0: predict's) */
+    const char *ignored[32];   /* the Python-internals options given, by long name */
+    int n_ignored;
+} vnp_broad_args;
+/* Applies option c (getopt_long's return, longindex into table) when it is one of broad's: 1 when applied, 0 when
+ * not broad's, -1 after printing a usage error. */
+int vnp_broad_option(int c, const char *arg, int longindex, const struct option *table, vnp_broad_args *b);
+/* One info line (shown under -v) for each option accepted and ignored. */
+void vnp_broad_log_ignored(const vnp_broad_args *b);
+/* The chunk length broad's options name (--expected-length, else --model-type 300|500), or 0. */
+int vnp_broad_length(const vnp_broad_args *b);
+/* dir/<Path(input).stem>_merged, malloc'ed. */
+char *vnp_broad_output_dir(const char *dir, const char *input);
+/* broad's --device N (a bare GPU number) as "cuda:N" in buf; any other value is returned as it is. */
+const char *vnp_broad_device(const char *device, char *buf, size_t size);
 
 #endif

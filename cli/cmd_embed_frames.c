@@ -147,7 +147,7 @@ int vnp_cmd_embed_frames(int argc, char **argv)
     char *tmpdir = NULL;
     if (n_gpus < 0) ret = 2;
     if (ret) goto done;
-    vnp_scorer_opts so = {mp.esm, mp.dnabert, NULL, device, threads, tpb, precision};
+    vnp_scorer_opts so = {mp.esm, mp.dnabert, NULL, device, threads, tpb, precision, 0, 0};
     int rc = n_gpus > 0 ? vnp_scorers_open(&so, gpus, n_gpus, scorers) : vnp_scorer_open(&so, scorers);
     if (rc) {
         ret = vnp_status_exit_code(rc);

@@ -58,6 +58,8 @@ static void usage(FILE *out)
 "  --force                replace another run's results in OUTDIR\n"
 "  --save-embeddings      also write embeddings.h5 (frame_id, dnabert_s, esm2 datasets; fp32)\n"
 "  --keep-intermediate    also write chunked.fa, identified_nucleotide.fa, identified_protein.faa\n"
+"  --output-style broad|original  layout of the two result files (default broad: virnucpro-broad v2.0's;\n"
+"                         original: VirNucPro's, byte for byte; see the README)\n"
 "  --min-confident-score X  confidence tier threshold of sequence_summary.tsv (default 0.8)\n"
 "  --block-records N      records per journal block (default 2000)\n"
 "  -T, --reference FA     reference FASTA for CRAM input\n"
@@ -65,9 +67,23 @@ static void usage(FILE *out)
 "  -q, --quiet            errors only, no progress bar\n"
 "  -v, --verbose          more detail on stderr\n"
 "\n"
+"virnucpro-broad's command line is accepted as it is (README, \"Coming from virnucpro-broad\"):\n"
+"  -m, --model-type 300|500|custom   chunk length and classifier (custom: --model-path and -e)\n"
+"  -p, --model-path FILE  the classifier          -e, --expected-length N   chunk length\n"
+"  --output-dir DIR       results in DIR/<input stem>_merged/ (broad's -o; here -o is --output)\n"
+"  -d N                   GPU N (as --device cuda:N); -d/-k/-f/-t are --device/--keep-intermediate/--force/\n"
+"                         --threads (also --merge-threads); --parallel: every visible GPU (the default)\n"
+"  --esm-batch-size N, --dnabert-batch-size N   token budget of each encoder's batches\n"
+"  --no-progress          no progress bar\n"
+"  accepted and ignored (tuning of broad's Python internals; one line each under -v): -b/--batch-size,\n"
+"  -w/--num-workers, --dataloader-workers, --pin-memory, --[no-]persistent-models, --[no-]cuda-streams,\n"
+"  --expandable-segments, --cache-clear-interval, --v1-fallback, --v1-attention, --skip-checkpoint-validation,\n"
+"  --force-resume. CUDA_VISIBLE_DEVICES=-1 means the CPU.\n"
+"\n"
 "outputs in OUTDIR:\n"
 "  prediction_results.txt                one row per kept frame: Sequence_ID Prediction score1 score2\n"
-"  prediction_results_highestscore.csv   per chunk (tab-separated): Modified_ID Is_Virus\n"
+"  prediction_results_highestscore.csv   per chunk (tab-separated): Modified_ID Is_Virus max_score_0 max_score_1\n"
+"                                        (--output-style original: Modified_ID Is_Virus, sorted)\n"
 "  sequence_summary.tsv                  one row per input record (see the README)\n"
 "  run_summary.json                      versions, models and checksums, device, per-stage times, throughput\n"
 "\n"
@@ -81,7 +97,8 @@ static void usage(FILE *out)
 
 enum {
     OPT_MODELS = 1000, OPT_ESM, OPT_DNABERT, OPT_CLASSIFIER, OPT_FORCE_LENGTH, OPT_DEVICE, OPT_THREADS, OPT_TPB,
-    OPT_RESUME, OPT_FORCE, OPT_SAVE_EMB, OPT_KEEP, OPT_MIN_CONF, OPT_BLOCK, OPT_PRECISION, OPT_GPUS, OPT_SHARD
+    OPT_RESUME, OPT_FORCE, OPT_SAVE_EMB, OPT_KEEP, OPT_MIN_CONF, OPT_BLOCK, OPT_PRECISION, OPT_GPUS, OPT_SHARD,
+    OPT_OUTPUT_STYLE
 };
 
 typedef struct {
@@ -90,6 +107,10 @@ typedef struct {
     int shard, n_shards; /* 0-based shard of n_shards (0: not sharded) */
     double min_conf;
     int quiet, verbose;
+    vnp_output_style style;
+    vnp_broad_args broad;
+    char *broad_outdir; /* --output-dir's DIR/<stem>_merged */
+    char device_buf[32];
 } predict_args;
 
 /* {"path", "bytes", "mtime"} of a file or folder: what a resumed run must find unchanged. */
@@ -110,6 +131,7 @@ static char *make_identity(const predict_args *a, const vnp_scorer *sc, char **i
                              "classifier", file_identity(a->classifier), "save_embeddings", a->save_emb,
                              "keep_intermediate", a->keep, "block_records", a->block_records, "min_confident",
                              a->min_conf, "precision", vnp_scorer_precision(sc));
+    if (root) json_object_set_new(root, "output_style", json_string(vnp_output_style_name(a->style)));
     if (root && a->n_shards > 1) { /* `merge` compares shards' identities without it */
         char sh[48];
         snprintf(sh, sizeof sh, "%d/%d", a->shard + 1, a->n_shards);
@@ -144,9 +166,44 @@ static char *make_run_info(const predict_args *a, const vnp_scorer *s, const int
 }
 
 
+/* Folds virnucpro-broad's options (broad_compat.c) into predict's: 0, or 2 after a usage error. */
+static int apply_broad(predict_args *a, const char *first_input)
+{
+    vnp_broad_args *b = &a->broad;
+    int len = vnp_broad_length(b);
+    if (b->model_type && strcmp(b->model_type, "custom") == 0 && !b->model_path)
+        return vnp_cli_usage_error("predict", "--model-path is required when using --model-type custom");
+    if (b->model_type && strcmp(b->model_type, "custom") == 0 && !len && !a->length)
+        return vnp_cli_usage_error("predict", "--model-type custom needs --expected-length 300|500");
+    if (len && len != 300 && len != 500)
+        return vnp_cli_usage_error("predict", "the chunk length must be 300 or 500, got %d", len);
+    if (len && a->length && len != a->length)
+        return vnp_cli_usage_error("predict", "-l %d and --model-type/--expected-length %d disagree", a->length, len);
+    if (len) a->length = len;
+    if (b->model_path && a->classifier && strcmp(b->model_path, a->classifier))
+        return vnp_cli_usage_error("predict", "give the classifier either as --classifier or as --model-path");
+    if (b->model_path) a->classifier = b->model_path;
+    if (b->output_dir && a->outdir)
+        return vnp_cli_usage_error("predict", "give either -o/--output DIR or --output-dir DIR (broad's), not both");
+    if (b->output_dir && first_input) {
+        if (!(a->broad_outdir = vnp_broad_output_dir(b->output_dir, first_input)))
+            return vnp_cli_usage_error("predict", "out of memory");
+        a->outdir = a->broad_outdir;
+    }
+    if (b->esm_tokens || b->dna_tokens) {
+        if (!b->esm_tokens) b->esm_tokens = a->tpb;
+        if (!b->dna_tokens) b->dna_tokens = a->tpb;
+    }
+    a->device = vnp_broad_device(a->device, a->device_buf, sizeof a->device_buf);
+    /* as in broad (and PyTorch): no visible GPU means the CPU */
+    const char *cvd = getenv("CUDA_VISIBLE_DEVICES");
+    if (cvd && strcmp(cvd, "-1") == 0 && strcmp(a->device, "auto") == 0) a->device = "cpu";
+    return 0;
+}
+
 static int predict_main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
+    static const struct option ownopts[] = {
         {"output", required_argument, NULL, 'o'},        {"length", required_argument, NULL, 'l'},
         {"models", required_argument, NULL, OPT_MODELS}, {"esm", required_argument, NULL, OPT_ESM},
         {"dnabert", required_argument, NULL, OPT_DNABERT}, {"classifier", required_argument, NULL, OPT_CLASSIFIER},
@@ -157,9 +214,16 @@ static int predict_main(int argc, char **argv)
         {"min-confident-score", required_argument, NULL, OPT_MIN_CONF},
         {"block-records", required_argument, NULL, OPT_BLOCK}, {"precision", required_argument, NULL, OPT_PRECISION},
         {"reference", required_argument, NULL, 'T'},     {"gpus", required_argument, NULL, OPT_GPUS},
-        {"shard", required_argument, NULL, OPT_SHARD},
+        {"shard", required_argument, NULL, OPT_SHARD}, {"output-style", required_argument, NULL, OPT_OUTPUT_STYLE},
+        {"merge-threads", required_argument, NULL, OPT_THREADS},
         {"quiet", no_argument, NULL, 'q'},               {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
+    /* predict's options, then virnucpro-broad's (broad_compat.c) */
+    enum { N_OWN = sizeof ownopts / sizeof ownopts[0] - 1 };
+    struct option longopts[N_OWN + 32];
+    memcpy(longopts, ownopts, N_OWN * sizeof *ownopts);
+    memcpy(longopts + N_OWN, vnp_broad_longopts, vnp_broad_n_longopts * sizeof *longopts);
+    memset(&longopts[N_OWN + vnp_broad_n_longopts], 0, sizeof *longopts);
     predict_args a = {0};
     a.device = "auto";
     a.tpb = 0; /* the scorer chooses */
@@ -173,7 +237,8 @@ static int predict_main(int argc, char **argv)
     int c;
     long v;
     char *end;
-    while ((c = getopt_long(argc, argv, "o:l:T:qvh", longopts, NULL)) != -1) {
+    int li = -1;
+    while ((c = getopt_long(argc, argv, "o:l:T:qvhd:kft:" VNP_BROAD_SHORTOPTS, longopts, &li)) != -1) {
         switch (c) {
         case 'o': a.outdir = optarg; break;
         case 'l':
@@ -186,8 +251,14 @@ static int predict_main(int argc, char **argv)
         case OPT_DNABERT: a.dnabert = optarg; break;
         case OPT_CLASSIFIER: a.classifier = optarg; break;
         case OPT_FORCE_LENGTH: a.force_length = 1; break;
+        case 'd':
         case OPT_DEVICE: a.device = optarg; break;
+        case OPT_OUTPUT_STYLE:
+            if (vnp_output_style_parse(optarg, &a.style))
+                return vnp_cli_usage_error("predict", "--output-style must be broad or original, got '%s'", optarg);
+            break;
         case OPT_PRECISION: a.precision = optarg; break;
+        case 't':
         case OPT_THREADS:
             if ((v = vnp_cli_parse_long("--threads", optarg, 1, 4096)) < 0) return 2;
             a.threads = (int)v;
@@ -197,8 +268,10 @@ static int predict_main(int argc, char **argv)
             a.tpb = (int)v;
             break;
         case OPT_RESUME: a.resume = 1; break;
+        case 'f':
         case OPT_FORCE: a.force = 1; break;
         case OPT_SAVE_EMB: a.save_emb = 1; break;
+        case 'k':
         case OPT_KEEP: a.keep = 1; break;
         case OPT_MIN_CONF:
             errno = 0;
@@ -222,13 +295,20 @@ static int predict_main(int argc, char **argv)
         }
         case 'q': a.quiet = 1; break;
         case 'v': a.verbose = 1; break;
-        default: return vnp_cli_usage_error("predict", "unknown option");
+        default: {
+            int r = vnp_broad_option(c, optarg, li, longopts, &a.broad);
+            if (r < 0) return 2;
+            if (r == 0) return vnp_cli_usage_error("predict", "unknown option");
         }
+        }
+        li = -1;
     }
+    int ret = apply_broad(&a, argc - optind > 0 ? argv[optind] : NULL);
+    if (ret) return ret;
     int n_inputs = argc - optind;
     if (n_inputs < 1) return vnp_cli_usage_error("predict", "no INPUT given");
-    if (!a.outdir) return vnp_cli_usage_error("predict", "-o OUTDIR is required");
-    if (!a.length) return vnp_cli_usage_error("predict", "-l 300|500 is required");
+    if (!a.outdir) return vnp_cli_usage_error("predict", "-o OUTDIR (or --output-dir DIR) is required");
+    if (!a.length) return vnp_cli_usage_error("predict", "-l 300|500 (or --model-type 300|500) is required");
     vnp_device dev;
     int gpu;
     if (vnp_device_parse(a.device, &dev, &gpu))
@@ -256,8 +336,9 @@ static int predict_main(int argc, char **argv)
         }
     }
 
+    vnp_broad_log_ignored(&a.broad);
     vnp_cli_models mp = {a.esm, a.dnabert, a.classifier, {NULL, NULL, NULL}};
-    int ret = vnp_cli_resolve_models("predict", a.models, a.length, &mp);
+    ret = vnp_cli_resolve_models("predict", a.models, a.length, &mp);
     a.esm = mp.esm;
     a.dnabert = mp.dnabert;
     a.classifier = mp.classifier;
@@ -297,7 +378,8 @@ static int predict_main(int argc, char **argv)
         ret = 1;
         goto out;
     }
-    vnp_scorer_opts so = {a.esm, a.dnabert, a.classifier, a.device, a.threads, a.tpb, a.precision};
+    vnp_scorer_opts so = {a.esm, a.dnabert, a.classifier, a.device, a.threads, a.tpb, a.precision,
+                          a.broad.dna_tokens, a.broad.esm_tokens};
     int rc = n_gpus > 0 ? vnp_scorers_open(&so, gpus, n_gpus, scorers) : vnp_scorer_open(&so, scorers);
     if (distributed) rc = vnp_dist_agree(rc); /* one rank without its models stops every rank */
     if (rc) {
@@ -322,7 +404,8 @@ static int predict_main(int argc, char **argv)
     po.force = a.force;
     po.save_embeddings = a.save_emb;
     po.keep_intermediate = a.keep;
-    po.progress = !a.quiet && isatty(STDERR_FILENO) && vnp_dist_rank() == 0;
+    po.output_style = a.style;
+    po.progress = !a.quiet && !a.broad.no_progress && isatty(STDERR_FILENO) && vnp_dist_rank() == 0;
     po.min_confident = a.min_conf;
     po.block_records = (size_t)a.block_records;
     po.identity = identity;
@@ -363,6 +446,7 @@ out:
     free(identity);
     free(info);
     vnp_cli_models_free(&mp);
+    free(a.broad_outdir);
     return ret;
 }
 

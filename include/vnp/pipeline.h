@@ -121,6 +121,8 @@ typedef struct {
     int threads;              /* <= 0: every CPU */
     int tokens_per_batch;     /* packing budget per encoder batch; <= 0: 16384 on the CPU, 65536 on a GPU */
     const char *precision;    /* NULL/"fp16" or "fp32" (vnp_backend_open) */
+    int dna_tokens_per_batch; /* > 0: DNABERT-S's own budget (broad's --dnabert-batch-size); else as above */
+    int esm_tokens_per_batch; /* > 0: ESM-2's own budget (broad's --esm-batch-size); else as above */
 } vnp_scorer_opts;
 
 /* Loads the three models and checks that they fit together (the classifier's input width = DNABERT-S width +

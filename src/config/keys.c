@@ -34,6 +34,8 @@ static const vnp_config_key keys[] = {
                                                   "features, fp32)"},
     {"keep-intermediate", 0, VNP_CFG_FLAG, "false", "also write chunked.fa, identified_nucleotide.fa, "
                                                     "identified_protein.faa"},
+    {"output-style", 0, VNP_CFG_STRING, "broad", "layout of the two result files: broad (virnucpro-broad v2.0's, "
+                                                 "four-column consensus) or original (VirNucPro's, byte for byte)"},
     {"min-confident-score", 0, VNP_CFG_NUMBER, "0.8", "confidence tier threshold of sequence_summary.tsv, in "
                                                       "[0.5, 1]"},
     {"block-records", 0, VNP_CFG_INT, "2000", "records per journal block (the unit of --resume)"},

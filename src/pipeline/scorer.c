@@ -29,6 +29,7 @@ struct scorer_ctx {
     vnp_mlp *mlp;
     vnp_bpe *bpe;
     size_t budget;         /* tokens per packed batch */
+    size_t budget_dna, budget_esm; /* each encoder's (the budget unless given) */
     int padded;            /* VIRNUCPRO_DISABLE_PACKING: padded batches, for comparison */
     atomic_size_t unknown; /* protein characters outside the ESM-2 alphabet (tokenize runs on several threads) */
     char *esm_path, *dna_path, *cls_path;
@@ -68,7 +69,8 @@ static int embed(void *vctx, int protein, vnp_window *w, float *out, size_t ld)
 {
     scorer_ctx *c = vctx;
     vnp_encoder *e = protein ? c->esm : c->dna;
-    return c->padded ? vnp_window_run_padded(e, w, c->budget, out, ld) : vnp_window_run(e, w, c->budget, out, ld);
+    size_t budget = protein ? c->budget_esm : c->budget_dna;
+    return c->padded ? vnp_window_run_padded(e, w, budget, out, ld) : vnp_window_run(e, w, budget, out, ld);
 }
 
 static int bind(void *vctx)
@@ -195,6 +197,8 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
         goto fail;
     }
     c->budget = o->tokens_per_batch > 0 ? (size_t)o->tokens_per_batch : auto_budget(c);
+    c->budget_dna = o->dna_tokens_per_batch > 0 ? (size_t)o->dna_tokens_per_batch : c->budget;
+    c->budget_esm = o->esm_tokens_per_batch > 0 ? (size_t)o->esm_tokens_per_batch : c->budget;
     c->padded = vnp_env_true("VIRNUCPRO_DISABLE_PACKING");
     if (c->padded) vnp_warn("VIRNUCPRO_DISABLE_PACKING: padded batches, for comparison (slower; same results)");
     free(tok);
