@@ -27,7 +27,7 @@ for f in "$DATA"/inputs/*; do
       *) [ -d "$DATA/pipeline/$case_name" ] || continue ;;
     esac
     out="$T/$case_name"
-    if ! "$BIN" predict "$f" -l "$len" -o "$out" "${M[@]}" -q 2>"$T/err"; then
+    if ! "$BIN" predict "$f" -l "$len" -o "$out" "${M[@]}" -q --output-style original 2>"$T/err"; then
       bad "$case_name: predict failed: $(cat "$T/err")"; continue
     fi
     if [ -d "$DATA/pipeline/$case_name" ]; then
@@ -36,6 +36,17 @@ for f in "$DATA"/inputs/*; do
       check "$case_name gives header lines only" $CMP "$out" --empty
     fi
     for file in sequence_summary.tsv run_summary.json; do check "$case_name/$file written" test -s "$out/$file"; done
+    # the default layout, virnucpro-broad v2.0's: its expected files; sequence_summary.tsv does not depend on it
+    if ! "$BIN" predict "$f" -l "$len" -o "$out.broad" "${M[@]}" -q 2>"$T/err"; then
+      bad "$case_name: predict (broad layout) failed: $(cat "$T/err")"; continue
+    fi
+    if [ -d "$DATA/pipeline/$case_name" ]; then
+      check "$case_name matches the reference in broad's layout" $CMP "$out.broad" "$DATA/pipeline/$case_name/broad"
+    else
+      check "$case_name gives broad's header lines only" $CMP "$out.broad" --empty broad
+    fi
+    check "$case_name: sequence_summary.tsv the same in both layouts" cmp "$out/sequence_summary.tsv" \
+      "$out.broad/sequence_summary.tsv"
   done
 done
 
@@ -44,7 +55,7 @@ for c in phage_podoviridae:300 lassa_G5012.3:500; do
   IFS=: read -r stem len <<<"$c"
   f=$(ls "$DATA/inputs/$stem".* | head -1)
   if VIRNUCPRO_DISABLE_PACKING=1 "$BIN" predict "$f" -l "$len" -o "$T/padded_$stem" "${M[@]}" --tokens-per-batch 512 \
-    -q 2>"$T/err"; then
+    -q --output-style original 2>"$T/err"; then
     check "${stem}_$len with padded batches matches the reference" $CMP "$T/padded_$stem" "$DATA/pipeline/${stem}_$len"
   else
     bad "${stem}_$len with VIRNUCPRO_DISABLE_PACKING=1 failed: $(cat "$T/err")"
