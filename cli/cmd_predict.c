@@ -159,6 +159,7 @@ static char *make_run_info(const predict_args *a, const vnp_scorer *s, const int
         for (int i = 0; i < n_gpus; i++) json_array_append_new(g, json_integer(gpus[i]));
         json_object_set_new(root, "gpus", g);
     }
+    if (root) json_object_set_new(root, "output_style", json_string(vnp_output_style_name(a->style)));
     if (root && vnp_dist_size() > 1) json_object_set_new(root, "mpi_ranks", json_integer(vnp_dist_size()));
     char *out = root ? json_dumps(root, JSON_PRESERVE_ORDER) : NULL;
     json_decref(root);

@@ -10,6 +10,7 @@
 #ifndef VNP_REPORT_H
 #define VNP_REPORT_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,5 +58,29 @@ int vnp_cons_part_write(FILE *fp, vnp_output_style st, vnp_chunk_max *rows, size
  * folder for the intermediate files of merges of more than 128 parts (removed after). */
 int vnp_consensus_write(const char *out, char *const *parts, size_t n, vnp_output_style st,
                         const char *scratch) VNP_MUST_CHECK;
+
+/* run_summary.json (report/run_summary.c): its file name, and the members every summary has, set on root (a JSON
+ * object holding the run's information); seconds (an object of stage seconds) is taken over, also on failure. */
+extern const char vnp_run_summary_name[];
+typedef struct {
+    int chunk_length;
+    uint64_t records, chunks, frames, bases, blocks, blocks_resumed;
+    long fp32_reruns;
+    json_t *seconds;
+} vnp_run_totals;
+int vnp_run_summary_fill(json_t *root, const vnp_run_totals *t) VNP_MUST_CHECK;
+
+/* sequence_summary.tsv (report/summary.c): its header and one record's row, from the tally of its chunks. The
+ * columns and the call/confidence rules are described there. */
+extern const char vnp_summary_header[];
+typedef struct {
+    size_t frames, chunks_scored, viral_chunks;
+    float max_virus;        /* the highest chunk virus score */
+    double sum_chunk_virus; /* for the mean */
+} vnp_record_tally;
+/* Adds one chunk with kept frames: its frame count and its max score1 (m1) and max score2 (m2). */
+void vnp_tally_chunk(vnp_record_tally *t, size_t frames, float m1, float m2);
+int vnp_summary_row(FILE *fp, const char *id, size_t length, size_t chunks, const vnp_record_tally *t,
+                    double min_confident) VNP_MUST_CHECK;
 
 #endif

@@ -169,7 +169,13 @@ int vnp_journal_open(vnp_journal *j, const char *outdir, const char *identity, i
         return VNP_ERR_IO;
     }
     if (holds_results(j)) {
-        if (force) {
+        /* --force with --resume (virnucpro-broad's workflows pass both): continue the same run, replace another */
+        int same = 0, complete = 0;
+        if (force && resume && exists(j->dir) && (same = read_run_json(j, identity, &complete)) < 0) same = 0;
+        if (force && same) {
+            j->resumed = 1;
+            j->complete = complete;
+        } else if (force) {
             if ((rc = remove_results(j))) return rc;
         } else if (!resume) {
             vnp_error("'%s' already holds the results of a run; use --resume to continue it or --force to "
@@ -180,8 +186,7 @@ int vnp_journal_open(vnp_journal *j, const char *outdir, const char *identity, i
                       outdir);
             return VNP_ERR_USAGE;
         } else {
-            int complete = 0;
-            int same = read_run_json(j, identity, &complete);
+            same = read_run_json(j, identity, &complete);
             if (same < 0) return same;
             if (!same) {
                 vnp_error("'%s' holds a run with other inputs, models or settings; --resume needs the same "

@@ -179,8 +179,7 @@ char *vnp_shard_manifest(const vnp_predict_opts *o, const vnp_scorer *s, const v
 int vnp_assemble_outputs(const vnp_journal *j, uint64_t n_blocks, const vnp_predict_opts *o,
                          const vnp_scorer *s) VNP_MUST_CHECK;
 
-/* ---- sequence_summary.tsv rows (summary.c) ---- */
-extern const char vnp_summary_header[];
+/* ---- sequence_summary.tsv rows (summary.c; the layout is report/summary.c's) ---- */
 /* Writes one row per record of the block. */
 int vnp_summary_write_block(FILE *fp, const vnp_block *b, double min_confident) VNP_MUST_CHECK;
 

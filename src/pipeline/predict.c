@@ -176,25 +176,19 @@ static int write_run_summary(run *r)
     }
     const vnp_predict_stats *st = r->st;
     double wall = st->t_total > 0 ? st->t_total : 1e-9;
-    json_object_set_new(root, "chunk_length", json_integer(r->o->chunk_len));
-    json_object_set_new(root, "counts", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "records", (json_int_t)st->records,
-                                                  "chunks", (json_int_t)st->chunks, "frames", (json_int_t)st->frames,
-                                                  "bases", (json_int_t)st->bases, "blocks", (json_int_t)st->blocks,
-                                                  "blocks_resumed", (json_int_t)st->blocks_resumed));
-    /* stage seconds are summed over the threads, GPUs and ranks that ran them, so they may exceed "total" */
-    json_object_set_new(root, "seconds",
-                        json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "prepare", st->t_prepare, "tokenize",
-                                  st->t_tokenize, "dnabert_s", st->t_dna, "esm2", st->t_prot, "classify",
-                                  st->t_classify, "write", st->t_write, "total", st->t_total));
+    vnp_run_totals tot = {r->o->chunk_len, st->records, st->chunks, st->frames, st->bases, st->blocks,
+                          st->blocks_resumed, st->fp32_reruns,
+                          json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "prepare", st->t_prepare, "tokenize",
+                                    st->t_tokenize, "dnabert_s", st->t_dna, "esm2", st->t_prot, "classify",
+                                    st->t_classify, "write", st->t_write, "total", st->t_total)};
+    int rc = vnp_run_summary_fill(root, &tot);
     json_object_set_new(root, "workers", json_pack("{s:i, s:i}", "gpus_or_cpu_engines", st->workers, "mpi_ranks",
                                                    st->ranks));
     json_object_set_new(root, "throughput", json_pack("{s:f, s:f, s:f}", "records_per_s", (double)st->records / wall,
                                                       "frames_per_s", (double)st->frames / wall, "bases_per_s",
                                                       (double)st->bases / wall));
-    /* FP16 batches with NaN/Inf, redone in FP32 (ARCHITECTURE.md, Precision) */
-    json_object_set_new(root, "fp32_reruns", json_integer(st->fp32_reruns));
     json_object_set_new(root, "peak_rss_bytes", json_integer((json_int_t)vnp_peak_rss_bytes()));
-    int rc = vnp_write_json_file(r->j.outdir, "run_summary.json", root);
+    if (rc == VNP_OK) rc = vnp_write_json_file(r->j.outdir, vnp_run_summary_name, root);
     json_decref(root);
     return rc;
 }

@@ -196,15 +196,11 @@ static int merge_summary(const vnp_journal *j, shard *sh, int n, uint64_t blocks
         reruns += json_integer_value(json_object_get(json_object_get(sh[i].m, "seconds"), "fp32_reruns"));
         json_array_append_new(dirs, json_string(sh[i].dir));
     }
-    json_object_set_new(root, "chunk_length", json_incref(json_object_get(sh[0].m, "chunk_length")));
-    json_object_set_new(root, "counts", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "records", (json_int_t)sum.records,
-                                                  "chunks", (json_int_t)sum.chunks, "frames", (json_int_t)sum.frames,
-                                                  "bases", (json_int_t)sum.bases, "blocks", (json_int_t)blocks,
-                                                  "blocks_resumed", (json_int_t)0));
-    json_object_set_new(root, "seconds", sec); /* summed over the shards: machine time, not wall time */
+    vnp_run_totals tot = {(int)m_int(&sh[0], "chunk_length"), sum.records, sum.chunks, sum.frames, sum.bases, blocks,
+                          0, (long)reruns, sec};
+    int rc = vnp_run_summary_fill(root, &tot);
     json_object_set_new(root, "shards", json_pack("{s:i, s:o}", "count", n, "folders", dirs));
-    json_object_set_new(root, "fp32_reruns", json_integer(reruns));
-    int rc = vnp_write_json_file(j->outdir, "run_summary.json", root);
+    if (rc == VNP_OK) rc = vnp_write_json_file(j->outdir, vnp_run_summary_name, root);
     json_decref(root);
     return rc;
 }

@@ -63,6 +63,12 @@ done
 check "--resume continues the finished run" "${CACHES[@]}" "$BIN" predict "$DATA/inputs/phage_podoviridae.fasta" \
   -m 300 -p "$MLP" --no-progress --output-dir "$T/D" -d cpu -t 2 --resume
 check "... same results" $CMP "$T/D/phage_podoviridae_merged" "$DATA/pipeline/phage_podoviridae_300/broad"
+# broad's workflows pass --force always and --resume on retries: the same run is continued, not replaced
+check "--force --resume continues the same run" "${CACHES[@]}" "$BIN" predict "$DATA/inputs/phage_podoviridae.fasta" \
+  -m 300 -p "$MLP" --no-progress --output-dir "$T/D" -d cpu -t 2 --resume --force -q
+check "... every block resumed" python3 -c "import json,sys; c=json.load(open(sys.argv[1]))['counts']; \
+sys.exit(0 if c['blocks'] == c['blocks_resumed'] > 0 else 1)" "$T/D/phage_podoviridae_merged/run_summary.json"
+check "... same results" $CMP "$T/D/phage_podoviridae_merged" "$DATA/pipeline/phage_podoviridae_300/broad"
 # the original layout on request: byte for byte the original's consensus
 check "--output-style original" "${CACHES[@]}" "$BIN" predict "$DATA/inputs/phage_podoviridae.fasta" -m 300 -p "$MLP" \
   --output-dir "$T/O" -d cpu -q --output-style original

@@ -67,7 +67,7 @@ if command -v samtools >/dev/null; then
   samtools fasta -N "$DATA/inputs/lassa_reads_subset.bam" 2>/dev/null >"$T/reads.fa"
   "$BIN" predict "$T/reads.fa" -l 300 -o "$T/from_fa" "${M[@]}" -q
   for file in prediction_results.txt prediction_results_highestscore.csv sequence_summary.tsv; do
-    check "BAM and FASTA agree: $file" cmp "$T/from_fa/$file" "$T/lassa_reads_subset.from_bam_300/$file"
+    check "BAM and FASTA agree: $file" cmp "$T/from_fa/$file" "$T/lassa_reads_subset.from_bam_300.broad/$file"
   done
 fi
 

@@ -2,7 +2,8 @@
 # Scale-out with the tiny fixture models: `predict --shard I/N` + `merge`, and `mpirun -n N virnucpro predict`, give
 # files byte-identical to one single-process run on the fixture cases; a rank killed mid-run fails the job with a
 # message and `--resume` completes it; shard sets that do not belong together are refused. The MPI part needs
-# mpirun and a build with MPI (CI installs Open MPI); without them it says so and skips.
+# mpirun and a build with MPI (CI installs Open MPI); without them it says so and skips. The output layout is
+# $VNP_OUTPUT_STYLE (default broad).
 set -u
 BIN=${VIRNUCPRO:-build/virnucpro}
 DATA=${VNP_TEST_DATA:-tests/data}
@@ -19,6 +20,8 @@ FILES="prediction_results.txt prediction_results_highestscore.csv sequence_summa
        identified_nucleotide.fa identified_protein.faa embeddings.h5"
 # small blocks, so that every case has several of them to share out
 OPTS=(--block-records 5 --keep-intermediate --save-embeddings -q --threads 1) # CPU sums depend on the thread count
+# both output layouts (CTest runs this file once per style: VNP_OUTPUT_STYLE=broad|original)
+OPTS+=(--output-style "${VNP_OUTPUT_STYLE:-broad}")
 
 # same_files WHAT REF DIR: every output file byte-identical
 same_files() {
@@ -71,6 +74,11 @@ check "merge: a shard of another run is refused (exit 2)" test $? -eq 2
 check "merge: ... naming both folders" grep -q "different runs" "$T/err"
 "$BIN" merge -o "$T/bad" "$T/ref_$in" 2>"$T/err"
 check "merge: a folder that is no shard is refused (exit 2)" test $? -eq 2
+other=original
+[ "${VNP_OUTPUT_STYLE:-broad}" = original ] && other=broad
+"$BIN" predict "$DATA/inputs/$in" -l 500 -o "$T/sh_other_2" --shard 2/3 "${M[@]}" "${OPTS[@]}" --output-style $other
+"$BIN" merge -o "$T/bad" "${S}_1" "$T/sh_other_2" "${S}_3" 2>"$T/err"
+check "merge: a shard of the other output style is refused (exit 2)" test $? -eq 2
 for bad_shard in 0/2 3/2 a/b 1/0 1; do
   "$BIN" predict "$DATA/inputs/$in" -l 500 -o "$T/x" --shard "$bad_shard" "${M[@]}" 2>"$T/err"
   check "--shard $bad_shard is a usage error (exit 2)" test $? -eq 2
