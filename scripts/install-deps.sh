@@ -13,6 +13,7 @@ pkgs=(
   libcurl4-gnutls-dev            # models download (the flavour libhts-dev depends on; the OpenSSL one conflicts with it)
   samtools tabix                 # test-data tools (bgzip, sam <-> bam)
   python3 python3-h5py           # tests: compare outputs, read embeddings.h5
+  python3-venv python3-pip       # tests: install the python/ shim offline into a virtualenv (test_broad.sh)
 )
 missing=()
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }

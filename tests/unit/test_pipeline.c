@@ -89,9 +89,12 @@ static const char *files[] = {"prediction_results.txt", "prediction_results_high
 
 static const vnp_scorer fake = {NULL, 2, 1, fake_tokenize, fake_embed, fake_classify, NULL, NULL};
 
+static vnp_output_style run_style = VNP_OUTPUT_BROAD; /* the default */
+
 static void opts(vnp_predict_opts *o, const char **inputs, const char *out, size_t block, char *identity)
 {
     vnp_predict_opts_init(o);
+    o->output_style = run_style;
     o->inputs = inputs;
     o->n_inputs = 1;
     o->outdir = out;
@@ -248,8 +251,14 @@ int main(void)
     free(txt);
     snprintf(a, sizeof a, "%s/prediction_results_highestscore.csv", dir);
     txt = slurp(a, &len);
+    CHECK(txt && strcmp(txt, "Modified_ID\tIs_Virus\tmax_score_0\tmax_score_1\n") == 0);
+    free(txt);
+    run_style = VNP_OUTPUT_ORIGINAL;
+    CHECK_EQ_INT(run(empty, dir, 2, 0, 1), 0);
+    txt = slurp(a, &len);
     CHECK(txt && strcmp(txt, "Modified_ID\tIs_Virus\n") == 0);
     free(txt);
+    run_style = VNP_OUTPUT_BROAD;
     unlink(empty);
 
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", ref, dir);
