@@ -42,8 +42,9 @@ const struct option vnp_broad_longopts[] = {
     {"force-resume", no_argument, NULL, B_IGNORED_FLAG},
 };
 const size_t vnp_broad_n_longopts = sizeof vnp_broad_longopts / sizeof vnp_broad_longopts[0];
+_Static_assert(sizeof vnp_broad_longopts / sizeof vnp_broad_longopts[0] < VNP_BROAD_MAX_LONGOPTS,
+               "cmd_predict.c's option table has no room for broad's options");
 
-/* The long name of the option getopt_long just matched (its index), for the "ignored" note. */
 int vnp_broad_option(int c, const char *arg, int longindex, const struct option *table, vnp_broad_args *b)
 {
     long v;

@@ -64,6 +64,7 @@ int vnp_cli_length_in_name(const char *path);
  * --force, --threads. broad's -o (--output-dir) clashes with predict's -o (--output): -o keeps predict's meaning. */
 #define VNP_BROAD_OPT_BASE 2000
 #define VNP_BROAD_SHORTOPTS "m:p:e:b:w:"
+#define VNP_BROAD_MAX_LONGOPTS 32 /* room a command's option table keeps for vnp_broad_longopts */
 extern const struct option vnp_broad_longopts[];
 extern const size_t vnp_broad_n_longopts;
 typedef struct {

@@ -221,7 +221,7 @@ static int predict_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     /* predict's options, then virnucpro-broad's (broad_compat.c) */
     enum { N_OWN = sizeof ownopts / sizeof ownopts[0] - 1 };
-    struct option longopts[N_OWN + 32];
+    struct option longopts[N_OWN + VNP_BROAD_MAX_LONGOPTS];
     memcpy(longopts, ownopts, N_OWN * sizeof *ownopts);
     memcpy(longopts + N_OWN, vnp_broad_longopts, vnp_broad_n_longopts * sizeof *longopts);
     memset(&longopts[N_OWN + vnp_broad_n_longopts], 0, sizeof *longopts);
