@@ -16,7 +16,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: virnucpro bench --model esm2_3b|esm2_650m|dnabert_s --workload chunks500|reads150\n"
-            "                       [--device cpu|cuda] [--precision fp16|fp32] [--n N] [--threads N] [--tokens-per-batch N] [--seed S]\n\n"
+            "                       [--device cpu|cuda] [--precision fp16|fp32|fp8] [--n N] [--threads N] [--tokens-per-batch N] [--seed S]\n\n"
             "Random weights of the real shape (no model file), sequences of the lengths bench/torch_anchor.py\n"
             "draws (Python's random with the same seed), packed into token-budgeted batches (FFD). One batch is\n"
             "run first as a warm-up, then every batch is timed. Prints one JSON line with the anchor's keys:\n"
@@ -29,7 +29,8 @@ static void usage(FILE *out)
             "  --threads N            CPU threads (default: all)\n"
             "  --tokens-per-batch N   token budget of one batch (default 16384, as the anchor)\n"
             "  --device cpu|cuda      where to run (cuda[:N]: exit 2 when no GPU is usable)\n"
-            "  --precision fp16|fp32  on CUDA: fp16 (default) or fp32 (diagnostic; VIRNUCPRO_DISABLE_FP16=1 too)\n\n"
+            "  --precision P          on CUDA: fp16 (default), fp32 (diagnostic; VIRNUCPRO_DISABLE_FP16=1 too) or fp8\n"
+            "                         (ESM-2's layer GEMMs in FP8 E4M3; compute capability 8.9+)\n\n"
             "exit status: 0 success, 1 failure while running, 2 bad usage\n");
 }
 
@@ -154,8 +155,8 @@ int vnp_cmd_bench(int argc, char **argv)
                 return vnp_cli_usage_error("bench", "--device must be cpu, cuda[:N] or auto, got '%s'", optarg);
             break;
         case 'p':
-            if (strcmp(optarg, "fp16") && strcmp(optarg, "fp32"))
-                return vnp_cli_usage_error("bench", "--precision must be fp16 or fp32, got '%s'", optarg);
+            if (!vnp_precision_ok(optarg))
+                return vnp_cli_usage_error("bench", "--precision must be " VNP_PRECISION_VALUES ", got '%s'", optarg);
             precision = optarg;
             break;
         case 'n':

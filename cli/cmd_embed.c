@@ -36,8 +36,9 @@ static void usage(FILE *out)
             "  -b, --tokens-per-batch N  token budget of one packed batch (default 4096; longer sequences run alone)\n"
             "      --tokenizer FILE      DNABERT-S tokenizer.json (default: tokenizer.json beside MODEL)\n"
             "      --device D            cpu (default), cuda (or cuda:N; exit 2 when no GPU is usable), or auto\n"
-            "      --precision P         on CUDA: fp16 (default) or fp32 (slower diagnostic mode; also\n"
-            "                            VIRNUCPRO_DISABLE_FP16=1); the CPU is always fp32. Rows are FP32 either way\n\n"
+            "      --precision P         on CUDA: fp16 (default), fp32 (slower diagnostic mode; also\n"
+            "                            VIRNUCPRO_DISABLE_FP16=1) or fp8 (ESM-2's layer GEMMs in FP8, compute\n"
+            "                            capability 8.9+); the CPU is always fp32. Rows are FP32 either way\n\n"
             "Characters a model cannot take: ESM-2 maps each run of them to <unk> (as Hugging Face does) and\n"
             "DNABERT-S gives one [UNK] per character (N, IUPAC codes, lower case); both are counted in a warning.\n"
             "An empty protein has no residue to average: its row is zeros, with a warning.\n\n"
@@ -127,8 +128,8 @@ int vnp_cmd_embed(int argc, char **argv)
                 return vnp_cli_usage_error("embed", "--device must be cpu, cuda[:N] or auto, got '%s'", optarg);
             break;
         case 'p':
-            if (strcmp(optarg, "fp16") && strcmp(optarg, "fp32"))
-                return vnp_cli_usage_error("embed", "--precision must be fp16 or fp32, got '%s'", optarg);
+            if (!vnp_precision_ok(optarg))
+                return vnp_cli_usage_error("embed", "--precision must be " VNP_PRECISION_VALUES ", got '%s'", optarg);
             precision = optarg;
             break;
         default: return vnp_cli_usage_error("embed", "unknown option '%s'", argv[optind - 1]);

@@ -30,7 +30,7 @@ static void usage(FILE *out)
 "  --esm PATH             ESM-2 file or folder\n"
 "  --dnabert PATH         DNABERT-S folder (or weights file with tokenizer.json beside it)\n"
 "  --device auto|cpu|cuda where the encoders run (default auto: a GPU when one is usable)\n"
-"  --precision fp16|fp32  on a GPU: fp16 (default) or fp32 (diagnostic mode)\n"
+"  --precision P          on a GPU: fp16 (default), fp32 (diagnostic mode) or fp8 (README)\n"
 "  --gpus LIST            with --device cuda: the GPUs to use, e.g. 0,2 (default: every visible GPU)\n"
 "  --threads N            CPU threads (default: all)\n"
 "  --tokens-per-batch N   packing budget of an encoder batch (default 16384)\n"

@@ -45,7 +45,9 @@ static void usage(FILE *out)
 "  --device auto|cpu|cuda where the encoders run (auto: cuda when a GPU is usable, else cpu;\n"
 "                         cuda[:N] exits with status 2 when no GPU is usable)\n"
 "  --precision fp16|fp32  on CUDA: fp16 (default) or fp32 (slower diagnostic mode; also\n"
-"                         VIRNUCPRO_DISABLE_FP16=1|true|yes); the CPU always runs fp32\n"
+"                         VIRNUCPRO_DISABLE_FP16=1|true|yes); the CPU always runs fp32. fp8: ESM-2's\n"
+"                         layer GEMMs in FP8 (GPUs of compute capability 8.9+), checked against FP16\n"
+"                         on the first 1,024 frames (README: --precision fp8)\n"
 "  --gpus LIST            with --device cuda: the GPUs to use, e.g. 0,2 (default: every visible GPU;\n"
 "                         under MPI, the ranks of one host share them out). One worker per GPU takes\n"
 "                         the next block from one queue, so a slower GPU takes less work\n"
@@ -314,8 +316,8 @@ static int predict_main(int argc, char **argv)
     int gpu;
     if (vnp_device_parse(a.device, &dev, &gpu))
         return vnp_cli_usage_error("predict", "--device must be auto, cpu or cuda[:N], got '%s'", a.device);
-    if (a.precision && strcmp(a.precision, "fp16") && strcmp(a.precision, "fp32"))
-        return vnp_cli_usage_error("predict", "--precision must be fp16 or fp32, got '%s'", a.precision);
+    if (a.precision && !vnp_precision_ok(a.precision))
+        return vnp_cli_usage_error("predict", "--precision must be " VNP_PRECISION_VALUES ", got '%s'", a.precision);
     if (dev == VNP_DEVICE_CUDA && !vnp_cuda_usable()) {
         fprintf(stderr, "virnucpro predict: error: --device %s: no usable CUDA GPU (no device or driver, or a build "
                         "without CUDA); use --device cpu\n", a.device);

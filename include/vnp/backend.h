@@ -89,6 +89,19 @@ typedef struct vnp_backend_ops {
     int (*download_f32)(vnp_backend *be, float *dst, const void *src, size_t n);
     /* 1 when a checked activation held NaN/Inf since the last reset (synchronises); reset clears it. */
     int (*nonfinite)(vnp_backend *be, int reset);
+
+    /* ---- FP8 (optional; NULL where the backend has no FP8 path) ----
+     * A quantized matrix: E4M3 bytes [rows, d] plus one FP32 scale per row, as vnp_fp8_quantize_row makes them.
+     * quant_rows: y8/ys = quantize(x[r, :d]), row stride ldx elements (weights at load, attention output). */
+    void (*quant_rows)(vnp_backend *be, void *y8, float *ys, const float *x, int rows, int d, int ldx);
+    /* y8/ys = quantize(layernorm(x) * w + b), statistics as layernorm's. */
+    void (*layernorm_q8)(vnp_backend *be, void *y8, float *ys, const float *x, const float *w, const float *b,
+                         int rows, int d, float eps);
+    /* y8/ys = quantize(gelu(x + b)) over n columns; b may be NULL. */
+    void (*bias_gelu_q8)(vnp_backend *be, void *y8, float *ys, const float *x, const float *b, int rows, int n);
+    /* y[m,n] = (x8 W8^T)[r,c] * xs[r] * ws[c] (+ b[n]) (+ y when accumulate), FP32 accumulation; n, k % 16 == 0. */
+    void (*gemm_q8)(vnp_backend *be, float *y, const void *x8, const float *xs, const void *w8, const float *ws,
+                    const float *b, int m, int n, int k, int accumulate);
 } vnp_backend_ops;
 
 struct vnp_backend {
@@ -96,6 +109,7 @@ struct vnp_backend {
     void *impl;   /* private to the implementation */
     int nthreads; /* CPU threads the backend uses */
     int elem_bytes; /* bytes of one activation/weight element: 4 (FP32) or 2 (FP16); 0 reads as 4 */
+    int fp8;        /* 1: --precision fp8, ESM-2's layer GEMMs in FP8 through the ops above (FP16 elements) */
 };
 
 /* Element size of be's activations and weights. */
@@ -120,11 +134,15 @@ int vnp_cuda_usable(void);
 int vnp_cuda_count(void);
 /* 1 when FP32 is forced on a GPU: precision "fp32", or VIRNUCPRO_DISABLE_FP16 = 1|true|yes (any case). */
 int vnp_precision_fp32(const char *precision);
+/* 1 when a --precision value is one the command line takes: fp16, fp32 or fp8 (VNP_PRECISION_VALUES). */
+#define VNP_PRECISION_VALUES "fp16, fp32 or fp8"
+int vnp_precision_ok(const char *precision);
 /* Opens the backend for a device: cpu, cuda (VNP_ERR_UNSUPPORTED with a message when no GPU is usable) or auto
  * (cuda when usable, else cpu). precision: NULL/"auto"/"fp16" (FP16 on CUDA) or "fp32" (FP32 everywhere; on
- * CUDA, also through VIRNUCPRO_DISABLE_FP16, with one warning that it is a slower diagnostic mode). */
+ * CUDA, also through VIRNUCPRO_DISABLE_FP16, with one warning that it is a slower diagnostic mode) or "fp8" (CUDA
+ * with FP8 tensor cores only: VNP_ERR_UNSUPPORTED naming the GPU and its compute capability otherwise). */
 int vnp_backend_open(vnp_device dev, int gpu, int threads, const char *precision, vnp_backend **out) VNP_MUST_CHECK;
-/* "cpu" or "cuda" and the element type ("fp32"/"fp16") of an open backend. */
+/* "cpu" or "cuda" and the precision ("fp32"/"fp16"/"fp8") of an open backend. */
 const char *vnp_backend_device_name(const vnp_backend *be);
 const char *vnp_backend_precision(const vnp_backend *be);
 
@@ -136,6 +154,9 @@ void vnp_backend_free(vnp_backend *be);
 /* The CUDA backend on `device`: FP16 elements (fp16 != 0) or FP32 (TF32 off). NULL after logging when this
  * build has no CUDA or the device cannot be used. */
 vnp_backend *vnp_backend_cuda_create(int device, int fp16);
+/* The CUDA backend in FP16 with the FP8 ops on (be->fp8 = 1); NULL after an error naming the GPU and its compute
+ * capability when it has no FP8 tensor cores. */
+vnp_backend *vnp_backend_cuda_create_fp8(int device);
 
 /* ALiBi slopes of the MosaicBERT/DNABERT-S code for `heads` heads, rounded to float (power-of-two head counts:
  * 2^(-8(h+1)/n); otherwise the closest power of two c below n, then every other slope of the 2c list). */
@@ -143,5 +164,40 @@ void vnp_alibi_slopes(int heads, float *slopes);
 
 /* The exact-erf GELU of one value, as every backend must compute it (within rounding). */
 float vnp_gelu_ref(float x);
+
+/* ---- FP8 E4M3 reference and the FP8 self-check (fp8.c) ---- */
+/* x as E4M3 (1 sign, 4 exponent bits of bias 7, 3 mantissa bits, no infinity): rounded to nearest even, magnitudes
+ * past 448 saturated to 448, NaN to 0x7F. */
+uint8_t vnp_fp8_from_float(float x);
+float vnp_fp8_to_float(uint8_t q);
+/* q[c] = E4M3(x[c] * (448 / amax)) for the d values of a row; returns the row's scale amax / 448 (1 for a row of
+ * zeros, NaN when the row holds one), so that x[c] ~ to_float(q[c]) * scale. The GPU kernels do the same floats. */
+float vnp_fp8_quantize_row(const float *x, int d, uint8_t *q);
+/* 1 when the GPU's compute capability has FP8 tensor cores (8.9 and newer: Ada, Hopper, Blackwell). */
+int vnp_fp8_cc_ok(int major, int minor);
+
+/* The self-check of --precision fp8: the first VNP_FP8_CHECK_FRAMES frames of a run go through ESM-2 in FP8 and in
+ * FP16; FP8 stays on only while every checked frame's features have cosine >= VNP_FP8_MIN_COSINE and no label flips
+ * where the FP16 virus score is more than VNP_FP8_LABEL_MARGIN from 0.5. */
+#define VNP_FP8_CHECK_FRAMES 1024
+#define VNP_FP8_MIN_COSINE 0.99
+#define VNP_FP8_LABEL_MARGIN 0.05
+typedef struct {
+    long frames;          /* frames compared */
+    double min_cos, sum_cos;
+    long labeled;         /* frames whose labels were compared */
+    long flips;           /* labels that differ */
+    long confident_flips; /* ... where |FP16 score - 0.5| > VNP_FP8_LABEL_MARGIN */
+    int failed;           /* 1 once a check failed: the run continues in FP16 */
+} vnp_fp8_check;
+void vnp_fp8_check_init(vnp_fp8_check *k);
+/* Adds n frames: the cosine of row i of a (stride lda) and row i of b (stride ldb), d values each. */
+void vnp_fp8_check_features(vnp_fp8_check *k, const float *a, size_t lda, const float *b, size_t ldb, size_t n,
+                            int d);
+/* Adds n frames' labels from the classifier's [n, 2] probabilities in FP16 (p16) and FP8 (p8); the score is the
+ * virus probability (column 1). */
+void vnp_fp8_check_labels(vnp_fp8_check *k, const float *p16, const float *p8, size_t n);
+/* 1 when what was added so far fails the check (and marks it failed). */
+int vnp_fp8_check_verdict(vnp_fp8_check *k);
 
 #endif

@@ -87,6 +87,11 @@ void vnp_encoder_set_fp32_twin(vnp_encoder *e, vnp_encoder_twin_fn make, void *c
 /* Test hook: the next n batches are treated as if the backend's NaN/Inf flag had fired (backends without the
  * flag, like the CPU, included). */
 void vnp_encoder_force_nonfinite(vnp_encoder *e, int n);
+/* --precision fp8: 1 while ESM-2's layer GEMMs run in FP8 (a backend with be->fp8 quantized them at load); set_fp8
+ * switches between FP8 and the FP16 weights kept beside them (the self-check, the fall-back to FP16). No-op on an
+ * encoder without FP8 weights. */
+int vnp_encoder_fp8(const vnp_encoder *e);
+void vnp_encoder_set_fp8(vnp_encoder *e, int on);
 
 /* Sizes the activations for batches of up to max_tokens rows and max_seqs sequences (one sequence may be up
  * to max_tokens long). May be called again to grow; never called implicitly by forward. */

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vnp/backend.h"
 #include "vnp/model.h"
 #include "vnp/report.h"
 #include "vnp/sched.h"
@@ -60,6 +61,9 @@ typedef struct {
     /* Optional (NULL: none): prepares the calling thread to run embed and classify (a GPU makes its device
      * current there). */
     int (*bind)(void *ctx);
+    /* Optional (NULL: none): 1 and the --precision fp8 self-check so far in *out when ESM-2 was asked to run in
+     * FP8, else 0. */
+    int (*fp8_check)(void *ctx, vnp_fp8_check *out);
 } vnp_scorer;
 
 typedef struct {
@@ -96,6 +100,8 @@ typedef struct {
     int workers;     /* scorers (GPUs) of this process */
     int ranks;       /* MPI processes that took part (1 without MPI) */
     long fp32_reruns; /* FP16 batches redone in FP32, every rank's */
+    int fp8;          /* --precision fp8: fp8_check holds the self-checks of this process's scorers, merged */
+    vnp_fp8_check fp8_check;
 } vnp_predict_stats;
 
 /* Defaults for everything but inputs, outdir, chunk_len and the JSON texts. */

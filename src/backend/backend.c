@@ -77,14 +77,26 @@ int vnp_precision_fp32(const char *precision)
     return vnp_env_true("VIRNUCPRO_DISABLE_FP16");
 }
 
+int vnp_precision_ok(const char *p)
+{
+    return strcmp(p, "fp16") == 0 || strcmp(p, "fp32") == 0 || strcmp(p, "fp8") == 0;
+}
+
 int vnp_backend_open(vnp_device dev, int gpu, int threads, const char *precision, vnp_backend **out)
 {
     *out = NULL;
-    if (precision && strcmp(precision, "auto") && strcmp(precision, "fp16") && strcmp(precision, "fp32")) {
-        vnp_error("--precision must be auto, fp16 or fp32, got '%s'", precision);
+    if (precision && strcmp(precision, "auto") && strcmp(precision, "fp16") && strcmp(precision, "fp32") &&
+        strcmp(precision, "fp8")) {
+        vnp_error("--precision must be auto, fp16, fp32 or fp8, got '%s'", precision);
         return VNP_ERR_USAGE;
     }
+    int fp8 = precision && strcmp(precision, "fp8") == 0;
     if (dev == VNP_DEVICE_AUTO) dev = vnp_cuda_usable() ? VNP_DEVICE_CUDA : VNP_DEVICE_CPU;
+    if (fp8 && dev == VNP_DEVICE_CPU) {
+        vnp_error("--precision fp8 needs a GPU with FP8 tensor cores (compute capability 8.9 or newer); %s",
+                  vnp_cuda_usable() ? "drop --device cpu" : "no usable CUDA GPU was found");
+        return VNP_ERR_UNSUPPORTED;
+    }
     if (dev == VNP_DEVICE_CPU) {
         *out = vnp_backend_cpu_create(threads);
         return *out ? VNP_OK : VNP_ERR_NOMEM;
@@ -99,6 +111,10 @@ int vnp_backend_open(vnp_device dev, int gpu, int threads, const char *precision
         );
         return VNP_ERR_UNSUPPORTED;
     }
+    if (fp8) {
+        *out = vnp_backend_cuda_create_fp8(gpu);
+        return *out ? VNP_OK : VNP_ERR_UNSUPPORTED;
+    }
     int fp32 = vnp_precision_fp32(precision);
     if (fp32) vnp_warn("FP32 on the GPU is a slower diagnostic mode (FP16 is the default; TF32 stays off)");
     *out = vnp_backend_cuda_create(gpu, !fp32);
@@ -110,4 +126,7 @@ const char *vnp_backend_device_name(const vnp_backend *be)
     return be->ops->name;
 }
 
-const char *vnp_backend_precision(const vnp_backend *be) { return vnp_be_elem(be) == 2 ? "fp16" : "fp32"; }
+const char *vnp_backend_precision(const vnp_backend *be)
+{
+    return be->fp8 ? "fp8" : vnp_be_elem(be) == 2 ? "fp16" : "fp32";
+}

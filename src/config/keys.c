@@ -21,7 +21,8 @@ static const vnp_config_key keys[] = {
                                             "<models>/<length>_model.pth)"},
     {"force-length", 0, VNP_CFG_FLAG, "false", "accept a classifier whose file name names the other chunk length"},
     {"device", 0, VNP_CFG_STRING, "auto", "where the encoders run: auto, cpu or cuda"},
-    {"precision", 0, VNP_CFG_STRING, NULL, "on CUDA: fp16 (default) or fp32 (slower diagnostic mode); the CPU "
+    {"precision", 0, VNP_CFG_STRING, NULL, "on CUDA: fp16 (default), fp32 (slower diagnostic mode) or fp8 "
+                                           "(ESM-2 layer GEMMs in FP8, compute capability 8.9+); the CPU "
                                            "always runs fp32"},
     {"threads", 0, VNP_CFG_INT, NULL, "CPU threads (default: all online CPUs)"},
     {"gpus", 0, VNP_CFG_STRING, NULL, "with device cuda: the GPUs to use, e.g. \"0,2\" (default: every visible GPU)"},

@@ -38,6 +38,7 @@ void vnp_encoder_free(vnp_encoder *e)
 {
     if (!e) return;
     vnp_encoder_free(e->twin);
+    if (e->be) vnp_esm2_fp8_free(e);
     if (e->be) {
         e->be->ops->release(e->be, e->arena);
         e->be->ops->release(e->be, e->ws);
@@ -162,6 +163,7 @@ vnp_encoder *vnp_encoder_load_lookup(vnp_backend *be, vnp_tensor_lookup find, co
     if (cfg.kind == VNP_MODEL_ESM2) {
         if (load_inv_freq(e, find, ctx, where)) goto fail;
         vnp_esm2_bind(e, &l);
+        if (vnp_esm2_fp8_prepare(e)) goto fail;
     } else {
         vnp_dnabert_bind(e, &l);
     }
@@ -253,6 +255,7 @@ vnp_encoder *vnp_encoder_random(vnp_backend *be, const vnp_encoder_config *cfg_i
     if (cfg.kind == VNP_MODEL_ESM2) {
         if (load_inv_freq(e, NULL, NULL, "random")) goto fail;
         vnp_esm2_bind(e, &l);
+        if (vnp_esm2_fp8_prepare(e)) goto fail;
     } else {
         vnp_dnabert_bind(e, &l);
     }

@@ -96,13 +96,18 @@ int vnp_esm2_forward(vnp_encoder *e, const int32_t *ids, const vnp_varlen *vl)
     /* A power-of-two scale commutes exactly with the rotation and with rounding to FP16/FP32, so q and k (adjacent
      * in the fused rows) are then rotated in one pass and the scale moves to the attention scores. */
     int qexp, pow2 = frexpf(qscale, &qexp) == 0.5f;
-    int rc = embed(e, ids, vl);
+    int rc = embed(e, ids, vl), fp8 = vnp_encoder_fp8(e);
+    if (!rc) rc = vnp_esm2_fp8_begin(e);
     if (rc) return rc;
     for (int i = 0; i < c->layers; i++) {
         const vnp_layer *y = &e->layer[i];
         const float *ct = e->cos_t + (size_t)e->rope_of_layer[i] * tab, *st = e->sin_t + (size_t)e->rope_of_layer[i] * tab;
-        op->layernorm(be, e->h, e->x, y->ln1_w, y->ln1_b, T, D, c->ln_eps);
-        op->gemm(be, e->qkv, e->h, y->qkv_w, y->qkv_b, T, 3 * D, D, 0);
+        if (fp8) {
+            vnp_esm2_fp8_qkv(e, i, T);
+        } else {
+            op->layernorm(be, e->h, e->x, y->ln1_w, y->ln1_b, T, D, c->ln_eps);
+            op->gemm(be, e->qkv, e->h, y->qkv_w, y->qkv_b, T, 3 * D, D, 0);
+        }
         if (pow2) {
             op->rope(be, e->qkv, 3 * D, 2 * H, hd, 1.0f, ct, st, vl);
         } else {
@@ -111,6 +116,10 @@ int vnp_esm2_forward(vnp_encoder *e, const int32_t *ids, const vnp_varlen *vl)
         }
         op->attention(be, e->ctx, D, e->qkv, vnp_be_at(be, e->qkv, (size_t)D), vnp_be_at(be, e->qkv, 2 * (size_t)D),
                       3 * D, H, hd, pow2 ? qscale : 1.0f, NULL, vl);
+        if (fp8) {
+            vnp_esm2_fp8_rest(e, i, T);
+            continue;
+        }
         op->gemm(be, e->x, e->ctx, y->o_w, y->o_b, T, D, D, 1);
         op->layernorm(be, e->h, e->x, y->ln2_w, y->ln2_b, T, D, c->ln_eps);
         op->gemm(be, e->ff, e->h, y->fc1_w, NULL, T, F, D, 0);

@@ -57,6 +57,7 @@ struct vnp_encoder {
     vnp_encoder_twin_fn make_twin; /* NULL: a NaN/Inf batch fails */
     void *twin_ctx;
     vnp_encoder *twin;      /* FP32 copy, made on first need */
+    struct vnp_fp8 *fp8;    /* ESM-2's FP8 weights and activations (esm2_fp8.c); NULL unless --precision fp8 */
     vnp_layer *layer; /* [L] */
     float *tok_emb;   /* [V, D] word embeddings */
     float *type_row;  /* [D] DNABERT-S token type 0 embedding; NULL for ESM-2 */
@@ -92,6 +93,15 @@ int vnp_esm2_forward(vnp_encoder *e, const int32_t *ids, const vnp_varlen *vl) V
 int vnp_dnabert_spec(const vnp_encoder_config *cfg, vnp_wlist *l) VNP_MUST_CHECK;
 void vnp_dnabert_bind(vnp_encoder *e, const vnp_wlist *l);
 int vnp_dnabert_forward(vnp_encoder *e, const int32_t *ids, const vnp_varlen *vl) VNP_MUST_CHECK;
+
+/* --precision fp8 (esm2_fp8.c): prepare quantizes the layer weights when the backend asks for FP8 (VNP_OK and
+ * nothing done otherwise); begin sizes the FP8 activations for the reserved rows before a forward pass; qkv runs
+ * LayerNorm + q|k|v of layer i, rest out_proj through fc2 (attention in between is the FP16 one). */
+int vnp_esm2_fp8_prepare(vnp_encoder *e) VNP_MUST_CHECK;
+int vnp_esm2_fp8_begin(vnp_encoder *e) VNP_MUST_CHECK;
+void vnp_esm2_fp8_qkv(vnp_encoder *e, int i, int T);
+void vnp_esm2_fp8_rest(vnp_encoder *e, int i, int T);
+void vnp_esm2_fp8_free(vnp_encoder *e);
 
 /* The fp16 rounding of a float (round to nearest even), used for default rotary frequencies. */
 float vnp_round_fp16(float x);

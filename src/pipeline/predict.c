@@ -166,6 +166,36 @@ static int read_input(run *r, const char *path)
     return rc < 0 ? rc : VNP_OK;
 }
 
+/* The --precision fp8 self-checks of every scorer (GPU) of this process as one: frames and labels summed, the
+ * smallest cosine, failed when any fell back to FP16. */
+static void merge_fp8_checks(const vnp_scorer *sc, int n, vnp_predict_stats *st)
+{
+    vnp_fp8_check_init(&st->fp8_check);
+    for (int i = 0; i < n; i++) {
+        vnp_fp8_check k;
+        if (!sc[i].fp8_check || !sc[i].fp8_check(sc[i].ctx, &k)) continue;
+        vnp_fp8_check *m = &st->fp8_check;
+        st->fp8 = 1;
+        m->frames += k.frames;
+        m->sum_cos += k.sum_cos;
+        if (k.min_cos < m->min_cos) m->min_cos = k.min_cos;
+        m->labeled += k.labeled;
+        m->flips += k.flips;
+        m->confident_flips += k.confident_flips;
+        m->failed |= k.failed;
+    }
+}
+
+static json_t *fp8_check_json(const vnp_fp8_check *k)
+{
+    return json_pack("{s:I, s:f, s:f, s:I, s:I, s:I, s:f, s:f, s:b, s:s}", "frames", (json_int_t)k->frames,
+                     "min_cosine", k->frames ? k->min_cos : 1.0, "mean_cosine",
+                     k->frames ? k->sum_cos / (double)k->frames : 1.0, "labels_compared", (json_int_t)k->labeled,
+                     "label_flips", (json_int_t)k->flips, "label_flips_confident", (json_int_t)k->confident_flips,
+                     "min_cosine_required", VNP_FP8_MIN_COSINE, "confident_margin", VNP_FP8_LABEL_MARGIN,
+                     "fell_back_to_fp16", k->failed, "esm2_precision", k->failed ? "fp16" : "fp8");
+}
+
 static int write_run_summary(run *r)
 {
     json_error_t err;
@@ -187,6 +217,7 @@ static int write_run_summary(run *r)
     json_object_set_new(root, "throughput", json_pack("{s:f, s:f, s:f}", "records_per_s", (double)st->records / wall,
                                                       "frames_per_s", (double)st->frames / wall, "bases_per_s",
                                                       (double)st->bases / wall));
+    if (st->fp8) json_object_set_new(root, "fp8_self_check", fp8_check_json(&st->fp8_check));
     json_object_set_new(root, "peak_rss_bytes", json_integer((json_int_t)vnp_peak_rss_bytes()));
     if (rc == VNP_OK) rc = vnp_write_json_file(r->j.outdir, vnp_run_summary_name, root);
     json_decref(root);
@@ -363,6 +394,7 @@ int vnp_predict_run(const vnp_predict_opts *o, const vnp_scorer *sc, int n_sc, v
     st->t_prepare = r.t_prepare;
     for (int i = 0; i < n_sc; i++)
         if (sc[i].fp32_reruns) st->fp32_reruns += sc[i].fp32_reruns(sc[i].ctx);
+    merge_fp8_checks(sc, n_sc, st);
     progress(&r, 1);
     if (r.rank != 0) {
         int rc2 = vnp_ship_done(rc, st);

@@ -37,6 +37,12 @@ struct scorer_ctx {
     int gpu, threads;
     vnp_backend *be32;
     twin_src tw_esm, tw_dna;
+    /* --precision fp8: the self-check of the first frames (fp8_checking while it runs) */
+    int fp8_asked, fp8_checking;
+    vnp_fp8_check fp8;
+    vnp_window chk_win; /* the checked frames, run again in FP16 */
+    float *chk_buf;     /* their FP16 features, then feature rows for the classifier */
+    size_t chk_cap;     /* floats */
 };
 
 /* The FP32 twin of one encoder, on a shared FP32 backend of the same device (vnp_encoder_twin_fn). */
@@ -65,12 +71,93 @@ static int tokenize(void *vctx, int protein, const char *const *seqs, const size
     return rc;
 }
 
+static int run_window(scorer_ctx *c, vnp_encoder *e, vnp_window *w, float *out, size_t ld)
+{
+    size_t budget = e == c->esm ? c->budget_esm : c->budget_dna;
+    return c->padded ? vnp_window_run_padded(e, w, budget, out, ld) : vnp_window_run(e, w, budget, out, ld);
+}
+
+static void fp8_report(const scorer_ctx *c, const char *verdict)
+{
+    const vnp_fp8_check *k = &c->fp8;
+    vnp_info("fp8 self-check: %ld frames, ESM-2 feature cosine FP8 vs FP16 min %.5f mean %.5f; labels %ld of %ld "
+             "agree (%ld flips where the FP16 score is more than %.2f from 0.5): %s",
+             k->frames, k->min_cos, k->frames ? k->sum_cos / (double)k->frames : 1.0, k->labeled - k->flips,
+             k->labeled, k->confident_flips, VNP_FP8_LABEL_MARGIN, verdict);
+}
+
+/* The classifier's probabilities of the first k rows with the checked protein features prot (stride dp) beside the
+ * DNA features of the same rows (out - d_dna, stride ld: the block puts DNA first, protein after, and embeds DNA
+ * first). rows is scratch for k feature rows. */
+static int classify_with(scorer_ctx *c, const float *out, size_t ld, const float *prot, size_t dp, size_t k,
+                         float *rows, float *probs)
+{
+    size_t dd = (size_t)vnp_encoder_cfg(c->dna)->dim, dpr = (size_t)vnp_encoder_cfg(c->esm)->dim;
+    for (size_t i = 0; i < k; i++) {
+        memcpy(rows + i * (dd + dpr), out - dd + i * ld, dd * sizeof(float));
+        memcpy(rows + i * (dd + dpr) + dd, prot + i * dp, dpr * sizeof(float));
+    }
+    return vnp_mlp_forward(c->mlp, rows, k, probs);
+}
+
+/* ESM-2 in FP8 over a window while the self-check runs: its first frames (up to VNP_FP8_CHECK_FRAMES in the run)
+ * again in FP16, features and labels compared; on a failed check the window is redone and the run continues in
+ * FP16. */
+static int embed_checked(scorer_ctx *c, vnp_window *w, float *out, size_t ld)
+{
+    int rc = run_window(c, c->esm, w, out, ld);
+    size_t k = w->n, left = (size_t)(VNP_FP8_CHECK_FRAMES - c->fp8.frames);
+    if (rc || k == 0) return rc;
+    if (k > left) k = left;
+    size_t dd = (size_t)vnp_encoder_cfg(c->dna)->dim, dp = (size_t)vnp_encoder_cfg(c->esm)->dim;
+    size_t need = k * dp + (c->mlp ? k * (dd + dp) + 4 * k : 0);
+    if (need > c->chk_cap) {
+        float *p = vnp_realloc_array(c->chk_buf, need, sizeof(float));
+        if (!p) return VNP_ERR_NOMEM;
+        c->chk_buf = p;
+        c->chk_cap = need;
+    }
+    vnp_window_clear(&c->chk_win);
+    for (size_t i = 0; i < k && !rc; i++) rc = vnp_window_add(&c->chk_win, w->ids + w->start[i], w->len[i]);
+    vnp_encoder_set_fp8(c->esm, 0);
+    if (!rc) rc = run_window(c, c->esm, &c->chk_win, c->chk_buf, dp);
+    vnp_encoder_set_fp8(c->esm, 1);
+    if (rc) return rc;
+    vnp_fp8_check_features(&c->fp8, out, ld, c->chk_buf, dp, k, (int)dp);
+    if (c->mlp) {
+        float *rows = c->chk_buf + k * dp, *p16 = rows + k * (dd + dp), *p8 = p16 + 2 * k;
+        if ((rc = classify_with(c, out, ld, c->chk_buf, dp, k, rows, p16)) ||
+            (rc = classify_with(c, out, ld, out, ld, k, rows, p8)))
+            return rc;
+        vnp_fp8_check_labels(&c->fp8, p16, p8, k);
+    }
+    if (vnp_fp8_check_verdict(&c->fp8)) {
+        c->fp8_checking = 0;
+        fp8_report(c, "FAILED");
+        vnp_warn("fp8 self-check failed (minimum cosine under %.2f, or a confident label flipped): ESM-2 continues "
+                 "in FP16 for the rest of the run (run_summary.json, fp8_self_check)", VNP_FP8_MIN_COSINE);
+        vnp_encoder_set_fp8(c->esm, 0);
+        return run_window(c, c->esm, w, out, ld);
+    }
+    if (c->fp8.frames >= VNP_FP8_CHECK_FRAMES) {
+        c->fp8_checking = 0;
+        fp8_report(c, "passed, FP8 stays on");
+    }
+    return VNP_OK;
+}
+
 static int embed(void *vctx, int protein, vnp_window *w, float *out, size_t ld)
 {
     scorer_ctx *c = vctx;
-    vnp_encoder *e = protein ? c->esm : c->dna;
-    size_t budget = protein ? c->budget_esm : c->budget_dna;
-    return c->padded ? vnp_window_run_padded(e, w, budget, out, ld) : vnp_window_run(e, w, budget, out, ld);
+    if (protein && c->fp8_checking) return embed_checked(c, w, out, ld);
+    return run_window(c, protein ? c->esm : c->dna, w, out, ld);
+}
+
+static int fp8_check(void *vctx, vnp_fp8_check *out)
+{
+    scorer_ctx *c = vctx;
+    *out = c->fp8;
+    return c->fp8_asked;
 }
 
 static int bind(void *vctx)
@@ -175,7 +262,9 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
     if (o->classifier && !(c->mlp = vnp_mlp_load(c->w_cls))) goto fail;
     if (!(c->dna = vnp_encoder_load(c->be, c->w_dna))) goto fail;
     if (!(c->esm = vnp_encoder_load(c->be, c->w_esm))) goto fail;
-    if (strcmp(vnp_backend_precision(c->be), "fp16") == 0) {
+    c->fp8_asked = c->fp8_checking = vnp_encoder_fp8(c->esm);
+    vnp_fp8_check_init(&c->fp8);
+    if (vnp_be_elem(c->be) == 2) {
         /* the weights stay mapped so that a NaN/Inf batch can be redone in FP32 */
         c->dev = dev;
         c->gpu = gpu;
@@ -209,6 +298,7 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
     s->embed = embed;
     s->classify = classify;
     s->fp32_reruns = fp32_reruns;
+    s->fp8_check = fp8_check;
     s->bind = bind;
     return VNP_OK;
 fail:
@@ -273,6 +363,9 @@ void vnp_scorer_close(vnp_scorer *s)
     if (!c) return;
     size_t unknown = atomic_load(&c->unknown);
     if (unknown) vnp_warn("%zu protein characters are outside the ESM-2 alphabet and were read as <unk>", unknown);
+    if (c->fp8_checking && c->fp8.frames > 0) fp8_report(c, "passed (the run had fewer frames to check)");
+    vnp_window_free(&c->chk_win);
+    free(c->chk_buf);
     vnp_encoder_free(c->esm); /* and their FP32 twins, before the twins' backend goes */
     vnp_encoder_free(c->dna);
     vnp_mlp_free(c->mlp);

@@ -260,6 +260,42 @@ static void cb_embed(vnp_backend *be, float *x, const float *table, const int32_
     PROF_END(be, "embed", 0);
 }
 
+/* ---- FP8 (cuda_fp8.cu): ESM-2's layer GEMMs under --precision fp8 ---- */
+
+static void cb_quant_rows(vnp_backend *be, void *y8, float *ys, const float *x, int rows, int d, int ldx)
+{
+    PROF_BEGIN(be);
+    vnp_cuda_fp8_quant_rows(CB(be)->c, DT(be), y8, ys, x, rows, d, (size_t)ldx);
+    PROF_END(be, "fp8 quantize rows", 0);
+}
+
+static void cb_layernorm_q8(vnp_backend *be, void *y8, float *ys, const float *x, const float *w, const float *b,
+                            int rows, int d, float eps)
+{
+    PROF_BEGIN(be);
+    vnp_cuda_fp8_layernorm(CB(be)->c, DT(be), y8, ys, x, w, b, rows, d, eps);
+    PROF_END(be, "fp8 layernorm", 0);
+}
+
+static void cb_bias_gelu_q8(vnp_backend *be, void *y8, float *ys, const float *x, const float *b, int rows, int n)
+{
+    PROF_BEGIN(be);
+    vnp_cuda_fp8_bias_gelu(CB(be)->c, DT(be), y8, ys, x, b, rows, n);
+    PROF_END(be, "fp8 bias_gelu", 0);
+}
+
+static void cb_gemm_q8(vnp_backend *be, float *y, const void *x8, const float *xs, const void *w8, const float *ws,
+                       const float *b, int m, int n, int k, int accumulate)
+{
+    PROF_BEGIN(be);
+    vnp_cuda_fp8_gemm(CB(be)->c, DT(be), y, x8, xs, w8, ws, b, m, n, k, accumulate);
+    if (PROFILING(be)) {
+        char name[64];
+        snprintf(name, sizeof name, "fp8 gemm n%d k%d%s%s", n, k, b ? " +bias" : "", accumulate ? " +acc" : "");
+        PROF_END(be, name, 2.0 * m * (double)n * (double)k);
+    }
+}
+
 static const vnp_backend_ops cuda_ops = {
     .name = "cuda",
     .host_visible = 0,
@@ -283,6 +319,10 @@ static const vnp_backend_ops cuda_ops = {
     .upload_f32 = cb_upload_f32,
     .download_f32 = cb_download_f32,
     .nonfinite = cb_nonfinite,
+    .quant_rows = cb_quant_rows,
+    .layernorm_q8 = cb_layernorm_q8,
+    .bias_gelu_q8 = cb_bias_gelu_q8,
+    .gemm_q8 = cb_gemm_q8,
 };
 
 int vnp_cuda_usable(void) { return vnp_cuda_device_count() > 0; }
@@ -347,6 +387,24 @@ vnp_backend *vnp_backend_cuda_create(int device, int fp16)
     return be;
 }
 
+vnp_backend *vnp_backend_cuda_create_fp8(int device)
+{
+    vnp_backend *be = vnp_backend_cuda_create(device, 1);
+    if (!be) return NULL;
+    int major, minor;
+    if (!vnp_cuda_fp8_capable(CB(be)->c, &major, &minor) || !vnp_fp8_cc_ok(major, minor)) {
+        vnp_error("--precision fp8 needs a GPU with FP8 tensor cores (compute capability 8.9 or newer: Ada, Hopper, "
+                  "Blackwell); GPU %d (%s) has compute capability %d.%d: use --precision fp16", device,
+                  vnp_cuda_device_name(CB(be)->c), major, minor);
+        cb_destroy(be);
+        return NULL;
+    }
+    be->fp8 = 1;
+    vnp_info("FP8 (E4M3) layer GEMMs for ESM-2 on GPU %d (%s, compute capability %d.%d)", device,
+             vnp_cuda_device_name(CB(be)->c), major, minor);
+    return be;
+}
+
 #else /* no CUDA in this build */
 
 int vnp_cuda_usable(void) { return 0; }
@@ -357,6 +415,13 @@ vnp_backend *vnp_backend_cuda_create(int device, int fp16)
     (void)device;
     (void)fp16;
     vnp_error("this build has no CUDA backend (nvcc was not found at configure time)");
+    return NULL;
+}
+
+vnp_backend *vnp_backend_cuda_create_fp8(int device)
+{
+    (void)device;
+    vnp_error("--precision fp8 needs a GPU with FP8 tensor cores, and this build has no CUDA backend");
     return NULL;
 }
 

@@ -42,6 +42,7 @@ void vnp_cuda_free(vnp_cuda *c)
     if (c->stream) cudaStreamSynchronize(c->stream);
     vnp_cuda_prof_report(c);
     vnp_cuda_prof_free(c);
+    vnp_cuda_fp8_free(c);
     for (int i = 0; i < c->nplans; i++) {
         vnp_cuda_plan *p = &c->plans[i];
         if (p->lc) cublasLtMatrixLayoutDestroy(p->lc);

@@ -38,6 +38,7 @@ struct vnp_cuda {
     int gelu_variant; /* FP16 GELU pass of vnp_cuda_bias_gelu (vnp_cuda_set_gelu_variant) */
     int plan_mode;  /* 0: a plan per exact m; 1: per power-of-two bucket of m (vnp_cuda_set_gemm_plans) */
     struct vnp_cuda_prof *prof; /* per-op timing, NULL unless enabled */
+    struct vnp_cuda_fp8 *fp8;   /* FP8 GEMM plans and scratch (cuda_fp8.cu), NULL until first used */
     int nplans;
     vnp_cuda_plan plans[VNP_CUDA_PLANS];
 };
@@ -104,6 +105,18 @@ static inline int vnp_aligned16(const void *p) { return ((uintptr_t)p % 16) == 0
 
 /* The exact-erf GELU of the spec: (x * 0.5) * (1 + erf(x / sqrt(2))). */
 __device__ __forceinline__ float vnp_gelu_dev(float x) { return (x * 0.5f) * (1.0f + erff(x / 1.41421356f)); }
+
+/* GELU through the branch-free erfc form of Abramowitz & Stegun 7.1.26 (|error| <= 0.75e-7 |x|): the FP16 pass's
+ * default and the FP8 GELU + quantize pass's (cuda_ops.cu says why). */
+__device__ __forceinline__ float vnp_gelu_as(float x)
+{
+    const float z = fabsf(x) * 0.70710678118654752f;
+    const float t = __fdividef(1.0f, fmaf(0.3275911f, z, 1.0f));
+    const float p = t * fmaf(t, fmaf(t, fmaf(t, fmaf(t, 1.061405429f, -1.453152027f), 1.421413741f), -0.284496736f),
+                             0.254829592f);
+    const float half_erfc = 0.5f * p * __expf(-z * z); /* erfc(|x|/sqrt 2) / 2 */
+    return x * (x >= 0.0f ? 1.0f - half_erfc : half_erfc);
+}
 
 /* The sequence owning packed row t: the last s with cu[s] <= t (cu has nseq+1 entries). */
 __device__ __forceinline__ int vnp_seq_of_row(const int32_t *cu, int nseq, int t)

@@ -145,12 +145,7 @@ template <int MODE> __device__ __forceinline__ float gelu_pass(float x)
 {
     if (MODE == GELU_EXACT) return vnp_gelu_dev(x);
     if (MODE == 0) return (x * 0.5f) * (1.0f + erff(x * 0.70710678118654752f));
-    const float z = fabsf(x) * 0.70710678118654752f;
-    const float t = __fdividef(1.0f, fmaf(0.3275911f, z, 1.0f));
-    const float p = t * fmaf(t, fmaf(t, fmaf(t, fmaf(t, 1.061405429f, -1.453152027f), 1.421413741f), -0.284496736f),
-                             0.254829592f);
-    const float half_erfc = 0.5f * p * __expf(-z * z); /* erfc(|x|/sqrt 2) / 2 */
-    return x * (x >= 0.0f ? 1.0f - half_erfc : half_erfc);
+    return vnp_gelu_as(x);
 }
 
 /* Two 8-element vectors per thread and step: the erf is most of the cost, so independent work hides it. */
