@@ -158,6 +158,8 @@ void vnp_cuda_fp8_gemm(vnp_cuda *c, vnp_cuda_dtype dt, void *y, const void *x8, 
                        const float *ws, const void *b, int m, int n, int k, int accumulate);
 /* 1 when the last FP8 GEMM ran with cuBLASLt's outer-vector scales, 0 through the fallback, -1 before any. */
 int vnp_cuda_fp8_last_outer(const vnp_cuda *c);
+/* 0: FP8 GEMMs take the fallback even where cuBLASLt has outer-vector scales (tests); 1: back to the default. */
+void vnp_cuda_fp8_set_outer(vnp_cuda *c, int on);
 void vnp_cuda_fp8_free(vnp_cuda *c); /* plans and scratch; called by vnp_cuda_free */
 
 /* ---- per-op timing (diagnostics) ----

@@ -229,7 +229,8 @@ struct vnp_cuda_fp8 {
     fp8_plan plans[FP8_PLANS];
     float *scratch; /* FP32 accumulator of the fallback path */
     size_t scratch_n;
-    int outer_refused; /* cuBLASLt refused the outer-vector mode once: every later plan takes the fallback */
+    int outer_refused; /* test hook (vnp_cuda_fp8_set_outer): every plan takes the fallback */
+    int told;          /* the path taken was logged */
     int last_outer;
 };
 
@@ -312,10 +313,16 @@ static fp8_plan *plan_get(vnp_cuda *c, vnp_cuda_dtype dt, int m, int n, int k, i
         p->m = m; p->n = n; p->k = k; p->acc = acc; p->bias = bias; p->outer = outer; p->dt = (int)dt;
         if (plan_try(c, p) == 0) {
             f->nplans++;
+            if (!f->told) {
+                f->told = 1;
+                vnp_info("FP8 GEMMs on %s: %s", c->name,
+                        outer ? "cuBLASLt applies the per-token and per-channel scales (outer-vector mode)"
+                              : "FP32 accumulator, scales applied by our epilogue (cuBLASLt has no outer-vector "
+                                "algorithm for this shape)");
+            }
             return p;
         }
         plan_free(p);
-        if (outer) f->outer_refused = 1;
     }
     vnp_cuda_fail(c, "cuBLASLt has no FP8 (E4M3) algorithm for %dx%dx%d on %s", m, n, k, c->name);
     return NULL;
@@ -337,6 +344,12 @@ __global__ void scale_epilogue_kernel(T *y, const float *acc, const float *xs, c
 }
 
 int vnp_cuda_fp8_last_outer(const vnp_cuda *c) { return c->fp8 ? c->fp8->last_outer : -1; }
+
+void vnp_cuda_fp8_set_outer(vnp_cuda *c, int on)
+{
+    vnp_cuda_fp8_free(c); /* plans are remade with the new choice */
+    if (!on && (c->fp8 = (struct vnp_cuda_fp8 *)calloc(1, sizeof *c->fp8))) c->fp8->outer_refused = 1;
+}
 
 void vnp_cuda_fp8_gemm(vnp_cuda *c, vnp_cuda_dtype dt, void *y, const void *x8, const float *xs, const void *w8,
                        const float *ws, const void *b, int m, int n, int k, int accumulate)

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# CLI tests of --precision fp8 where the machine has no GPU with FP8 (CI): every command that takes the option
+# accepts the word, then refuses to run with exit status 2 and a message that says what FP8 needs; a misspelt
+# precision is a usage error naming the accepted values; the config key is documented with fp8.
+# Prints "N passed, N failed"; exits non-zero on any failure.
+set -uo pipefail
+VNP=${VIRNUCPRO:-build/virnucpro}
+DATA=${VNP_TEST_DATA:-tests/data}
+work=$(mktemp -d "${TMPDIR:-/tmp}/vnp_cli_fp8.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+pass=0
+fail=0
+check() { # check DESCRIPTION COMMAND...
+  local d=$1; shift
+  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $d" >&2; fi
+}
+if "$VNP" devices 2>/dev/null | grep -q '^usable:.*cuda'; then
+  echo "test_fp8.sh: a GPU is usable here: the refusal cases are skipped (0 passed, 0 failed, 1 skipped)"
+  exit 0
+fi
+printf '>p1\nMKTAYIAKQRQISFVKSHFSRQ\n' >"$work/p.fa"
+printf '>r1\nATGAAAACCGCGTATATTGCGAAACAGCGCCAGATTAGCTTTGTGAAAAGCCATTTTAGCCGCCAGTAA\n' >"$work/r.fa"
+
+"$VNP" embed "$DATA/models/esm2-tiny" "$work/p.fa" -o "$work/e.f32" --device cpu --precision fp8 2>"$work/e.err"
+check "embed --device cpu --precision fp8: exit 2" test $? -eq 2
+check "embed: the message says what FP8 needs" grep -q "compute capability 8.9" "$work/e.err"
+check "embed: nothing written" test ! -e "$work/e.f32"
+
+"$VNP" predict "$work/r.fa" -l 300 -o "$work/out" --esm "$DATA/models/esm2-tiny" \
+  --dnabert "$DATA/models/dnabert-s-tiny" --classifier "$DATA/models/mlp/mlp_tiny.pth" --precision fp8 -q \
+  2>"$work/p.err"
+check "predict --precision fp8 without a GPU: exit 2" test $? -eq 2
+check "predict: the message names FP8 tensor cores" grep -q "FP8 tensor cores" "$work/p.err"
+check "predict: no results" test ! -e "$work/out/prediction_results.txt"
+
+"$VNP" bench --model esm2_650m --workload reads150 --n 2 --precision fp8 >"$work/b.out" 2>"$work/b.err"
+check "bench --precision fp8 on the CPU: exit 2" test $? -eq 2
+
+"$VNP" predict "$work/r.fa" -l 300 -o "$work/out2" --esm x --dnabert y --classifier z --precision fp4 2>"$work/u.err"
+check "--precision fp4: exit 2" test $? -eq 2
+check "--precision fp4: names the accepted values" grep -q "fp16, fp32 or fp8" "$work/u.err"
+
+"$VNP" predict --help >"$work/h.out" 2>&1
+check "predict --help mentions fp8" grep -q "fp8" "$work/h.out"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
