@@ -4,7 +4,7 @@
 # cosine FP8 vs FP32 per frame, labels of every fixture pipeline case split by |FP32 score - 0.5|); ESM-2 3B bench
 # FP16 vs FP8 beside the packed PyTorch anchor with nvidia-smi sampled; then with random 3B-shape weights (generated
 # here) the FP8/FP16 vs FP32 cosine of 1,000 proteins and `predict` on N random 150 bp reads in FP16 and FP8.
-# usage: run_fp8.sh DIR [parts: unit,fixtures,bench,big] [N_READS]
+# usage: run_fp8.sh DIR [parts: unit,fixtures,bench,big,startup] [N_READS]   (startup needs big's models)
 set -u -o pipefail
 dir=${1:-.carry/fp8}
 parts=${2:-unit,fixtures,bench,big}
@@ -162,6 +162,18 @@ a = [l.split('\t') for l in open(sys.argv[1])][1:]; b = [l.split('\t') for l in 
 ch = sum(x[1] != y[1] for x, y in zip(a, b)); far = sum(x[1] != y[1] and abs(float(x[3]) - 0.5) > 0.05 for x, y in zip(a, b))
 print('predict 3B fp8 vs fp16: %d frames, %d labels differ (%d where |fp16 score - 0.5| > 0.05)' % (len(a), ch, far))
 PY
+fi
+if has startup; then # start to finish of a one-read predict with the 3B-shape models: the start-up cost
+  printf '>r1\n%s\n' "$(head -2 "$W/reads.fa" | tail -1)" >"$W/one.fa"
+  for run in cold warm warm; do
+    for p in fp16 fp8; do
+      [ $run = cold ] && { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || echo "(cannot drop the page cache)" | log; }
+      rm -rf "$W/one_$p"
+      /usr/bin/time -f "start-up $run $p: one-read predict %e s wall" "$V" predict "$W/one.fa" -l 300 -o "$W/one_$p" \
+        --esm "$W/esm2_3b" --dnabert "$W/dnabert_s" --classifier "$DATA/models/mlp/mlp_3328.pth" --device cuda \
+        --precision $p --tokens-per-batch 4096 2>"$OUT/startup_${run}_$p.err"; tail -1 "$OUT/startup_${run}_$p.err" | log
+    done
+  done
 fi
 kill $smi 2>/dev/null; wait $smi 2>/dev/null
 (cd "$OUT" && tar -czf /tmp/logs.tar.gz --exclude=summary.log . ; find . -type f ! -name summary.log -delete; mv /tmp/logs.tar.gz .)

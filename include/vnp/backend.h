@@ -32,6 +32,15 @@ typedef struct {
     const int32_t *cu_dev;  /* [nseq+1] */
 } vnp_varlen;
 
+/* The output of an FP8 GEMM and how to read it: value[r,c] = zs[r] * ws[c] * 2^18 * z[r,c] + b[c] (b may be NULL);
+ * zs are the scales of the GEMM's input rows, ws those of its weight rows (output channels). */
+typedef struct vnp_q8out {
+    const float *z;  /* [rows, n] backend elements */
+    const float *zs; /* [rows] FP32, backend memory */
+    const float *ws; /* [n] FP32, backend memory */
+    const float *b;  /* [n] backend elements, or NULL */
+} vnp_q8out;
+
 typedef struct vnp_backend_ops {
     const char *name;
     int host_visible; /* 1 when alloc'd memory is ordinary host memory (the model may write it directly) */
@@ -92,16 +101,19 @@ typedef struct vnp_backend_ops {
 
     /* ---- FP8 (optional; NULL where the backend has no FP8 path) ----
      * A quantized matrix: E4M3 bytes [rows, d] plus one FP32 scale per row, as vnp_fp8_quantize_row makes them.
+     * An FP8 GEMM writes z = 2^-18 x8 W8^T (backend elements); vnp_q8out says how to read its values.
      * quant_rows: y8/ys = quantize(x[r, :d]), row stride ldx elements (weights at load, attention output). */
     void (*quant_rows)(vnp_backend *be, void *y8, float *ys, const float *x, int rows, int d, int ldx);
-    /* y8/ys = quantize(layernorm(x) * w + b), statistics as layernorm's. */
-    void (*layernorm_q8)(vnp_backend *be, void *y8, float *ys, const float *x, const float *w, const float *b,
-                         int rows, int d, float eps);
-    /* y8/ys = quantize(gelu(x + b)) over n columns; b may be NULL. */
-    void (*bias_gelu_q8)(vnp_backend *be, void *y8, float *ys, const float *x, const float *b, int rows, int n);
-    /* y[m,n] = (x8 W8^T)[r,c] * xs[r] * ws[c] (+ b[n]) (+ y when accumulate), FP32 accumulation; n, k % 16 == 0. */
-    void (*gemm_q8)(vnp_backend *be, float *y, const void *x8, const float *xs, const void *w8, const float *ws,
-                    const float *b, int m, int n, int k, int accumulate);
+    /* res non-NULL: x += values(res) first (the residual add of the GEMM before; x is updated). Then
+     * y8/ys = quantize(layernorm(x) * w + b), statistics as layernorm's. */
+    void (*layernorm_q8)(vnp_backend *be, void *y8, float *ys, float *x, const struct vnp_q8out *res,
+                         const float *w, const float *b, int rows, int d, float eps);
+    /* y8/ys = quantize(gelu(values(g))) over n columns. */
+    void (*gelu_q8)(vnp_backend *be, void *y8, float *ys, const struct vnp_q8out *g, int rows, int n);
+    /* y = values(g) (+ y when add); y may be g->z. */
+    void (*dequant_q8)(vnp_backend *be, float *y, const struct vnp_q8out *g, int rows, int n, int add);
+    /* z[m,n] = 2^-18 x8[m,k] W8[n,k]^T, FP32 accumulation; n, k % 16 == 0. */
+    void (*gemm_q8)(vnp_backend *be, float *z, const void *x8, const void *w8, int m, int n, int k);
 } vnp_backend_ops;
 
 struct vnp_backend {

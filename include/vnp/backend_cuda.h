@@ -139,28 +139,30 @@ void vnp_cuda_check_finite(vnp_cuda *c, vnp_cuda_dtype dt, const void *x, size_t
 /* ---- FP8 (E4M3) path (cuda_fp8.cu): GPUs of compute capability 8.9 and newer ----
  * A quantized matrix is FP8 bytes [rows, d] plus one FP32 scale per row: row r holds x[r,:] * (448 / amax_r)
  * rounded to nearest even and saturated, scale amax_r / 448 (1 for a zero row), as vnp_fp8_quantize_row does on the
- * CPU. The x inputs below are of the element type dt. */
+ * CPU. An FP8 GEMM writes z = 2^-18 x8 W8^T in the element type; its values are zs[r] * ws[c] * 2^18 * z[r,c] + b[c]
+ * with zs the scales of x8's rows, ws those of W8's rows (output channels), b an optional bias (element type). */
+typedef struct {
+    const void *z;   /* [rows, n] GEMM output, element type */
+    const float *zs; /* [rows] */
+    const float *ws; /* [n] */
+    const void *b;   /* [n] or NULL */
+} vnp_cuda_q8out;
 /* 1 when the device has FP8 tensor cores; *major, *minor get its compute capability (either may be NULL). */
 int vnp_cuda_fp8_capable(vnp_cuda *c, int *major, int *minor);
 /* y8/ys = quantize(x[r, :d]) for rows rows of row stride ldx (elements): weights at load, attention output. */
 void vnp_cuda_fp8_quant_rows(vnp_cuda *c, vnp_cuda_dtype dt, void *y8, float *ys, const void *x, int rows, int d,
                              size_t ldx);
-/* y8/ys = quantize(LN(x) * w + b) (statistics as vnp_cuda_layernorm). */
-void vnp_cuda_fp8_layernorm(vnp_cuda *c, vnp_cuda_dtype dt, void *y8, float *ys, const void *x, const void *w,
-                            const void *b, int rows, int d, float eps);
-/* y8/ys = quantize(gelu(x + b)) over n columns, GELU of the FP16 pass (Abramowitz & Stegun form); b may be NULL. */
-void vnp_cuda_fp8_bias_gelu(vnp_cuda *c, vnp_cuda_dtype dt, void *y8, float *ys, const void *x, const void *b,
-                            int rows, int n);
-/* y[m,n] = (x8[m,k] W8[n,k]^T) * xs[row] * ws[col] (+ b[n]) (+ y when accumulate), FP32 accumulation, y and b of
- * type dt. n and k multiples of 16. cuBLASLt's outer-vector scale mode where it has an algorithm, else an FP32
- * accumulator and our epilogue pass. */
-void vnp_cuda_fp8_gemm(vnp_cuda *c, vnp_cuda_dtype dt, void *y, const void *x8, const float *xs, const void *w8,
-                       const float *ws, const void *b, int m, int n, int k, int accumulate);
-/* 1 when the last FP8 GEMM ran with cuBLASLt's outer-vector scales, 0 through the fallback, -1 before any. */
-int vnp_cuda_fp8_last_outer(const vnp_cuda *c);
-/* 0: FP8 GEMMs take the fallback even where cuBLASLt has outer-vector scales (tests); 1: back to the default. */
-void vnp_cuda_fp8_set_outer(vnp_cuda *c, int on);
-void vnp_cuda_fp8_free(vnp_cuda *c); /* plans and scratch; called by vnp_cuda_free */
+/* With res non-NULL first x += values(res) (x, [rows, d], is updated: the residual add of the GEMM before); then
+ * y8/ys = quantize(LN(x) * w + b), statistics as vnp_cuda_layernorm's. */
+void vnp_cuda_fp8_layernorm(vnp_cuda *c, vnp_cuda_dtype dt, void *y8, float *ys, void *x, const vnp_cuda_q8out *res,
+                            const void *w, const void *b, int rows, int d, float eps);
+/* y8/ys = quantize(gelu(values(g))) over n columns, GELU of the FP16 pass (Abramowitz & Stegun form). */
+void vnp_cuda_fp8_gelu(vnp_cuda *c, vnp_cuda_dtype dt, void *y8, float *ys, const vnp_cuda_q8out *g, int rows, int n);
+/* y = values(g) (+ y when add); y may be g->z. */
+void vnp_cuda_fp8_dequant(vnp_cuda *c, vnp_cuda_dtype dt, void *y, const vnp_cuda_q8out *g, int rows, int n, int add);
+/* z[m,n] = 2^-18 x8[m,k] W8[n,k]^T in the element type, FP32 accumulation (cuBLASLt); n and k multiples of 16. */
+void vnp_cuda_fp8_gemm(vnp_cuda *c, vnp_cuda_dtype dt, void *z, const void *x8, const void *w8, int m, int n, int k);
+void vnp_cuda_fp8_free(vnp_cuda *c); /* the GEMM plans; called by vnp_cuda_free */
 
 /* ---- per-op timing (diagnostics) ----
  * vnp_cuda_prof_enable: from now on, begin/end record an event pair around each op on the stream (0, or -1 with

@@ -126,6 +126,7 @@ int vnp_esm2_forward(vnp_encoder *e, const int32_t *ids, const vnp_varlen *vl)
         op->bias_gelu(be, e->ff, y->fc1_b, T, F);
         op->gemm(be, e->x, e->ff, y->fc2_w, y->fc2_b, T, D, F, 1);
     }
+    if (fp8) vnp_esm2_fp8_end(e, T);
     op->layernorm(be, e->x, e->x, e->final_ln_w, e->final_ln_b, T, D, c->ln_eps);
     return VNP_OK;
 }

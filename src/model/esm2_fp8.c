@@ -1,9 +1,10 @@
 /* ESM-2 under --precision fp8: its four layer GEMMs (q|k|v, out_proj, fc1, fc2) in FP8 E4M3 with FP32 accumulation.
  * Weights are quantized once at load (one scale per output channel) beside the FP16 ones, which stay for the
  * self-check and a fall-back to FP16; activations are quantized per token by the kernel that makes them (LayerNorm
- * before q|k|v and fc1, GELU before fc2, a quantize pass over the attention output before out_proj), and the GEMM
- * applies both scales, the bias and the residual as it writes FP16. Residual stream, LayerNorm statistics,
- * rotary, attention, softmax and pooling stay as in FP16. */
+ * before q|k|v and fc1, GELU before fc2, a quantize pass over the attention output before out_proj). Each GEMM writes
+ * its raw FP16 sums, and the kernel that reads them applies the token and channel scales and the bias: the second
+ * LayerNorm (with out_proj's residual add), the GELU (fc1), the next layer's first LayerNorm (fc2's residual add),
+ * a pass over q|k|v. Residual stream, LayerNorm statistics, rotary, attention, softmax and pooling stay FP16/FP32. */
 #include "model_internal.h"
 
 #include <stdlib.h>
@@ -12,9 +13,10 @@ struct vnp_fp8 {
     int on;          /* the FP8 layers run (vnp_encoder_set_fp8) */
     void *arena8;    /* backend memory: every layer's E4M3 weights, then their FP32 scales */
     size_t arena8_bytes;
-    void *act8;      /* [cap, max(D, F)] E4M3 activations of the current GEMM input */
-    float *act_s;    /* [cap] their per-row scales */
+    void *act8;      /* [cap, max(D, F)] E4M3 activations: the input of the next GEMM */
+    float *scale[2]; /* [cap] per-row scales, two so that a kernel reads the last GEMM's while writing the next's */
     int cap;
+    vnp_q8out pending; /* the last fc2's output, not yet added to the residual stream (z NULL: none) */
     struct {
         void *w8[4];    /* q|k|v [3D, D], out_proj [D, D], fc1 [F, D], fc2 [D, F] */
         float *s[4];
@@ -46,7 +48,8 @@ int vnp_esm2_fp8_prepare(vnp_encoder *e)
     const vnp_backend_ops *op = be->ops;
     const vnp_encoder_config *c = &e->cfg;
     if (!be->fp8 || c->kind != VNP_MODEL_ESM2) return VNP_OK; /* DNABERT-S stays FP16 */
-    if (!op->quant_rows || !op->layernorm_q8 || !op->bias_gelu_q8 || !op->gemm_q8 || vnp_be_elem(be) != 2) {
+    if (!op->quant_rows || !op->layernorm_q8 || !op->gelu_q8 || !op->dequant_q8 || !op->gemm_q8 ||
+        vnp_be_elem(be) != 2) {
         vnp_error("the %s backend has no FP8 path", op->name);
         return VNP_ERR_UNSUPPORTED;
     }
@@ -110,32 +113,43 @@ int vnp_encoder_fp8(const vnp_encoder *e) { return e->fp8 && e->fp8->on; }
 static int reserve(vnp_encoder *e)
 {
     struct vnp_fp8 *f = e->fp8;
+    f->pending.z = NULL;
     if (f->cap >= e->cap_tokens) return VNP_OK;
     vnp_backend *be = e->be;
     size_t T = (size_t)e->cap_tokens, W = (size_t)(e->cfg.ffn > e->cfg.dim ? e->cfg.ffn : e->cfg.dim);
-    size_t a = (T * W + 255) & ~(size_t)255;
-    void *p = be->ops->alloc(be, a + T * sizeof(float));
+    size_t a = (T * W + 255) & ~(size_t)255, sb = (T * sizeof(float) + 255) & ~(size_t)255;
+    void *p = be->ops->alloc(be, a + 2 * sb);
     if (!p) return VNP_ERR_NOMEM;
     be->ops->release(be, f->act8);
     f->act8 = p;
-    f->act_s = (float *)(void *)((char *)p + a);
+    f->scale[0] = (float *)(void *)((char *)p + a);
+    f->scale[1] = (float *)(void *)((char *)p + a + sb);
     f->cap = e->cap_tokens;
     return VNP_OK;
 }
 
 int vnp_esm2_fp8_begin(vnp_encoder *e) { return vnp_encoder_fp8(e) ? reserve(e) : VNP_OK; }
 
+/* Layer i up to the attention: LayerNorm (after adding the previous layer's fc2 output) quantized, the q|k|v GEMM,
+ * its scales and bias applied in place. */
 void vnp_esm2_fp8_qkv(vnp_encoder *e, int i, int T)
 {
     const vnp_encoder_config *c = &e->cfg;
-    const vnp_backend_ops *op = e->be->ops;
+    vnp_backend *be = e->be;
+    const vnp_backend_ops *op = be->ops;
     struct vnp_fp8 *f = e->fp8;
     const vnp_layer *y = &e->layer[i];
-    op->layernorm_q8(e->be, f->act8, f->act_s, e->x, y->ln1_w, y->ln1_b, T, c->dim, c->ln_eps);
-    op->gemm_q8(e->be, e->qkv, f->act8, f->act_s, f->layer[i].w8[0], f->layer[i].s[0], y->qkv_b, T, 3 * c->dim,
-                c->dim, 0);
+    int D = c->dim;
+    op->layernorm_q8(be, f->act8, f->scale[0], e->x, f->pending.z ? &f->pending : NULL, y->ln1_w, y->ln1_b, T, D,
+                     c->ln_eps);
+    f->pending.z = NULL;
+    op->gemm_q8(be, e->qkv, f->act8, f->layer[i].w8[0], T, 3 * D, D);
+    vnp_q8out g = {e->qkv, f->scale[0], f->layer[i].s[0], y->qkv_b};
+    op->dequant_q8(be, e->qkv, &g, T, 3 * D, 0);
 }
 
+/* Layer i after the attention: out_proj, its residual folded into the second LayerNorm, fc1 with GELU folded into
+ * the quantizer of fc2's input, fc2 (its residual add waits for the next LayerNorm, or vnp_esm2_fp8_end). */
 void vnp_esm2_fp8_rest(vnp_encoder *e, int i, int T)
 {
     const vnp_encoder_config *c = &e->cfg;
@@ -144,10 +158,21 @@ void vnp_esm2_fp8_rest(vnp_encoder *e, int i, int T)
     struct vnp_fp8 *f = e->fp8;
     const vnp_layer *y = &e->layer[i];
     int D = c->dim, F = c->ffn;
-    op->quant_rows(be, f->act8, f->act_s, e->ctx, T, D, D);
-    op->gemm_q8(be, e->x, f->act8, f->act_s, f->layer[i].w8[1], f->layer[i].s[1], y->o_b, T, D, D, 1);
-    op->layernorm_q8(be, f->act8, f->act_s, e->x, y->ln2_w, y->ln2_b, T, D, c->ln_eps);
-    op->gemm_q8(be, e->ff, f->act8, f->act_s, f->layer[i].w8[2], f->layer[i].s[2], y->fc1_b, T, F, D, 0);
-    op->bias_gelu_q8(be, f->act8, f->act_s, e->ff, NULL, T, F);
-    op->gemm_q8(be, e->x, f->act8, f->act_s, f->layer[i].w8[3], f->layer[i].s[3], y->fc2_b, T, D, F, 1);
+    op->quant_rows(be, f->act8, f->scale[1], e->ctx, T, D, D);
+    op->gemm_q8(be, e->h, f->act8, f->layer[i].w8[1], T, D, D);
+    vnp_q8out o = {e->h, f->scale[1], f->layer[i].s[1], y->o_b};
+    op->layernorm_q8(be, f->act8, f->scale[0], e->x, &o, y->ln2_w, y->ln2_b, T, D, c->ln_eps);
+    op->gemm_q8(be, e->ff, f->act8, f->layer[i].w8[2], T, F, D);
+    vnp_q8out h = {e->ff, f->scale[0], f->layer[i].s[2], y->fc1_b};
+    op->gelu_q8(be, f->act8, f->scale[1], &h, T, F);
+    op->gemm_q8(be, e->h, f->act8, f->layer[i].w8[3], T, D, F);
+    f->pending = (vnp_q8out){e->h, f->scale[1], f->layer[i].s[3], y->fc2_b};
+}
+
+void vnp_esm2_fp8_end(vnp_encoder *e, int T)
+{
+    struct vnp_fp8 *f = e->fp8;
+    if (!f || !f->pending.z) return;
+    e->be->ops->dequant_q8(e->be, e->x, &f->pending, T, e->cfg.dim, 1);
+    f->pending.z = NULL;
 }

@@ -96,11 +96,13 @@ int vnp_dnabert_forward(vnp_encoder *e, const int32_t *ids, const vnp_varlen *vl
 
 /* --precision fp8 (esm2_fp8.c): prepare quantizes the layer weights when the backend asks for FP8 (VNP_OK and
  * nothing done otherwise); begin sizes the FP8 activations for the reserved rows before a forward pass; qkv runs
- * LayerNorm + q|k|v of layer i, rest out_proj through fc2 (attention in between is the FP16 one). */
+ * LayerNorm + q|k|v of layer i, rest out_proj through fc2 (attention in between is the FP16 one), end adds the last
+ * fc2's output to the residual stream. */
 int vnp_esm2_fp8_prepare(vnp_encoder *e) VNP_MUST_CHECK;
 int vnp_esm2_fp8_begin(vnp_encoder *e) VNP_MUST_CHECK;
 void vnp_esm2_fp8_qkv(vnp_encoder *e, int i, int T);
 void vnp_esm2_fp8_rest(vnp_encoder *e, int i, int T);
+void vnp_esm2_fp8_end(vnp_encoder *e, int T);
 void vnp_esm2_fp8_free(vnp_encoder *e);
 
 /* The fp16 rounding of a float (round to nearest even), used for default rotary frequencies. */

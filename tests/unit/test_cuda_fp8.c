@@ -1,7 +1,6 @@
 /* The FP8 path of the CUDA backend on a GPU with FP8 tensor cores: quantized rows byte-identical to the CPU reference
- * (vnp_fp8_quantize_row), the fused LayerNorm and GELU quantizers against a double reference, the FP8 GEMM (both the
- * cuBLASLt outer-vector path and the FP32-accumulator fallback) against the exact product of the dequantized
- * operands, and a random ESM-2 through --precision fp8 against the CPU. Without CUDA, a GPU, or FP8 on the GPU it
+ * (vnp_fp8_quantize_row), the fused LayerNorm (with the residual add) and GELU quantizers and the dequantize pass
+ * against a double reference, the FP8 GEMM against the exact product of its FP8 operands, and a random ESM-2 through --precision fp8 against the CPU. Without CUDA, a GPU, or FP8 on the GPU it
  * prints a skip line and exits 0. */
 #include "vnp_test.h"
 
@@ -102,76 +101,152 @@ static double deq_error(const uint8_t *q, const float *s, const double *ref, int
     return sqrt(num / (den + 1e-300));
 }
 
-/* the fused LayerNorm and GELU quantizers: dequantized output within FP8 rounding of the double reference */
+/* a GEMM output of rows x n: z values in FP16 and scales, with the values they stand for in val */
+typedef struct {
+    void *dz, *db;
+    float *dzs, *dws, *z, *zs, *ws, *b;
+    double *val;
+} gout;
+
+static gout make_gout(vnp_cuda *c, int rows, int n)
+{
+    gout g;
+    float *z = rand_vec((size_t)rows * n, 300.0), *b = rand_vec(n, 0.5);
+    g.zs = malloc((size_t)rows * 4);
+    g.ws = malloc((size_t)n * 4);
+    for (int r = 0; r < rows; r++) g.zs[r] = (1.0f + rnd(0.5)) / 448.0f;
+    for (int j = 0; j < n; j++) g.ws[j] = (0.02f + rnd(0.01)) / 448.0f;
+    g.dz = up16(c, z, (size_t)rows * n, &g.z);
+    g.db = up16(c, b, n, &g.b);
+    g.dzs = vnp_cuda_alloc(c, (size_t)rows * 4);
+    g.dws = vnp_cuda_alloc(c, (size_t)n * 4);
+    CHECK(vnp_cuda_upload(c, g.dzs, g.zs, (size_t)rows * 4) == VNP_OK);
+    CHECK(vnp_cuda_upload(c, g.dws, g.ws, (size_t)n * 4) == VNP_OK);
+    g.val = malloc((size_t)rows * n * sizeof *g.val);
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < n; j++)
+            g.val[(size_t)r * n + j] = (double)g.zs[r] * g.ws[j] * 262144.0 * g.z[(size_t)r * n + j] + g.b[j];
+    free(z);
+    free(b);
+    return g;
+}
+
+static void free_gout(vnp_cuda *c, gout *g)
+{
+    vnp_cuda_release(c, g->dz); vnp_cuda_release(c, g->db); vnp_cuda_release(c, g->dzs); vnp_cuda_release(c, g->dws);
+    free(g->z); free(g->zs); free(g->ws); free(g->b); free(g->val);
+}
+
+/* the fused quantizers: LayerNorm after the residual add of a GEMM output (x updated too), GELU of a GEMM output;
+ * dequantized results within FP8 rounding of the double reference */
 static void test_fused(vnp_cuda *c, int rows, int d)
 {
     size_t n = (size_t)rows * d;
     float *x = rand_vec(n, 3.0), *w = rand_vec(d, 1.0), *b = rand_vec(d, 0.5), *xr, *wr, *br;
     void *dx = up16(c, x, n, &xr), *dw = up16(c, w, d, &wr), *db = up16(c, b, d, &br);
+    gout g = make_gout(c, rows, d);
     uint8_t *q8 = vnp_cuda_alloc(c, n), *got = malloc(n);
     float *s = vnp_cuda_alloc(c, (size_t)rows * 4), *gs = malloc((size_t)rows * 4);
-    double *ref = malloc(n * sizeof *ref);
-    for (int pass = 0; pass < 2; pass++) {
+    double *ref = malloc(n * sizeof *ref), *sum = malloc(n * sizeof *sum);
+    for (size_t i = 0; i < n; i++) sum[i] = (double)xr[i] + g.val[i];
+    for (int pass = 0; pass < 3; pass++) { /* LayerNorm of x, of x + GEMM output, GELU of the GEMM output */
         for (int r = 0; r < rows; r++) {
-            const float *xi = xr + (size_t)r * d;
+            const double *xi = sum + (size_t)r * d;
             double mean = 0, var = 0;
-            for (int j = 0; j < d; j++) mean += xi[j];
+            for (int j = 0; j < d; j++) mean += pass ? xi[j] : xr[(size_t)r * d + j];
             mean /= d;
-            for (int j = 0; j < d; j++) var += (xi[j] - mean) * (xi[j] - mean);
+            for (int j = 0; j < d; j++) {
+                double t = (pass ? xi[j] : xr[(size_t)r * d + j]) - mean;
+                var += t * t;
+            }
             var /= d;
             for (int j = 0; j < d; j++) {
-                double v = pass == 0 ? (xi[j] - mean) / sqrt(var + 1e-5) * wr[j] + br[j] : xi[j] + br[j];
-                ref[(size_t)r * d + j] = pass == 0 ? v : 0.5 * v * (1.0 + erf(v / sqrt(2.0)));
+                double v = pass ? xi[j] : xr[(size_t)r * d + j], gv = g.val[(size_t)r * d + j];
+                ref[(size_t)r * d + j] = pass < 2 ? (v - mean) / sqrt(var + 1e-5) * wr[j] + br[j]
+                                                  : 0.5 * gv * (1.0 + erf(gv / sqrt(2.0)));
             }
         }
-        if (pass == 0)
-            vnp_cuda_fp8_layernorm(c, VNP_CUDA_F16, q8, s, dx, dw, db, rows, d, 1e-5f);
+        vnp_cuda_q8out o = {g.dz, g.dzs, g.dws, g.db};
+        if (pass < 2)
+            vnp_cuda_fp8_layernorm(c, VNP_CUDA_F16, q8, s, dx, pass ? &o : NULL, dw, db, rows, d, 1e-5f);
         else
-            vnp_cuda_fp8_bias_gelu(c, VNP_CUDA_F16, q8, s, dx, db, rows, d);
+            vnp_cuda_fp8_gelu(c, VNP_CUDA_F16, q8, s, &o, rows, d);
         CHECK_MSG(vnp_cuda_sync(c) == VNP_OK, "%s", vnp_cuda_error(c));
         CHECK(vnp_cuda_download(c, got, q8, n) == VNP_OK && vnp_cuda_download(c, gs, s, (size_t)rows * 4) == VNP_OK);
         double e = deq_error(got, gs, ref, rows, d);
-        CHECK_MSG(e < 0.04, "%s %dx%d: relative error %.4f after FP8", pass ? "gelu_q8" : "layernorm_q8", rows, d, e);
+        CHECK_MSG(e < 0.04, "%s %dx%d: relative error %.4f after FP8",
+                  pass == 0 ? "layernorm_q8" : pass == 1 ? "residual + layernorm_q8" : "gelu_q8", rows, d, e);
+        if (pass == 1) { /* the residual stream now holds x + values(g), rounded to FP16 */
+            float *xn = down16(c, dx, n);
+            double num = 0, den = 0;
+            for (size_t i = 0; i < n; i++) num += (xn[i] - sum[i]) * (xn[i] - sum[i]), den += sum[i] * sum[i];
+            CHECK_MSG(sqrt(num / den) < 1e-3, "residual add %dx%d: relative error %.3g", rows, d, sqrt(num / den));
+            free(xn);
+        }
     }
-    free(x); free(w); free(b); free(xr); free(wr); free(br); free(got); free(gs); free(ref);
+    free(x); free(w); free(b); free(xr); free(wr); free(br); free(got); free(gs); free(ref); free(sum);
+    free_gout(c, &g);
     vnp_cuda_release(c, dx); vnp_cuda_release(c, dw); vnp_cuda_release(c, db);
     vnp_cuda_release(c, q8); vnp_cuda_release(c, s);
 }
 
-/* y = deq(x8) deq(w8)^T + b (+ y0) in FP16 against the double product of the dequantized operands */
-static void test_gemm(vnp_cuda *c, int m, int n, int k, int acc)
+/* the dequantize pass, with and without the residual add, in place */
+static void test_dequant(vnp_cuda *c, int rows, int n)
 {
-    float *x = rand_vec((size_t)m * k, 2.0), *w = rand_vec((size_t)n * k, 1.0 / sqrt(k)), *b = rand_vec(n, 0.5);
-    float *y0 = rand_vec((size_t)m * n, 1.0), *br, *y0r;
+    gout g = make_gout(c, rows, n);
+    size_t cnt = (size_t)rows * n;
+    float *y0 = rand_vec(cnt, 2.0), *y0r;
+    for (int add = 0; add < 2; add++) {
+        void *dy = add ? up16(c, y0, cnt, &y0r) : g.dz;
+        vnp_cuda_q8out o = {g.dz, g.dzs, g.dws, g.db};
+        vnp_cuda_fp8_dequant(c, VNP_CUDA_F16, dy, &o, rows, n, add);
+        CHECK_MSG(vnp_cuda_sync(c) == VNP_OK, "%s", vnp_cuda_error(c));
+        float *got = down16(c, dy, cnt);
+        double num = 0, den = 0;
+        for (size_t i = 0; i < cnt; i++) {
+            double want = g.val[i] + (add ? y0r[i] : 0.0);
+            num += (got[i] - want) * (got[i] - want);
+            den += want * want;
+        }
+        CHECK_MSG(sqrt(num / den) < 1e-3, "dequant %dx%d add %d: relative error %.3g", rows, n, add, sqrt(num / den));
+        free(got);
+        if (add) {
+            free(y0r);
+            vnp_cuda_release(c, dy);
+        }
+    }
+    free(y0);
+    free_gout(c, &g);
+}
+
+/* z = 2^-18 x8 W8^T in FP16 against the double product of the FP8 operands */
+static void test_gemm(vnp_cuda *c, int m, int n, int k)
+{
+    float *x = rand_vec((size_t)m * k, 2.0), *w = rand_vec((size_t)n * k, 1.0 / sqrt(k));
     uint8_t *qx = malloc((size_t)m * k), *qw = malloc((size_t)n * k);
-    float *sx = malloc((size_t)m * 4), *sw = malloc((size_t)n * 4);
-    for (int i = 0; i < m; i++) sx[i] = vnp_fp8_quantize_row(x + (size_t)i * k, k, qx + (size_t)i * k);
-    for (int j = 0; j < n; j++) sw[j] = vnp_fp8_quantize_row(w + (size_t)j * k, k, qw + (size_t)j * k);
+    for (int i = 0; i < m; i++) (void)vnp_fp8_quantize_row(x + (size_t)i * k, k, qx + (size_t)i * k);
+    for (int j = 0; j < n; j++) (void)vnp_fp8_quantize_row(w + (size_t)j * k, k, qw + (size_t)j * k);
     void *dqx = vnp_cuda_alloc(c, (size_t)m * k), *dqw = vnp_cuda_alloc(c, (size_t)n * k);
-    float *dsx = vnp_cuda_alloc(c, (size_t)m * 4), *dsw = vnp_cuda_alloc(c, (size_t)n * 4);
     CHECK(vnp_cuda_upload(c, dqx, qx, (size_t)m * k) == VNP_OK && vnp_cuda_upload(c, dqw, qw, (size_t)n * k) == VNP_OK);
-    CHECK(vnp_cuda_upload(c, dsx, sx, (size_t)m * 4) == VNP_OK && vnp_cuda_upload(c, dsw, sw, (size_t)n * 4) == VNP_OK);
-    void *db = up16(c, b, n, &br), *dy = up16(c, y0, (size_t)m * n, &y0r);
-    vnp_cuda_fp8_gemm(c, VNP_CUDA_F16, dy, dqx, dsx, dqw, dsw, db, m, n, k, acc);
+    void *dz = vnp_cuda_alloc(c, (size_t)m * n * 2);
+    vnp_cuda_fp8_gemm(c, VNP_CUDA_F16, dz, dqx, dqw, m, n, k);
     CHECK_MSG(vnp_cuda_sync(c) == VNP_OK, "%s", vnp_cuda_error(c));
-    float *got = down16(c, dy, (size_t)m * n);
+    float *got = down16(c, dz, (size_t)m * n);
     double num = 0, den = 0;
     for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++) {
             double s = 0;
             for (int t = 0; t < k; t++)
                 s += (double)vnp_fp8_to_float(qx[(size_t)i * k + t]) * vnp_fp8_to_float(qw[(size_t)j * k + t]);
-            s = s * sx[i] * sw[j] + br[j] + (acc ? y0r[(size_t)i * n + j] : 0.0);
+            s *= 1.0 / 262144.0;
             double g = got[(size_t)i * n + j];
             num += (g - s) * (g - s);
             den += s * s;
         }
     double rel = sqrt(num / den);
-    CHECK_MSG(rel < 2e-3 && rel == rel, "fp8 gemm %dx%dx%d acc %d (%s): relative error %.3g", m, n, k, acc,
-              vnp_cuda_fp8_last_outer(c) ? "outer-vector scales" : "fallback epilogue", rel);
-    free(x); free(w); free(b); free(y0); free(br); free(y0r); free(qx); free(qw); free(sx); free(sw); free(got);
-    vnp_cuda_release(c, dqx); vnp_cuda_release(c, dqw); vnp_cuda_release(c, dsx); vnp_cuda_release(c, dsw);
-    vnp_cuda_release(c, db); vnp_cuda_release(c, dy);
+    CHECK_MSG(rel < 1e-3 && rel == rel, "fp8 gemm %dx%dx%d: relative error %.3g", m, n, k, rel);
+    free(x); free(w); free(qx); free(qw); free(got);
+    vnp_cuda_release(c, dqx); vnp_cuda_release(c, dqw); vnp_cuda_release(c, dz);
 }
 
 /* A random ESM-2 (8M shape) through --precision fp8 against the CPU in FP32; switched back to FP16 it is FP16. */
@@ -246,15 +321,12 @@ int main(void)
     test_fused(c, 9, 2560);
     test_fused(c, 4, 10240);
     test_fused(c, 3, 100);
-    for (int outer = 1; outer >= 0; outer--) {
-        vnp_cuda_fp8_set_outer(c, outer);
-        test_gemm(c, 37, 128, 64, 0);
-        test_gemm(c, 200, 256, 512, 1);
-        test_gemm(c, 1, 48, 32, 1);
-        printf("test_cuda_fp8: GEMMs %s\n", vnp_cuda_fp8_last_outer(c) ? "through cuBLASLt's outer-vector scales"
-                                                                       : "through the FP32 accumulator + epilogue");
-    }
-    vnp_cuda_fp8_set_outer(c, 1);
+    test_fused(c, 5, 512);
+    test_dequant(c, 7, 7680);
+    test_dequant(c, 3, 100);
+    test_gemm(c, 37, 128, 64);
+    test_gemm(c, 200, 256, 512);
+    test_gemm(c, 1, 48, 32);
     CHECK_MSG(vnp_cuda_sync(c) == VNP_OK, "%s", vnp_cuda_error(c));
     vnp_cuda_free(c);
     test_encoder();

@@ -262,6 +262,12 @@ static void cb_embed(vnp_backend *be, float *x, const float *table, const int32_
 
 /* ---- FP8 (cuda_fp8.cu): ESM-2's layer GEMMs under --precision fp8 ---- */
 
+static vnp_cuda_q8out q8out(const vnp_q8out *g)
+{
+    vnp_cuda_q8out o = {g->z, g->zs, g->ws, g->b};
+    return o;
+}
+
 static void cb_quant_rows(vnp_backend *be, void *y8, float *ys, const float *x, int rows, int d, int ldx)
 {
     PROF_BEGIN(be);
@@ -269,29 +275,38 @@ static void cb_quant_rows(vnp_backend *be, void *y8, float *ys, const float *x, 
     PROF_END(be, "fp8 quantize rows", 0);
 }
 
-static void cb_layernorm_q8(vnp_backend *be, void *y8, float *ys, const float *x, const float *w, const float *b,
-                            int rows, int d, float eps)
+static void cb_layernorm_q8(vnp_backend *be, void *y8, float *ys, float *x, const vnp_q8out *res, const float *w,
+                            const float *b, int rows, int d, float eps)
 {
     PROF_BEGIN(be);
-    vnp_cuda_fp8_layernorm(CB(be)->c, DT(be), y8, ys, x, w, b, rows, d, eps);
-    PROF_END(be, "fp8 layernorm", 0);
+    vnp_cuda_q8out r = res ? q8out(res) : (vnp_cuda_q8out){0};
+    vnp_cuda_fp8_layernorm(CB(be)->c, DT(be), y8, ys, x, res ? &r : NULL, w, b, rows, d, eps);
+    PROF_END(be, res ? "fp8 residual + layernorm" : "fp8 layernorm", 0);
 }
 
-static void cb_bias_gelu_q8(vnp_backend *be, void *y8, float *ys, const float *x, const float *b, int rows, int n)
+static void cb_gelu_q8(vnp_backend *be, void *y8, float *ys, const vnp_q8out *g, int rows, int n)
 {
     PROF_BEGIN(be);
-    vnp_cuda_fp8_bias_gelu(CB(be)->c, DT(be), y8, ys, x, b, rows, n);
-    PROF_END(be, "fp8 bias_gelu", 0);
+    vnp_cuda_q8out o = q8out(g);
+    vnp_cuda_fp8_gelu(CB(be)->c, DT(be), y8, ys, &o, rows, n);
+    PROF_END(be, "fp8 bias + gelu", 0);
 }
 
-static void cb_gemm_q8(vnp_backend *be, float *y, const void *x8, const float *xs, const void *w8, const float *ws,
-                       const float *b, int m, int n, int k, int accumulate)
+static void cb_dequant_q8(vnp_backend *be, float *y, const vnp_q8out *g, int rows, int n, int add)
 {
     PROF_BEGIN(be);
-    vnp_cuda_fp8_gemm(CB(be)->c, DT(be), y, x8, xs, w8, ws, b, m, n, k, accumulate);
+    vnp_cuda_q8out o = q8out(g);
+    vnp_cuda_fp8_dequant(CB(be)->c, DT(be), y, &o, rows, n, add);
+    PROF_END(be, add ? "fp8 dequantize + residual" : "fp8 dequantize + bias", 0);
+}
+
+static void cb_gemm_q8(vnp_backend *be, float *z, const void *x8, const void *w8, int m, int n, int k)
+{
+    PROF_BEGIN(be);
+    vnp_cuda_fp8_gemm(CB(be)->c, DT(be), z, x8, w8, m, n, k);
     if (PROFILING(be)) {
         char name[64];
-        snprintf(name, sizeof name, "fp8 gemm n%d k%d%s%s", n, k, b ? " +bias" : "", accumulate ? " +acc" : "");
+        snprintf(name, sizeof name, "fp8 gemm n%d k%d", n, k);
         PROF_END(be, name, 2.0 * m * (double)n * (double)k);
     }
 }
@@ -321,7 +336,8 @@ static const vnp_backend_ops cuda_ops = {
     .nonfinite = cb_nonfinite,
     .quant_rows = cb_quant_rows,
     .layernorm_q8 = cb_layernorm_q8,
-    .bias_gelu_q8 = cb_bias_gelu_q8,
+    .gelu_q8 = cb_gelu_q8,
+    .dequant_q8 = cb_dequant_q8,
     .gemm_q8 = cb_gemm_q8,
 };
 
