@@ -22,7 +22,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: virnucpro embed MODEL INPUT -o OUT [--format f32|tsv] [--threads N] [--tokens-per-batch N]\n"
-            "                       [--tokenizer tokenizer.json] [--device cpu|cuda|auto] [--precision fp16|fp32]\n\n"
+            "                       [--tokenizer tokenizer.json] [--device cpu|cuda|auto] [--precision fp16|fp32|fp8]\n\n"
             "MODEL is an ESM-2 or DNABERT-S model folder or file (safetensors, pytorch_model.bin, fair-esm .pt);\n"
             "the kind is told from its tensors. INPUT holds proteins (ESM-2) or DNA (DNABERT-S): FASTA/FASTQ/SAM/\n"
             "BAM/CRAM, plain or gzip, '-' for standard input. One pooled FP32 feature row per record, in input\n"
