@@ -1,5 +1,5 @@
-/* model: the two encoders of VirNucPro (ESM-2 of any size, DNABERT-S-shaped BERTs) written once over the
- * backend ops, and the VirNucPro MLP classifier.
+/* model: the model descriptions, the two encoders of VirNucPro (ESM-2 of any size, DNABERT-S-shaped BERTs) written
+ * once over the backend ops, and the VirNucPro MLP classifier.
  *
  * An encoder takes packed batches of token ids (sequences laid end to end, cu_seqlens boundaries, no padding)
  * and returns one pooled FP32 feature row per sequence, exactly as VirNucPro computes it:
@@ -8,7 +8,8 @@
  *   DNABERT-S: mean of the last hidden state over all tokens, [CLS] and [SEP] included (dnabert_s.md §4, §6).
  * A sequence's result does not depend on what it was packed with (up to float rounding).
  *
- * Configuration comes from config.json when present, else from the tensor shapes. Weights are converted once
+ * Which model a file holds, its sizes and the tensors it needs come from one description per model (see below):
+ * sizes from the tensor shapes, config.json checked against them. Weights are converted once
  * into a single backend allocation of the backend's element type (FP32 on the CPU, FP16 by default on CUDA); activations are sized once by vnp_encoder_reserve and the
  * forward pass allocates nothing. */
 #ifndef VNP_MODEL_H

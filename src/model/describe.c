@@ -132,7 +132,11 @@ static void read_key(verdict *v, const vnp_config_key *k, json_t *j, int64_t *sz
     }
     double x = json_number_value(j);
     if (!(x >= k->min && x <= k->max)) {
-        problem(v, 0, "config.json: %s = %s is outside [%g, %g]%s", k->key, val, k->min, k->max, say);
+        if (k->type == VNP_KEY_INT)
+            problem(v, 0, "config.json: %s = %s is outside [%lld, %lld]%s", k->key, val, (long long)k->min,
+                    (long long)k->max, say);
+        else
+            problem(v, 0, "config.json: %s = %s is outside [%g, %g]%s", k->key, val, k->min, k->max, say);
         return;
     }
     if (k->size) {
