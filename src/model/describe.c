@@ -20,15 +20,19 @@ static const char *const size_key[VNP_SZ_COUNT] = {
     [VNP_SZ_V] = "vocabulary", [VNP_SZ_TYPES] = "token types", [VNP_SZ_IN] = "input width",
     [VNP_SZ_CLASSES] = "classes"};
 
-/* Highest N + 1 such that fmt % N names a tensor of the table; 0 when none. */
+/* Highest N + 1 such that fmt % N names a tensor of the table; 0 when none. Layers missing in the middle are
+ * counted (so that `models check` lists their tensors) up to a gap of MAX_GAP: the search stops there rather than
+ * probe every number up to MAX_LAYERS. */
+#define MAX_GAP 64
 static int highest_layer(vnp_tensor_lookup find, const void *ctx, const char *fmt)
 {
     char name[160];
-    for (int n = MAX_LAYERS - 1; n >= 0; n--) {
+    int top = 0;
+    for (int n = 0; n < MAX_LAYERS && n < top + MAX_GAP; n++) {
         snprintf(name, sizeof name, fmt, n);
-        if (find(ctx, name)) return n + 1;
+        if (find(ctx, name)) top = n + 1;
     }
-    return 0;
+    return top;
 }
 
 static int present(vnp_tensor_lookup find, const void *ctx, const char *name)
