@@ -140,7 +140,6 @@ int vnp_cmd_embed(int argc, char **argv)
     const char *model_path = argv[optind], *in_path = argv[optind + 1];
 
     int rc = VNP_OK;
-    vnp_weights *wts = NULL;
     vnp_bpe *bpe = NULL;
     vnp_backend *be = NULL;
     vnp_encoder *enc = NULL;
@@ -151,37 +150,25 @@ int vnp_cmd_embed(int argc, char **argv)
     float *rows = NULL;
     char *deftok = NULL;
     writer wr = {0};
+    int wrote_rows_failed = 0;
     size_t esm_unk_chars = 0, esm_unk_recs = 0, dna_unk = 0, dna_unk_recs = 0, empty = 0, total = 0;
 
-    wts = vnp_weights_open(model_path);
-    if (!wts) {
-        rc = VNP_ERR_FORMAT;
-        goto done;
-    }
     vnp_model_info info;
-    if (vnp_weights_model_info(wts, &info) != VNP_OK ||
-        (info.kind != VNP_MODEL_ESM2 && info.kind != VNP_MODEL_DNABERT_S)) {
-        vnp_error("%s: not an ESM-2 or DNABERT-S model (%s)", model_path, vnp_model_kind_name(info.kind));
-        rc = VNP_ERR_FORMAT;
+    if ((rc = vnp_backend_open(device, gpu, (int)threads, precision, &be))) goto done;
+    if (!(enc = vnp_encoder_open(be, model_path, VNP_ROLE_NONE, "model", &info, NULL))) {
+        rc = VNP_ERR_FORMAT; /* said */
         goto done;
     }
-    int esm = info.kind == VNP_MODEL_ESM2;
+    int esm = info.tokenizer == VNP_TOK_ESM;
     if (!esm) {
         if (!tok_path) tok_path = deftok = default_tokenizer(model_path);
         bpe = tok_path ? vnp_bpe_load(tok_path) : NULL;
         if (!bpe) {
-            vnp_error("DNABERT-S needs its tokenizer.json (--tokenizer FILE)");
+            vnp_error("%s needs its tokenizer.json (--tokenizer FILE)", info.title);
             rc = VNP_ERR_NOTFOUND;
             goto done;
         }
     }
-    if ((rc = vnp_backend_open(device, gpu, (int)threads, precision, &be))) goto done;
-    if (!(enc = vnp_encoder_load(be, wts))) {
-        rc = VNP_ERR_FORMAT;
-        goto done;
-    }
-    vnp_weights_close(wts); /* the backend's copy is all we need from here on */
-    wts = NULL;
     if ((rc = vnp_seqreader_open(&rd, in_path, NULL))) goto done;
     if (!(of = vnp_outfile_open(out_path))) {
         rc = VNP_ERR_IO;
@@ -227,8 +214,11 @@ int vnp_cmd_embed(int argc, char **argv)
             total++;
         }
         if (win.n == WINDOW_SEQS || (eof && win.n)) {
-            if ((rc = vnp_window_run(enc, &win, (size_t)budget, rows, (size_t)vnp_encoder_cfg(enc)->dim)) || (rc = write_rows(&wr, rows, win.n)))
+            if ((rc = vnp_window_run(enc, &win, (size_t)budget, rows, (size_t)vnp_encoder_cfg(enc)->dim))) goto done;
+            if ((rc = write_rows(&wr, rows, win.n))) {
+                wrote_rows_failed = 1;
                 goto done;
+            }
             if (tsv)
                 for (size_t i = 0; i < win.n; i++) {
                     free(wr.ids[i]);
@@ -262,7 +252,8 @@ done:
     vnp_encoder_free(enc);
     vnp_backend_free(be);
     vnp_bpe_free(bpe);
-    vnp_weights_close(wts);
-    if (rc) vnp_error("embed failed: %s", vnp_status_str(rc));
+    /* every failure above was said where it happened (once); only these two have no message of their own */
+    if (rc == VNP_ERR_NOMEM) vnp_error("embed: out of memory");
+    if (rc == VNP_ERR_IO && wrote_rows_failed) vnp_error("writing '%s' failed", out_path);
     return vnp_status_exit_code(rc);
 }

@@ -2,6 +2,7 @@
  * holds, convert it to safetensors. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "vnp/model.h"
 #include "vnp/weights.h"
 
 #include <getopt.h>
@@ -21,8 +22,9 @@ static void usage(FILE *out)
             "(state dict, fair-esm .pt, whole pickled nn.Module such as VirNucPro's 300_model.pth).\n\n"
             "  inspect   one line per tensor: name<TAB>dtype<TAB>shape (normalised name, dtype as stored,\n"
             "            comma-separated dims, '-' for a scalar), sorted by name, then a '#' summary line\n"
-            "  check     names the model (ESM-2 and its size, DNABERT-S, VirNucPro MLP) and lists every needed\n"
-            "            tensor that is missing or has the wrong shape; exit 0 when complete, 2 otherwise\n"
+            "  check     names the model (ESM-2 and its size, DNABERT-S, VirNucPro MLP), checks config.json\n"
+            "            against the tensors (the same verdict as validate and predict) and lists every needed\n"
+            "            tensor that is missing or has the wrong shape; exit 0 when usable, 2 otherwise\n"
             "  convert   writes every tensor, under its normalised name, to one safetensors file;\n"
             "            --dtype converts the float tensors (default: keep each tensor's dtype)\n\n"
             "exit status: 0 success, 1 failure while running, 2 bad usage or bad input\n");
@@ -60,11 +62,11 @@ static long long count_params(const vnp_weights *w, size_t *shared)
 
 static void print_model_summary(FILE *out, const vnp_model_info *m)
 {
-    fprintf(out, " model=%s", vnp_model_kind_name(m->kind));
-    if (m->kind == VNP_MODEL_ESM2 || m->kind == VNP_MODEL_DNABERT_S)
-        fprintf(out, " layers=%d dim=%d heads=%d ffn=%d vocab=%d", m->layers, m->dim, m->heads, m->ffn, m->vocab);
-    else if (m->kind == VNP_MODEL_MLP)
+    fprintf(out, " model=%s", vnp_model_desc_name(m->desc));
+    if (m->role == VNP_ROLE_CLASSIFIER)
         fprintf(out, " in_features=%d hidden=%d classes=%d", m->in_features, m->dim, m->classes);
+    else
+        fprintf(out, " layers=%d dim=%d heads=%d ffn=%d vocab=%d", m->layers, m->dim, m->heads, m->ffn, m->vocab);
     if (m->name) fprintf(out, " name=%s", m->name);
 }
 
@@ -130,25 +132,19 @@ static int cmd_check(const char *path)
     int rc = vnp_weights_model_info(w, &m);
     if (rc) {
         if (rc == VNP_ERR_NOTFOUND)
-            fprintf(stderr, "virnucpro models check: error: %s: the tensor names match no known model (ESM-2, "
-                            "DNABERT-S, VirNucPro MLP)\n",
-                    path);
+            fprintf(stderr, "virnucpro models check: error: %s: the tensor names match no known model (%s)\n", path,
+                    vnp_model_titles());
+        else
+            printf("result\tREJECTED: the model's config.json or sizes are not usable (messages on standard error)\n");
         vnp_weights_close(w);
         return 2;
     }
-    switch (m.kind) {
-    case VNP_MODEL_ESM2:
-        printf("model\tESM-2%s%s: %d layers, dim %d, %d heads (from %s), ffn %d, vocab %d\n", m.name ? " " : "",
-               m.name ? m.name : "", m.layers, m.dim, m.heads, m.heads_source, m.ffn, m.vocab);
-        break;
-    case VNP_MODEL_DNABERT_S:
-        printf("model\tDNABERT-S: %d layers, dim %d, %d heads (from %s), ffn %d, vocab %d\n", m.layers, m.dim,
-               m.heads, m.heads_source, m.ffn, m.vocab);
-        break;
-    default:
-        printf("model\tVirNucPro MLP: input width %d, hidden %d, %d classes\n", m.in_features, m.dim, m.classes);
-        break;
-    }
+    int named = m.name && strcmp(m.name, m.title) != 0;
+    if (m.role == VNP_ROLE_CLASSIFIER)
+        printf("model\t%s: input width %d, hidden %d, %d classes\n", m.title, m.in_features, m.dim, m.classes);
+    else
+        printf("model\t%s%s%s: %d layers, dim %d, %d heads (from %s), ffn %d, vocab %d\n", m.title, named ? " " : "",
+               named ? m.name : "", m.layers, m.dim, m.heads, m.heads_source, m.ffn, m.vocab);
     printf("file\t%s (%s, %zu tensors)\n", path, vnp_weights_format(w), vnp_weights_count(w));
     size_t nreq;
     vnp_tensor_spec *req = vnp_model_required(&m, &nreq);

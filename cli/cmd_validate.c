@@ -6,6 +6,7 @@
 #include "vnp/seq.h"
 #include "vnp/tok.h"
 #include "vnp/util.h"
+#include "vnp/model.h"
 #include "vnp/weights.h"
 
 #include <getopt.h>
@@ -152,10 +153,9 @@ static void on_tensor_problem(void *ctx, const vnp_tensor_spec *want, const vnp_
 }
 
 /* Opens path, names the model and checks its tensors against want. Fills *m and returns 1 when usable. */
-static int check_model(tally *t, const char *label, const char *path, vnp_model_kind want, vnp_model_info *m)
+static int check_model(tally *t, const char *label, const char *path, vnp_model_role want, vnp_model_info *m)
 {
-    static const char *names[] = {"unknown", "ESM-2", "DNABERT-S", "VirNucPro MLP"};
-    static const char *a_names[] = {"an unknown", "an ESM-2", "a DNABERT-S", "a VirNucPro MLP"};
+    const char *wanted = vnp_model_role_title(want);
     memset(m, 0, sizeof *m);
     vnp_weights *w = vnp_weights_open(path);
     if (!w) {
@@ -164,18 +164,21 @@ static int check_model(tally *t, const char *label, const char *path, vnp_model_
     }
     int ok = 0, rc = vnp_weights_model_info(w, m);
     if (rc == VNP_ERR_NOTFOUND) {
-        say(t, "problem", "%s %s: its tensor names match no known model; expected %s", label, path, names[want]);
+        say(t, "problem", "%s %s: its tensor names match no known model; expected %s", label, path, wanted);
     } else if (rc) {
-        say(t, "problem", "%s %s: the model sizes cannot be told (details on standard error)", label, path);
-    } else if (m->kind != want) {
-        say(t, "problem", "%s %s: holds %s model, not %s", label, path, a_names[m->kind], names[want]);
+        say(t, "problem", "%s %s: not usable: its config.json or sizes contradict the tensors (details on standard "
+                          "error)", label, path);
+    } else if (m->role != want) {
+        say(t, "problem", "%s %s: holds %s %s model, not %s", label, path, strchr("AEIOU", m->title[0]) ? "an" : "a",
+            m->title, wanted);
     } else {
-        if (want == VNP_MODEL_MLP)
-            say(t, label, "%s: %s (input width %d, hidden %d, %d classes), %s, %zu tensors", path, names[want],
+        int named = m->name && strcmp(m->name, m->title) != 0;
+        if (want == VNP_ROLE_CLASSIFIER)
+            say(t, label, "%s: %s (input width %d, hidden %d, %d classes), %s, %zu tensors", path, m->title,
                 m->in_features, m->dim, m->classes, vnp_weights_format(w), vnp_weights_count(w));
         else
             say(t, label, "%s: %s%s%s (%d layers, dim %d, %d heads, ffn %d, vocab %d), %s, %zu tensors", path,
-                names[want], m->name ? " " : "", m->name ? m->name : "", m->layers, m->dim, m->heads, m->ffn,
+                m->title, named ? " " : "", named ? m->name : "", m->layers, m->dim, m->heads, m->ffn,
                 m->vocab, vnp_weights_format(w), vnp_weights_count(w));
         check_ctx c = {t, label, path};
         int n = vnp_weights_check(w, m, on_tensor_problem, &c);
@@ -237,7 +240,7 @@ static void check_classifier(tally *t, const validate_args *a, const char *path,
                              int esm_dim)
 {
     vnp_model_info m;
-    if (!check_model(t, "classifier", path, VNP_MODEL_MLP, &m)) return;
+    if (!check_model(t, "classifier", path, VNP_ROLE_CLASSIFIER, &m)) return;
     if (m.classes != 2) say(t, "problem", "classifier %s: %d outputs, VirNucPro has 2", path, m.classes);
     if (dna_dim && esm_dim && m.in_features != dna_dim + esm_dim)
         say(t, "problem", "classifier %s: input width %d, but DNABERT-S width %d + ESM-2 width %d = %d: these models "
@@ -270,8 +273,8 @@ static void check_models(tally *t, const validate_args *a)
             say(t, "problem", "classifier: not found (--classifier, or %d_model.pth in %s)", a->length, dir);
     }
     vnp_model_info esm = {0}, dna = {0};
-    int esm_ok = mp.esm && check_model(t, "esm2", mp.esm, VNP_MODEL_ESM2, &esm);
-    int dna_ok = mp.dnabert && check_model(t, "dnabert", mp.dnabert, VNP_MODEL_DNABERT_S, &dna);
+    int esm_ok = mp.esm && check_model(t, "esm2", mp.esm, VNP_ROLE_PROTEIN, &esm);
+    int dna_ok = mp.dnabert && check_model(t, "dnabert", mp.dnabert, VNP_ROLE_DNA, &dna);
     if (mp.dnabert && dna_ok) check_tokenizer(t, mp.dnabert, dna.vocab);
     int dna_dim = dna_ok ? dna.dim : 0, esm_dim = esm_ok ? esm.dim : 0;
     if (mp.classifier) {

@@ -107,49 +107,7 @@ const char *vnp_weights_meta(const vnp_weights *w, const char *key); /* NULL whe
  * This keeps loading at one copy of the weights in memory. Safe on any tensor of w; a no-op where unsupported. */
 void vnp_weights_release(const vnp_weights *w, const vnp_tensor *t);
 
-/* ---- which model a table holds ----
- * From the normalised names: ESM-2 has layer.N.attention.self.query.weight, DNABERT-S has
- * layer.N.attention.self.Wqkv.weight, the VirNucPro MLP has hidden_layer.weight and output_layer.weight.
- * Sizes come from the tensor shapes (layers = highest layer.N + 1, dim from the word embeddings); ESM-2 heads from
- * config.json (when its model_type and hidden_size agree with the tensors), else cfg.model.encoder_attention_heads
- * of a fair-esm file, else the released sizes (6/320, 12/480, 30/640, 33/1280 -> 20; 36/2560, 48/5120 -> 40),
- * else D / (2 * len(inv_freq)). DNABERT-S heads from config.json, else D / 64. */
-typedef enum { VNP_MODEL_UNKNOWN = 0, VNP_MODEL_ESM2, VNP_MODEL_DNABERT_S, VNP_MODEL_MLP } vnp_model_kind;
-
-typedef struct {
-    vnp_model_kind kind;
-    int layers;               /* transformer layers (0 for the MLP) */
-    int dim;                  /* hidden size D; for the MLP its hidden width (512 in VirNucPro) */
-    int heads;                /* attention heads (0 for the MLP) */
-    int ffn;                  /* feed-forward width: ESM-2 fc1 rows (4*D); DNABERT-S intermediate_size
-                                 (mlp.gated_layers.weight holds 2*ffn rows) */
-    int vocab;                /* embedding rows (0 for the MLP) */
-    int in_features;          /* MLP input width (3328 in VirNucPro); 0 otherwise */
-    int classes;              /* MLP outputs; 0 otherwise */
-    const char *name;         /* released model with these sizes ("esm2_t36_3B_UR50D"), else NULL; static */
-    const char *heads_source; /* where heads came from: "config.json", "cfg", "known sizes", "inv_freq",
-                                 "head_dim 64", or NULL; static */
-} vnp_model_info;
-
-const char *vnp_model_kind_name(vnp_model_kind k); /* "esm2", "dnabert_s", "mlp", "unknown" */
-/* Fills *out. VNP_ERR_NOTFOUND, without a message, when the names match no known model (out->kind is then
- * VNP_MODEL_UNKNOWN); VNP_ERR_FORMAT, after a message, when the sizes cannot be told from the tensors. */
-int vnp_weights_model_info(const vnp_weights *w, vnp_model_info *out) VNP_MUST_CHECK;
-
-typedef struct {
-    char name[96];    /* normalised name */
-    int ndim;
-    int64_t shape[2];
-    int optional;     /* checked only when present (e.g. the rotary inv_freq) */
-} vnp_tensor_spec;
-
-/* The tensors model m needs (spec/esm2.md §3, spec/dnabert_s.md §3, the MLP of VirNucPro): a malloc'ed array of
- * *n entries that the caller frees; NULL after a message on failure. */
-vnp_tensor_spec *vnp_model_required(const vnp_model_info *m, size_t *n);
-/* Compares w with vnp_model_required(m): report(ctx, want, got) is called for each tensor that is missing
- * (got NULL), has another shape, or is not a float dtype. Returns the number of problems, or a negative status. */
-typedef void (*vnp_check_fn)(void *ctx, const vnp_tensor_spec *want, const vnp_tensor *got);
-int vnp_weights_check(const vnp_weights *w, const vnp_model_info *m, vnp_check_fn report, void *ctx) VNP_MUST_CHECK;
+/* Which model a table holds, its sizes and the tensors it needs: model.h (the model descriptions). */
 
 /* ---- writing safetensors ----
  * Writes tensors[0..n) to path atomically (temporary file, then rename): the header JSON has sorted keys, is

@@ -53,18 +53,20 @@ void vnp_encoder_free(vnp_encoder *e)
 
 static vnp_encoder *encoder_new(vnp_backend *be, const vnp_encoder_config *cfg, vnp_wlist *l)
 {
+    int64_t sz[VNP_SZ_COUNT];
+    vnp_encoder_sizes(cfg, sz);
     vnp_encoder *e = calloc(1, sizeof *e);
     if (!e) return NULL;
     e->be = be;
     e->cfg = *cfg;
     e->layer = vnp_calloc_array((size_t)cfg->layers, sizeof *e->layer);
     e->rope_of_layer = vnp_calloc_array((size_t)cfg->layers, sizeof(int));
-    int rc = cfg->kind == VNP_MODEL_ESM2 ? vnp_esm2_spec(cfg, l) : vnp_dnabert_spec(cfg, l);
+    int rc = vnp_wlist_build(cfg->desc, sz, 1, l);
     if (!e->layer || !e->rope_of_layer || rc) goto fail;
     e->arena_floats = l->total;
     e->arena = be->ops->alloc(be, l->total * vnp_be_elem(be));
     if (!e->arena) goto fail;
-    if (cfg->kind == VNP_MODEL_DNABERT_S) {
+    if (cfg->desc->features & VNP_F_ALIBI) {
         float slopes[4096];
         if (cfg->heads > 4096) goto fail;
         vnp_alibi_slopes(cfg->heads, slopes);
@@ -73,7 +75,7 @@ static vnp_encoder *encoder_new(vnp_backend *be, const vnp_encoder_config *cfg, 
     }
     return e;
 fail:
-    vnp_error("cannot set up a %s encoder (%zu weight floats)", vnp_model_kind_name(cfg->kind), l->total);
+    vnp_error("cannot set up a %s encoder (%zu weight floats)", cfg->desc->name, l->total);
     vnp_encoder_free(e);
     return NULL;
 }
@@ -82,7 +84,7 @@ fail:
  * first rows when asked). */
 static int load_one(vnp_encoder *e, const vnp_wspec *s, const vnp_tensor *t, float **tmp, size_t *tmp_n)
 {
-    size_t want = (size_t)s->shape[0] * (size_t)(s->ndim == 2 ? s->shape[1] : 1);
+    size_t want = s->elems;
     float *dst = VNP_ARENA(e, s->offset);
     if (e->be->ops->host_visible && vnp_be_elem(e->be) == 4 && (size_t)t->numel == want)
         return vnp_tensor_to_f32(t, dst);
@@ -148,11 +150,10 @@ done:
     return rc;
 }
 
-vnp_encoder *vnp_encoder_load_lookup(vnp_backend *be, vnp_tensor_lookup find, const void *ctx,
-                                     const char *config_json, int heads_hint, const char *where)
+vnp_encoder *vnp_encoder_load_checked(vnp_backend *be, const vnp_encoder_config *cfgp, vnp_tensor_lookup find,
+                                      const void *ctx, const char *where)
 {
-    vnp_encoder_config cfg;
-    if (vnp_encoder_config_derive(find, ctx, config_json, heads_hint, where, &cfg)) return NULL;
+    vnp_encoder_config cfg = *cfgp;
     vnp_wlist l = {0};
     vnp_encoder *e = encoder_new(be, &cfg, &l);
     float *tmp = NULL;
@@ -165,17 +166,13 @@ vnp_encoder *vnp_encoder_load_lookup(vnp_backend *be, vnp_tensor_lookup find, co
             goto fail;
         }
     }
-    if (cfg.kind == VNP_MODEL_ESM2) {
-        if (load_inv_freq(e, find, ctx, where)) goto fail;
-        vnp_esm2_bind(e, &l);
-        if (vnp_esm2_fp8_prepare(e)) goto fail;
-    } else {
-        vnp_dnabert_bind(e, &l);
-    }
+    if ((cfg.desc->features & VNP_F_ROTARY) && load_inv_freq(e, find, ctx, where)) goto fail;
+    vnp_encoder_bind(e, &l);
+    if (vnp_esm2_fp8_prepare(e)) goto fail; /* FP8 copies of the ESM-2 layer weights, when asked */
     free(tmp);
     vnp_wlist_free(&l);
     vnp_info("%s: %s, %d layers, hidden %d, %d heads, FFN %d (%.1f MB of %s weights)", where,
-             vnp_model_kind_name(cfg.kind), cfg.layers, cfg.dim, cfg.heads, cfg.ffn,
+             cfg.desc->name, cfg.layers, cfg.dim, cfg.heads, cfg.ffn,
              (double)vnp_encoder_weight_bytes(e) / 1e6, vnp_backend_precision(be));
     return e;
 fail:
@@ -185,13 +182,18 @@ fail:
     return NULL;
 }
 
-static const vnp_tensor *weights_lookup(const void *ctx, const char *name) { return vnp_weights_find(ctx, name); }
+vnp_encoder *vnp_encoder_load_lookup(vnp_backend *be, vnp_tensor_lookup find, const void *ctx,
+                                     const char *config_json, int heads_hint, const char *where)
+{
+    vnp_encoder_config cfg;
+    if (vnp_encoder_config_derive(find, ctx, config_json, heads_hint, where, &cfg)) return NULL;
+    return vnp_encoder_load_checked(be, &cfg, find, ctx, where);
+}
 
 vnp_encoder *vnp_encoder_load(vnp_backend *be, const vnp_weights *w)
 {
-    vnp_model_info info;
-    int hint = vnp_weights_model_info(w, &info) == VNP_OK ? info.heads : 0; /* knows the fair-esm cfg */
-    return vnp_encoder_load_lookup(be, weights_lookup, w, vnp_weights_config(w), hint, vnp_weights_path(w));
+    return vnp_encoder_load_lookup(be, vnp_weights_lookup, w, vnp_weights_config(w), vnp_weights_heads_hint(w),
+                                   vnp_weights_path(w));
 }
 
 /* ---- random weights ---- */
@@ -216,7 +218,7 @@ static void rand_fill(void *p, size_t i)
     rand_ctx *c = p;
     const vnp_wspec *s = &c->l->v[i];
     float *dst = c->host ? c->host + s->offset : c->e->arena + s->offset;
-    size_t n = (size_t)s->shape[0] * (size_t)(s->ndim == 2 ? s->shape[1] : 1);
+    size_t n = s->elems;
     float base = 0.0f, amp;
     int norm = strstr(s->name, "LayerNorm") || strstr(s->name, "layernorm") || strstr(s->name, "layer_norm");
     if (norm && ends_with(s->name, ".weight")) {
@@ -257,13 +259,9 @@ vnp_encoder *vnp_encoder_random(vnp_backend *be, const vnp_encoder_config *cfg_i
         free(rc.host);
         if (st) goto fail;
     }
-    if (cfg.kind == VNP_MODEL_ESM2) {
-        if (load_inv_freq(e, NULL, NULL, "random")) goto fail;
-        vnp_esm2_bind(e, &l);
-        if (vnp_esm2_fp8_prepare(e)) goto fail;
-    } else {
-        vnp_dnabert_bind(e, &l);
-    }
+    if ((cfg.desc->features & VNP_F_ROTARY) && load_inv_freq(e, NULL, NULL, "random")) goto fail;
+    vnp_encoder_bind(e, &l);
+    if (vnp_esm2_fp8_prepare(e)) goto fail; /* FP8 copies of the ESM-2 layer weights, when asked */
     vnp_wlist_free(&l);
     return e;
 fail:
@@ -284,22 +282,23 @@ int vnp_encoder_reserve(vnp_encoder *e, int max_tokens, int max_seqs)
     vnp_backend *be = e->be;
     const vnp_encoder_config *c = &e->cfg;
     size_t T = (size_t)max_tokens, S = (size_t)max_seqs, D = (size_t)c->dim, F = (size_t)c->ffn;
-    size_t half = (size_t)c->head_dim / 2, nrope = c->kind == VNP_MODEL_ESM2 ? (size_t)e->n_rope : 0;
-    int dna = c->kind == VNP_MODEL_DNABERT_S;
+    size_t half = (size_t)c->head_dim / 2, nrope = (c->desc->features & VNP_F_ROTARY) ? (size_t)e->n_rope : 0;
+    int pre_ln = (c->desc->features & VNP_F_PRE_LN) != 0, gated = (c->desc->features & VNP_F_GATED_FFN) != 0;
+    int dropout = c->desc->mask_id >= 0; /* token dropout's per-row divisors */
     /* sizes in bytes, each rounded up to 256 bytes; the first six slots hold backend elements, the rest FP32 or
      * int32 */
     size_t el = vnp_be_elem(be);
 #define R256(n) (((n) + 255) & ~(size_t)255)
-    size_t sz[12] = {R256(T * D * el),      R256(dna ? 0 : T * D * el),      R256(T * 3 * D * el),
-                     R256(T * D * el),      R256(T * F * el),                R256(dna ? 2 * T * F * el : 0),
-                     R256(nrope * T * half * 4), R256(nrope * T * half * 4), R256(dna ? 0 : T * 4),
+    size_t sz[12] = {R256(T * D * el),      R256(pre_ln ? T * D * el : 0),  R256(T * 3 * D * el),
+                     R256(T * D * el),      R256(T * F * el),                R256(gated ? 2 * T * F * el : 0),
+                     R256(nrope * T * half * 4), R256(nrope * T * half * 4), R256(dropout ? T * 4 : 0),
                      R256(T * 4),           R256((S + 1) * 4),               R256(S * D * 4)};
 #undef R256
     size_t total = 0;
     for (int i = 0; i < 12; i++) total += sz[i];
-    float *h_row_div = dna ? NULL : vnp_malloc_array(T, sizeof(float));
+    float *h_row_div = dropout ? vnp_malloc_array(T, sizeof(float)) : NULL;
     void *ws = be->ops->alloc(be, total);
-    if (!ws || (!dna && !h_row_div)) {
+    if (!ws || (dropout && !h_row_div)) {
         be->ops->release(be, ws);
         free(h_row_div);
         vnp_error("cannot allocate activations for %d tokens (%.1f MB)", max_tokens, (double)total / 1e6);
@@ -331,7 +330,7 @@ int vnp_encoder_reserve(vnp_encoder *e, int max_tokens, int max_seqs)
  * NaN/Inf reaches the output; without a twin source it fails with a message. */
 static int rerun_fp32(vnp_encoder *e, const int32_t *ids, const int32_t *cu, int nseq, float *pooled, float *states)
 {
-    const char *kind = vnp_model_kind_name(e->cfg.kind);
+    const char *kind = e->cfg.desc->name;
     e->nonfinite_batches++;
     if (!e->make_twin) {
         vnp_error("%s: a batch of %d sequences produced NaN/Inf in %s (batch %ld of this kind); rerun with "
@@ -383,7 +382,7 @@ int vnp_encoder_forward(vnp_encoder *e, const int32_t *ids, const int32_t *cu, i
     if (!rc) rc = be->ops->upload(be, e->cu, cu, (size_t)(nseq + 1) * sizeof(int32_t));
     if (rc) return rc;
     vnp_varlen vl = {nseq, max_len, cu, e->cu};
-    rc = c->kind == VNP_MODEL_ESM2 ? vnp_esm2_forward(e, ids, &vl) : vnp_dnabert_forward(e, ids, &vl);
+    rc = c->desc->forward(e, ids, &vl);
     if (rc) return rc;
     be->ops->mean_pool(be, e->pooled, e->x, c->dim, c->pool_skip_first, c->pool_skip_last, c->pool_max_rows, &vl);
     if ((rc = be->ops->sync(be))) return rc;

@@ -1,4 +1,4 @@
-/* ESM-2 (any size) over the backend ops: the tensors it needs and the forward pass of ../spec/esm2.md §3 on a
+/* ESM-2 (any size): its model description (sizes, config.json keys, tensors) and the forward pass of ../spec/esm2.md §3 on a
  * packed batch: embedding x 0.88 with token dropout, L pre-LN layers (fused q|k|v GEMM, q scaled then rotary,
  * varlen attention, out_proj, exact-erf GELU FFN), the final LayerNorm. Pooling is done by the caller. */
 #include "model_internal.h"
@@ -7,58 +7,76 @@
 
 #define LAYER "layer.%d."
 
-int vnp_esm2_spec(const vnp_encoder_config *c, vnp_wlist *l)
-{
-    int64_t D = c->dim, F = c->ffn;
-    int ok = vnp_wlist_add(l, c->vocab, D, "embeddings.word_embeddings.weight") != (size_t)-1;
-    for (int i = 0; i < c->layers && ok; i++) {
-        /* query, key, value consecutive: they form one [3D, D] GEMM */
-        ok &= vnp_wlist_add(l, D, D, LAYER "attention.self.query.weight", i) != (size_t)-1;
-        ok &= vnp_wlist_add(l, D, D, LAYER "attention.self.key.weight", i) != (size_t)-1;
-        ok &= vnp_wlist_add(l, D, D, LAYER "attention.self.value.weight", i) != (size_t)-1;
-        ok &= vnp_wlist_add(l, D, 0, LAYER "attention.self.query.bias", i) != (size_t)-1;
-        ok &= vnp_wlist_add(l, D, 0, LAYER "attention.self.key.bias", i) != (size_t)-1;
-        ok &= vnp_wlist_add(l, D, 0, LAYER "attention.self.value.bias", i) != (size_t)-1;
-        ok &= vnp_wlist_add(l, D, D, LAYER "attention.output.dense.weight", i) != (size_t)-1;
-        ok &= vnp_wlist_add(l, D, 0, LAYER "attention.output.dense.bias", i) != (size_t)-1;
-        ok &= vnp_wlist_add(l, D, 0, LAYER "attention.LayerNorm.weight", i) != (size_t)-1;
-        ok &= vnp_wlist_add(l, D, 0, LAYER "attention.LayerNorm.bias", i) != (size_t)-1;
-        ok &= vnp_wlist_add(l, F, D, LAYER "intermediate.dense.weight", i) != (size_t)-1;
-        ok &= vnp_wlist_add(l, F, 0, LAYER "intermediate.dense.bias", i) != (size_t)-1;
-        ok &= vnp_wlist_add(l, D, F, LAYER "output.dense.weight", i) != (size_t)-1;
-        ok &= vnp_wlist_add(l, D, 0, LAYER "output.dense.bias", i) != (size_t)-1;
-        ok &= vnp_wlist_add(l, D, 0, LAYER "LayerNorm.weight", i) != (size_t)-1;
-        ok &= vnp_wlist_add(l, D, 0, LAYER "LayerNorm.bias", i) != (size_t)-1;
-    }
-    ok &= vnp_wlist_add(l, D, 0, "emb_layer_norm_after.weight") != (size_t)-1;
-    ok &= vnp_wlist_add(l, D, 0, "emb_layer_norm_after.bias") != (size_t)-1;
-    return ok ? VNP_OK : VNP_ERR_NOMEM;
-}
+/* ESM-2 (spec/esm2.md): Hugging Face names, fair-esm .pt files mapped to them by weights/. */
+static const vnp_tensor_desc tensors[] = {
+    {"embeddings.word_embeddings.weight", {VNP_SZ_V, VNP_SZ_D}, VNP_SLOT_TOK_EMB, 0},
+    /* query, key, value consecutive: they form one [3D, D] GEMM */
+    {LAYER "attention.self.query.weight", {VNP_SZ_D, VNP_SZ_D}, VNP_SLOT_QKV_W, 0},
+    {LAYER "attention.self.key.weight", {VNP_SZ_D, VNP_SZ_D}, VNP_SLOT_FOLLOWS, 0},
+    {LAYER "attention.self.value.weight", {VNP_SZ_D, VNP_SZ_D}, VNP_SLOT_FOLLOWS, 0},
+    {LAYER "attention.self.query.bias", {VNP_SZ_D}, VNP_SLOT_QKV_B, 0},
+    {LAYER "attention.self.key.bias", {VNP_SZ_D}, VNP_SLOT_FOLLOWS, 0},
+    {LAYER "attention.self.value.bias", {VNP_SZ_D}, VNP_SLOT_FOLLOWS, 0},
+    {LAYER "attention.self.rotary_embeddings.inv_freq", {VNP_SZ_HALF_HD}, VNP_SLOT_NONE, VNP_T_OPTIONAL},
+    {LAYER "attention.output.dense.weight", {VNP_SZ_D, VNP_SZ_D}, VNP_SLOT_O_W, 0},
+    {LAYER "attention.output.dense.bias", {VNP_SZ_D}, VNP_SLOT_O_B, 0},
+    {LAYER "attention.LayerNorm.weight", {VNP_SZ_D}, VNP_SLOT_LN1_W, 0},
+    {LAYER "attention.LayerNorm.bias", {VNP_SZ_D}, VNP_SLOT_LN1_B, 0},
+    {LAYER "intermediate.dense.weight", {VNP_SZ_F, VNP_SZ_D}, VNP_SLOT_FC1_W, 0},
+    {LAYER "intermediate.dense.bias", {VNP_SZ_F}, VNP_SLOT_FC1_B, 0},
+    {LAYER "output.dense.weight", {VNP_SZ_D, VNP_SZ_F}, VNP_SLOT_FC2_W, 0},
+    {LAYER "output.dense.bias", {VNP_SZ_D}, VNP_SLOT_FC2_B, 0},
+    {LAYER "LayerNorm.weight", {VNP_SZ_D}, VNP_SLOT_LN2_W, 0},
+    {LAYER "LayerNorm.bias", {VNP_SZ_D}, VNP_SLOT_LN2_B, 0},
+    {"emb_layer_norm_after.weight", {VNP_SZ_D}, VNP_SLOT_FINAL_LN_W, 0},
+    {"emb_layer_norm_after.bias", {VNP_SZ_D}, VNP_SLOT_FINAL_LN_B, 0},
+};
 
-void vnp_esm2_bind(vnp_encoder *e, const vnp_wlist *l)
-{
-    const vnp_wspec *s = l->v;
-    e->tok_emb = VNP_ARENA(e, (s++)->offset);
-    for (int i = 0; i < e->cfg.layers; i++) {
-        vnp_layer *y = &e->layer[i];
-        y->qkv_w = VNP_ARENA(e, s->offset); /* query.weight, then key and value right after it */
-        s += 3;
-        y->qkv_b = VNP_ARENA(e, s->offset);
-        s += 3;
-        y->o_w = VNP_ARENA(e, (s++)->offset);
-        y->o_b = VNP_ARENA(e, (s++)->offset);
-        y->ln1_w = VNP_ARENA(e, (s++)->offset);
-        y->ln1_b = VNP_ARENA(e, (s++)->offset);
-        y->fc1_w = VNP_ARENA(e, (s++)->offset);
-        y->fc1_b = VNP_ARENA(e, (s++)->offset);
-        y->fc2_w = VNP_ARENA(e, (s++)->offset);
-        y->fc2_b = VNP_ARENA(e, (s++)->offset);
-        y->ln2_w = VNP_ARENA(e, (s++)->offset);
-        y->ln2_b = VNP_ARENA(e, (s++)->offset);
-    }
-    e->final_ln_w = VNP_ARENA(e, (s++)->offset);
-    e->final_ln_b = VNP_ARENA(e, (s++)->offset);
-}
+static const vnp_size_source sources[] = {
+    {"embeddings.word_embeddings.weight", 0, 0, VNP_SZ_V},
+    {"embeddings.word_embeddings.weight", 1, 0, VNP_SZ_D},
+    {"layer.0.intermediate.dense.weight", 0, 0, VNP_SZ_F},
+};
+
+static const vnp_config_key keys[] = {
+    {"num_hidden_layers", VNP_KEY_INT, 1, 1024, VNP_SZ_L, 0, NULL},
+    {"hidden_size", VNP_KEY_INT, 1, 65536, VNP_SZ_D, 0, NULL},
+    {"num_attention_heads", VNP_KEY_INT, 1, 4096, VNP_SZ_H, 0, NULL},
+    {"intermediate_size", VNP_KEY_INT, 1, 1 << 20, VNP_SZ_F, 0, NULL},
+    {"vocab_size", VNP_KEY_INT, 1, 1 << 24, VNP_SZ_V, 0, NULL},
+    {"layer_norm_eps", VNP_KEY_NUMBER, 1e-30, 1, 0, VNP_SET_LN_EPS, NULL},
+    {"token_dropout", VNP_KEY_BOOL, 0, 0, 0, VNP_SET_TOKEN_DROPOUT, NULL},
+    {"mask_token_id", VNP_KEY_INT, 0, 1 << 24, 0, VNP_SET_MASK_ID, NULL},
+    {"position_embedding_type", VNP_KEY_STRING, 0, 0, 0, 0, "rotary"},
+    {"emb_layer_norm_before", VNP_KEY_BOOL, 0, 0, 0, 0, "false"},
+};
+
+#define ESM2(name, short_name, L, D, H) {name, short_name, {[VNP_SZ_L] = L, [VNP_SZ_D] = D, [VNP_SZ_H] = H, \
+                                          [VNP_SZ_F] = 4 * (D), [VNP_SZ_V] = 33}}
+static const vnp_model_variant variants[] = { /* esm2.md §2 */
+    ESM2("esm2_t6_8M_UR50D", "esm2_8m", 6, 320, 20),      ESM2("esm2_t12_35M_UR50D", "esm2_35m", 12, 480, 20),
+    ESM2("esm2_t30_150M_UR50D", "esm2_150m", 30, 640, 20), ESM2("esm2_t33_650M_UR50D", "esm2_650m", 33, 1280, 20),
+    ESM2("esm2_t36_3B_UR50D", "esm2_3b", 36, 2560, 40),   ESM2("esm2_t48_15B_UR50D", "esm2_15b", 48, 5120, 40),
+};
+
+const vnp_model_desc vnp_esm2_desc = {
+    .name = "esm2", .title = "ESM-2", .kind = VNP_MODEL_ESM2, .role = VNP_ROLE_PROTEIN,
+    .detect = {LAYER "attention.self.query.weight"},
+    .layer_probe = LAYER "attention.self.query.weight",
+    .model_type = "esm",
+    .sources = sources, .n_sources = VNP_COUNT(sources),
+    .keys = keys, .n_keys = VNP_COUNT(keys),
+    .tensors = tensors, .n_tensors = VNP_COUNT(tensors),
+    .variants = variants, .n_variants = VNP_COUNT(variants),
+    .rotary_tensor = LAYER "attention.self.rotary_embeddings.inv_freq",
+    .forward = vnp_esm2_forward,
+    .tokenizer = VNP_TOK_ESM,
+    .ln_eps = 1e-5f,
+    .mask_id = 32,                                  /* <mask>: token dropout */
+    .pool_skip_first = 1, .pool_skip_last = 1,      /* <cls>, <eos> */
+    .pool_max_rows = 1024,
+    .features = VNP_F_ROTARY | VNP_F_PRE_LN,
+};
 
 /* Token dropout at inference (esm2.md §3.1): x = (E[tok] * 0.88f) / (1 - n_mask/n_tokens) per sequence, and
  * <mask> rows zeroed. Without <mask> tokens the divisor is exactly 1 and is skipped. */

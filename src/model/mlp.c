@@ -1,4 +1,4 @@
-/* The VirNucPro MLP classifier in eval mode: Linear, BatchNorm1d with running statistics (eps 1e-5), ReLU,
+/* The VirNucPro MLP classifier: its model description, and the model in eval mode: Linear, BatchNorm1d with running statistics (eps 1e-5), ReLU,
  * (dropout = identity), Linear, softmax. The first GEMM uses SGEMM where available, the rest is plain C. */
 #include "model_internal.h"
 
@@ -30,41 +30,79 @@ void vnp_mlp_free(vnp_mlp *m)
 int vnp_mlp_in_dim(const vnp_mlp *m) { return m->in; }
 int vnp_mlp_classes(const vnp_mlp *m) { return m->classes; }
 
+/* The VirNucPro MLPClassifier (its 300_model.pth / 500_model.pth hold the whole pickled module). */
+static const vnp_tensor_desc tensors[] = {
+    {"hidden_layer.weight", {VNP_SZ_D, VNP_SZ_IN}, VNP_SLOT_FOLLOWS, 0},
+    {"hidden_layer.bias", {VNP_SZ_D}, VNP_SLOT_FOLLOWS, 0},
+    {"bn1.weight", {VNP_SZ_D}, VNP_SLOT_FOLLOWS, 0},
+    {"bn1.bias", {VNP_SZ_D}, VNP_SLOT_FOLLOWS, 0},
+    {"bn1.running_mean", {VNP_SZ_D}, VNP_SLOT_FOLLOWS, 0},
+    {"bn1.running_var", {VNP_SZ_D}, VNP_SLOT_FOLLOWS, 0},
+    {"output_layer.weight", {VNP_SZ_CLASSES, VNP_SZ_D}, VNP_SLOT_FOLLOWS, 0},
+    {"output_layer.bias", {VNP_SZ_CLASSES}, VNP_SLOT_FOLLOWS, 0},
+};
+
+static const vnp_size_source sources[] = {
+    {"hidden_layer.weight", 0, 0, VNP_SZ_D},
+    {"hidden_layer.weight", 1, 0, VNP_SZ_IN},
+    {"output_layer.weight", 0, 0, VNP_SZ_CLASSES},
+};
+
+static const vnp_model_variant variants[] = {
+    {"VirNucPro-MLPClassifier", NULL, {[VNP_SZ_IN] = 3328, [VNP_SZ_D] = 512, [VNP_SZ_CLASSES] = 2}},
+};
+
+/* No config.json (model_type NULL): the file is the whole model. The MLP is not an encoder: no forward here, its
+ * own loader below; its tensors land in the MLP's arena (slot "follows": copied, bound by name). */
+const vnp_model_desc vnp_mlp_desc = {
+    .name = "mlp", .title = "VirNucPro MLP", .kind = VNP_MODEL_MLP, .role = VNP_ROLE_CLASSIFIER,
+    .detect = {"hidden_layer.weight", "output_layer.weight"},
+    .sources = sources, .n_sources = VNP_COUNT(sources),
+    .tensors = tensors, .n_tensors = VNP_COUNT(tensors),
+    .variants = variants, .n_variants = VNP_COUNT(variants),
+};
+
+/* The arena slot of the tensor named `name` in l. */
+static float *slot_of(vnp_mlp *m, const vnp_wlist *l, const char *name)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i].name, name) == 0) return m->arena + l->v[i].offset;
+    return NULL;
+}
+
 vnp_mlp *vnp_mlp_load_lookup(vnp_tensor_lookup find, const void *ctx, const char *where)
 {
-    const vnp_tensor *w1 = find(ctx, "hidden_layer.weight"), *w2 = find(ctx, "output_layer.weight");
-    if (!w1 || w1->ndim != 2 || !w2 || w2->ndim != 2) {
-        vnp_error("%s: not a VirNucPro MLP: tensors 'hidden_layer.weight' [hidden, in] and 'output_layer.weight' "
-                  "[classes, hidden] are %s",
-                  where, (!w1 || !w2) ? "missing" : "not matrices");
+    vnp_model_info info;
+    int rc = vnp_model_read(find, ctx, NULL, 0, where, &info);
+    if (rc || info.desc != &vnp_mlp_desc) {
+        if (rc != VNP_ERR_FORMAT)
+            vnp_error("%s: not a VirNucPro MLP: tensors 'hidden_layer.weight' [hidden, in] and 'output_layer.weight' "
+                      "[classes, hidden] are missing or not matrices", where);
         return NULL;
     }
     vnp_mlp *m = calloc(1, sizeof *m);
     if (!m) return NULL;
-    m->hidden = (int)w1->shape[0];
-    m->in = (int)w1->shape[1];
-    m->classes = (int)w2->shape[0];
-    int64_t nh = m->hidden, ni = m->in, nc = m->classes;
+    m->hidden = info.dim;
+    m->in = info.in_features;
+    m->classes = info.classes;
     vnp_wlist l = {0};
-    int ok = vnp_wlist_add(&l, nh, ni, "hidden_layer.weight") != (size_t)-1;
-    ok &= vnp_wlist_add(&l, nh, 0, "hidden_layer.bias") != (size_t)-1;
-    ok &= vnp_wlist_add(&l, nh, 0, "bn1.weight") != (size_t)-1;
-    ok &= vnp_wlist_add(&l, nh, 0, "bn1.bias") != (size_t)-1;
-    ok &= vnp_wlist_add(&l, nh, 0, "bn1.running_mean") != (size_t)-1;
-    ok &= vnp_wlist_add(&l, nh, 0, "bn1.running_var") != (size_t)-1;
-    ok &= vnp_wlist_add(&l, nc, nh, "output_layer.weight") != (size_t)-1;
-    ok &= vnp_wlist_add(&l, nc, 0, "output_layer.bias") != (size_t)-1;
-    if (!ok || vnp_wlist_check(&l, find, ctx, where) || nc < 1) goto fail;
+    int64_t sz[VNP_SZ_COUNT] = {[VNP_SZ_D] = info.dim, [VNP_SZ_IN] = info.in_features, [VNP_SZ_CLASSES] = info.classes};
+    if (vnp_wlist_build(&vnp_mlp_desc, sz, 1, &l) || vnp_wlist_check(&l, find, ctx, where)) goto fail;
     m->arena = vnp_malloc_array(l.total, sizeof(float));
     if (!m->arena) goto fail;
-    float **dst[8] = {&m->w1, &m->b1, &m->bn_g, &m->bn_b, &m->bn_mean, &m->bn_var, &m->w2, &m->b2};
-    for (size_t i = 0; i < l.n; i++) {
-        *dst[i] = m->arena + l.v[i].offset;
-        if (vnp_tensor_to_f32(find(ctx, l.v[i].name), *dst[i])) {
+    for (size_t i = 0; i < l.n; i++)
+        if (vnp_tensor_to_f32(find(ctx, l.v[i].name), m->arena + l.v[i].offset)) {
             vnp_error("%s: cannot convert tensor '%s'", where, l.v[i].name);
             goto fail;
         }
-    }
+    m->w1 = slot_of(m, &l, "hidden_layer.weight");
+    m->b1 = slot_of(m, &l, "hidden_layer.bias");
+    m->bn_g = slot_of(m, &l, "bn1.weight");
+    m->bn_b = slot_of(m, &l, "bn1.bias");
+    m->bn_mean = slot_of(m, &l, "bn1.running_mean");
+    m->bn_var = slot_of(m, &l, "bn1.running_var");
+    m->w2 = slot_of(m, &l, "output_layer.weight");
+    m->b2 = slot_of(m, &l, "output_layer.bias");
     vnp_wlist_free(&l);
     return m;
 fail:

@@ -1,33 +1,165 @@
-/* Private to model/: the list of tensors a model needs (name, expected shape, place in the weight arena), the
- * encoder struct shared by the ESM-2 and DNABERT-S forward passes, and their entry points. */
+/* Private to model/: the model descriptions (what each model is: sizes, config keys, tensors, forward pass), the
+ * tensor lists made from them, the encoder struct shared by the forward passes, and their entry points. */
 #ifndef VNP_MODEL_INTERNAL_H
 #define VNP_MODEL_INTERNAL_H
 
 #include "vnp/model.h"
 
-/* One tensor the model needs: its normalised name, expected shape and where its FP32 copy goes. */
+/* ==== model descriptions ====
+ * Everything the program knows about one model lives in one vnp_model_desc (src/model/<name>.c): how to recognise
+ * it, its released sizes, the config.json keys it reads (type, range, which size they must agree with), its tensors
+ * (shape in symbolic sizes, where each goes in the encoder) and, for encoders, the forward pass and pooling. The
+ * generic code in describe.c reads it for `models check`, `validate`, `models inspect`, the loaders and bind;
+ * registry.c lists the descriptions. */
+
+/* The symbolic sizes a shape is written in; a model's sizes are an int64_t vector indexed by them. */
+typedef enum {
+    VNP_SZ_NONE = 0, /* no second dimension (a vector) */
+    VNP_SZ_1,        /* 1 */
+    VNP_SZ_L,        /* transformer layers */
+    VNP_SZ_D,        /* hidden size (the MLP's hidden width) */
+    VNP_SZ_H,        /* attention heads */
+    VNP_SZ_F,        /* feed-forward width */
+    VNP_SZ_V,        /* vocabulary (word embedding rows) */
+    VNP_SZ_TYPES,    /* token type embedding rows */
+    VNP_SZ_IN,       /* classifier input width */
+    VNP_SZ_CLASSES,  /* classifier outputs */
+    VNP_SZ_3D,       /* derived: 3 D, 2 F, head_dim / 2 */
+    VNP_SZ_2F,
+    VNP_SZ_HALF_HD,
+    VNP_SZ_COUNT
+} vnp_size;
+
+/* Where a tensor's converted copy goes (vnp_encoder fields; per-layer slots into layer[i]). */
+typedef enum {
+    VNP_SLOT_NONE = 0, /* checked only (not copied into the arena) */
+    VNP_SLOT_FOLLOWS,  /* copied right after the previous tensor: one fused matrix with it (ESM-2 q|k|v) */
+    VNP_SLOT_TOK_EMB, VNP_SLOT_TYPE_ROW, VNP_SLOT_EMB_LN_W, VNP_SLOT_EMB_LN_B, VNP_SLOT_FINAL_LN_W,
+    VNP_SLOT_FINAL_LN_B,
+    VNP_SLOT_LN1_W, /* per layer from here on */
+    VNP_SLOT_LN1_B, VNP_SLOT_QKV_W, VNP_SLOT_QKV_B, VNP_SLOT_O_W, VNP_SLOT_O_B, VNP_SLOT_LN2_W, VNP_SLOT_LN2_B,
+    VNP_SLOT_FC1_W, VNP_SLOT_FC1_B, VNP_SLOT_FC2_W, VNP_SLOT_FC2_B
+} vnp_slot;
+
+enum {
+    VNP_T_OPTIONAL = 1,  /* checked only when present */
+    VNP_T_FIRST_ROW = 2, /* only row 0 goes to the arena (DNABERT-S token type 0) */
+};
+
+/* One tensor: its normalised name ("%d" = the layer number in per-layer tensors), shape, destination. */
+typedef struct {
+    const char *name;
+    vnp_size shape[2];
+    vnp_slot slot;
+    unsigned flags;
+} vnp_tensor_desc;
+
+/* What a config.json key is: its JSON type, its range, and what it sets. */
+typedef enum { VNP_KEY_INT, VNP_KEY_NUMBER, VNP_KEY_BOOL, VNP_KEY_STRING } vnp_key_type;
+typedef enum { VNP_SET_NONE = 0, VNP_SET_LN_EPS, VNP_SET_TOKEN_DROPOUT, VNP_SET_MASK_ID } vnp_setting;
+
+typedef struct {
+    const char *key;
+    vnp_key_type type;
+    double min, max;       /* range of a number (inclusive) */
+    vnp_size size;         /* the size it gives; it must equal what the tensors say when they say it */
+    vnp_setting setting;   /* or the setting it gives */
+    const char *must_be;   /* string and bool keys: the one value supported ("rotary", "false"); NULL: any */
+} vnp_config_key;
+
+/* Where a size is read from the tensors: dimension `axis` of `tensor`, divided by `div` (0 = 1). */
+typedef struct {
+    const char *tensor;
+    int axis, div;
+    vnp_size size;
+} vnp_size_source;
+
+/* A released variant: its name, its published short name (vnp_encoder_config_named) and sizes (0 = any). */
+typedef struct {
+    const char *name, *short_name;
+    int64_t sz[VNP_SZ_COUNT];
+} vnp_model_variant;
+
+
+struct vnp_model_desc {
+    const char *name;          /* "esm2": vnp_model_kind_name, `models inspect` */
+    const char *title;         /* "ESM-2": messages, `models check` */
+    vnp_model_kind kind;       /* VNP_MODEL_UNKNOWN for models added at run time */
+    vnp_model_role role;
+    const char *detect[2];     /* tensors that mark the model ("%d": present for some layer); NULL ends */
+    const char *layer_probe;   /* per-layer tensor counted for L (highest layer number + 1); NULL: no layers */
+    const char *model_type;    /* config.json "model_type" of the model; NULL: config.json is not read */
+    const vnp_size_source *sources; size_t n_sources;
+    const vnp_config_key *keys; size_t n_keys;
+    const vnp_tensor_desc *tensors; size_t n_tensors;
+    const vnp_model_variant *variants; size_t n_variants;
+    /* heads when config.json does not say: D / (2 len(inv_freq)) of this tensor, then a released variant with the
+     * same L and D, then D / default_head_dim (the last two are guesses, said in a warning) */
+    const char *rotary_tensor;
+    int default_head_dim;
+    /* encoders: the forward pass and what it needs */
+    int (*forward)(vnp_encoder *e, const int32_t *ids, const vnp_varlen *vl);
+    vnp_tokenizer_kind tokenizer;
+    float ln_eps;              /* when config.json does not say */
+    int mask_id;               /* token dropout's <mask> id (-1: no token dropout) */
+    int pool_skip_first, pool_skip_last, pool_max_rows;
+    unsigned features;         /* VNP_F_* */
+};
+
+enum {
+    VNP_F_ROTARY = 1,    /* rotary positions: inv_freq per layer */
+    VNP_F_ALIBI = 2,     /* ALiBi slopes */
+    VNP_F_PRE_LN = 4,    /* a LayerNorm output buffer apart from the residual stream */
+    VNP_F_GATED_FFN = 8, /* a [T, 2F] gated projection buffer */
+};
+
+#define VNP_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The description of a kind (built-in), or NULL. */
+const vnp_model_desc *vnp_model_desc_of_kind(vnp_model_kind kind);
+/* Registered descriptions: i-th, NULL past the end. */
+const vnp_model_desc *vnp_model_desc_at(size_t i);
+
+/* One tensor the model needs, made concrete for one model's sizes: name, shape in the file, and what goes to the
+ * arena (offset, elements, slot). */
 typedef struct {
     char name[112];
     int ndim;
-    int64_t shape[2];
-    size_t offset; /* in floats, into the arena */
-    int rows_from; /* copy only rows [rows_from, rows_from + shape[0]) of a larger tensor (token type row) */
-    int64_t file_rows; /* rows the file tensor must have at least (0: exactly shape[0]) */
+    int64_t shape[2];   /* in the file */
+    size_t offset;      /* in elements, into the arena */
+    size_t elems;       /* elements in the arena (0: not copied) */
+    vnp_slot slot;
+    int layer;          /* per-layer tensors: the layer; -1 otherwise */
+    unsigned flags;
 } vnp_wspec;
 
 typedef struct {
     vnp_wspec *v;
     size_t n, cap;
-    size_t total; /* floats */
+    size_t total; /* elements */
 } vnp_wlist;
 
-/* Appends a tensor of shape [d0] (d1 = 0) or [d0, d1]; returns its offset in the arena, or (size_t)-1 on
- * allocation failure. */
-size_t vnp_wlist_add(vnp_wlist *l, int64_t d0, int64_t d1, const char *fmt, ...) VNP_PRINTF(4, 5);
+/* The tensors of desc at sizes sz: every one (arena_only 0) or only those copied into the arena. VNP_OK,
+ * VNP_ERR_NOMEM. */
+int vnp_wlist_build(const vnp_model_desc *desc, const int64_t *sz, int arena_only, vnp_wlist *l) VNP_MUST_CHECK;
 void vnp_wlist_free(vnp_wlist *l);
+/* The sizes vector of an encoder config. */
+void vnp_encoder_sizes(const vnp_encoder_config *c, int64_t *sz);
 /* Checks every entry against the table; logs each missing, non-float or mis-shaped tensor. VNP_OK or
  * VNP_ERR_FORMAT. */
 int vnp_wlist_check(const vnp_wlist *l, vnp_tensor_lookup find, const void *ctx, const char *where) VNP_MUST_CHECK;
+/* vnp_tensor_lookup over an open table; the fair-esm cfg head count of a table (0 when none). */
+const vnp_tensor *vnp_weights_lookup(const void *w, const char *name);
+int vnp_weights_heads_hint(const vnp_weights *w);
+/* The encoder config of a model read by vnp_model_read (derived fields filled). */
+int vnp_encoder_config_of_info(const vnp_model_info *m, vnp_encoder_config *cfg) VNP_MUST_CHECK;
+/* Loads an encoder whose config and tensors were checked (vnp_encoder_config_derive). NULL after logging. */
+vnp_encoder *vnp_encoder_load_checked(vnp_backend *be, const vnp_encoder_config *cfg, vnp_tensor_lookup find,
+                                      const void *ctx, const char *where);
+/* A vnp_check_fn that logs the problem (ctx: the model's path or name). */
+void vnp_log_tensor_problem(void *ctx, const vnp_tensor_spec *want, const vnp_tensor *got);
+/* Points the encoder's weight fields at their arena slots, by each tensor's slot. */
+void vnp_encoder_bind(vnp_encoder *e, const vnp_wlist *l);
 
 /* A layer's weights; pointers into the arena. ESM-2 names in comments first, DNABERT-S second. */
 typedef struct {
@@ -87,11 +219,7 @@ struct vnp_encoder {
     float *h_row_div; /* host [T] */
 };
 
-int vnp_esm2_spec(const vnp_encoder_config *cfg, vnp_wlist *l) VNP_MUST_CHECK;
-void vnp_esm2_bind(vnp_encoder *e, const vnp_wlist *l);
 int vnp_esm2_forward(vnp_encoder *e, const int32_t *ids, const vnp_varlen *vl) VNP_MUST_CHECK;
-int vnp_dnabert_spec(const vnp_encoder_config *cfg, vnp_wlist *l) VNP_MUST_CHECK;
-void vnp_dnabert_bind(vnp_encoder *e, const vnp_wlist *l);
 int vnp_dnabert_forward(vnp_encoder *e, const int32_t *ids, const vnp_varlen *vl) VNP_MUST_CHECK;
 
 /* --precision fp8 (esm2_fp8.c): prepare quantizes the layer weights when the backend asks for FP8 (VNP_OK and

@@ -195,20 +195,6 @@ static char *tokenizer_path(const char *dnabert)
     return p;
 }
 
-static vnp_weights *open_kind(const char *path, vnp_model_kind want, const char *role)
-{
-    vnp_weights *w = vnp_weights_open(path);
-    if (!w) return NULL;
-    vnp_model_info info;
-    int rc = vnp_weights_model_info(w, &info);
-    if (rc == VNP_OK && info.kind == want) return w;
-    if (rc != VNP_ERR_FORMAT)
-        vnp_error("'%s' given as the %s holds %s", path, role,
-                  rc == VNP_OK ? vnp_model_kind_name(info.kind) : "no model this program knows");
-    vnp_weights_close(w);
-    return NULL;
-}
-
 static long fp32_reruns(void *ctx)
 {
     scorer_ctx *c = ctx;
@@ -253,19 +239,21 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
     }
     if ((rc = vnp_backend_open(dev, gpu, o->threads, o->precision, &c->be))) goto fail;
     rc = VNP_ERR_FORMAT;
-    c->w_cls = o->classifier ? open_kind(o->classifier, VNP_MODEL_MLP, "classifier") : NULL;
-    c->w_dna = c->w_cls || !o->classifier ? open_kind(o->dnabert, VNP_MODEL_DNABERT_S, "DNABERT-S model") : NULL;
-    c->w_esm = c->w_dna ? open_kind(o->esm, VNP_MODEL_ESM2, "ESM-2 model") : NULL;
-    if (!c->w_esm) goto fail;
+    /* with FP16 activations (fp16, fp8) the weights stay mapped so that a NaN/Inf batch can be redone in FP32 */
+    int keep = vnp_be_elem(c->be) == 2;
+    vnp_model_info info;
+    c->w_cls = o->classifier ? vnp_model_open(o->classifier, VNP_ROLE_CLASSIFIER, "classifier", &info) : NULL;
+    if (o->classifier && (!c->w_cls || !(c->mlp = vnp_mlp_load(c->w_cls)))) goto fail;
+    if (!(c->dna = vnp_encoder_open(c->be, o->dnabert, VNP_ROLE_DNA, "DNA encoder", &info, keep ? &c->w_dna : NULL)))
+        goto fail;
+    if (!(c->esm = vnp_encoder_open(c->be, o->esm, VNP_ROLE_PROTEIN, "protein encoder", &info,
+                                    keep ? &c->w_esm : NULL)))
+        goto fail;
     tok = tokenizer_path(o->dnabert);
     if (!tok || !(c->bpe = vnp_bpe_load(tok))) goto fail;
-    if (o->classifier && !(c->mlp = vnp_mlp_load(c->w_cls))) goto fail;
-    if (!(c->dna = vnp_encoder_load(c->be, c->w_dna))) goto fail;
-    if (!(c->esm = vnp_encoder_load(c->be, c->w_esm))) goto fail;
     c->fp8_asked = c->fp8_checking = vnp_encoder_fp8(c->esm);
     vnp_fp8_check_init(&c->fp8);
-    if (vnp_be_elem(c->be) == 2) {
-        /* the weights stay mapped so that a NaN/Inf batch can be redone in FP32 */
+    if (keep) {
         c->dev = dev;
         c->gpu = gpu;
         c->threads = o->threads;
@@ -273,10 +261,6 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
         c->tw_esm = (twin_src){c, c->w_esm};
         vnp_encoder_set_fp32_twin(c->dna, make_twin, &c->tw_dna);
         vnp_encoder_set_fp32_twin(c->esm, make_twin, &c->tw_esm);
-    } else {
-        vnp_weights_close(c->w_dna); /* the encoders hold their own converted copies */
-        vnp_weights_close(c->w_esm);
-        c->w_dna = c->w_esm = NULL;
     }
     int d_dna = vnp_encoder_cfg(c->dna)->dim, d_prot = vnp_encoder_cfg(c->esm)->dim;
     if (c->mlp && (vnp_mlp_in_dim(c->mlp) != d_dna + d_prot || vnp_mlp_classes(c->mlp) != 2)) {

@@ -1,5 +1,6 @@
 /* libFuzzer target: the safetensors header parser, then every accepted tensor converted in full (which reads
  * every byte the header claims, under ASan), the model detection and the required-tensor check. */
+#include "vnp/model.h"
 #include "vnp/weights.h"
 #include "weights/safetensors.h"
 

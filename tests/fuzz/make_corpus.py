@@ -5,6 +5,7 @@
                                    same with zip64 records forced
    tests/fuzz/corpus/pickle/       data.pkl of mlp_tiny.pth (whole nn.Module) and of esm2_tiny_fair.pt (fair-esm
                                    dict with argparse.Namespace), plus a minimal state-dict pickle
+   tests/fuzz/corpus/model_config/ the fixtures' config.json files (hand-written edited ones sit beside them)
 Files named regress_* are inputs that fuzzing once found (kept for replay); this script leaves them alone.
 Only the standard library is used; no torch."""
 import io, json, os, struct, zipfile
@@ -101,3 +102,9 @@ for force64, name in ((False, 'state_dict.zip'), (True, 'state_dict_zip64.zip'))
         zf.writestr('archive/data/1', b'\x00\x3c\x00\x40')
         zf.writestr('archive/version', b'3\n')
     write('zip', name, buf.getvalue())
+
+# tests/fuzz/corpus/model_config/: the fixtures' config.json files (the hand-written seeds beside them are kept)
+for name, src in (('esm2_tiny.json', 'esm2-tiny'), ('dnabert_s_tiny.json', 'dnabert-s-tiny'),
+                  ('dnabert_s.json', 'dnabert-s')):
+    with open(os.path.join(models, src, 'config.json'), 'rb') as f:
+        write('model_config', name, f.read())

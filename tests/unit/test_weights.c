@@ -2,6 +2,7 @@
  * the names and shapes of the spec; dtype conversions; the safetensors writer round trip; model kinds and the
  * required-tensor check. Hostile inputs are in test_weights_hostile.c. */
 #define _DEFAULT_SOURCE
+#include "vnp/model.h"
 #include "vnp/weights.h"
 #include "vnp_test.h"
 
