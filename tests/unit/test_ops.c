@@ -589,7 +589,7 @@ int main(void)
     /* packed batches: small odd ones, one long sequence (many key blocks, ALiBi far off the diagonal), the GPU
      * kernels' block boundaries (64/65 rows, short runs sharing a block), and a model-sized mix */
     const int odd3[3] = {1, 6, 77}, mix5[5] = {130, 5, 33, 1, 70}, long1[1] = {700}, pair[2] = {66, 64};
-    const int blocks8[8] = {1, 17, 64, 65, 130, 1100, 3, 2}, model7[7] = {1, 3, 17, 64, 65, 77, 130};
+    const int blocks8[8] = {1, 17, 64, 65, 130, 333, 3, 2}, model7[7] = {1, 3, 17, 64, 65, 77, 130};
     const int pool4[4] = {1, 2, 7, 40};
 
     printf("-- gemm\n");
