@@ -375,12 +375,13 @@ static void case_rope(const char *label, const int *lens, int nseq, int heads, i
     free(x), free(inv), free(tref), free(ref), free(base), free(tbase);
 }
 
-/* attention over q | k | v of a [T, 3D] buffer into out [T, D + 3] (the 3 extra columns must stay untouched) */
+/* attention over q | k | v of a [T, 3D] buffer into out [T, D + 4] (the 4 extra columns must stay untouched; an
+ * even row stride, as the FP16 tensor-core kernel requires of its output, or it would test only the simple kernel) */
 static void case_attention(const char *label, const int *lens, int nseq, int heads, int hd, float scale, int alibi,
                            double amp)
 {
     batch bt = mkbatch(lens, nseq);
-    int T = bt.T, D = heads * hd, ld = 3 * D, ldo = D + 3;
+    int T = bt.T, D = heads * hd, ld = 3 * D, ldo = D + 4;
     float *qkv = rnd((size_t)T * ld, amp), *init = rnd((size_t)T * ldo, 1), slopes[128];
     for (int t = 0; t < T; t++)
         for (int c = 0; c < D; c++) init[(size_t)t * ldo + c] = NAN; /* every one of these must be written */
@@ -427,7 +428,9 @@ static void case_attention(const char *label, const int *lens, int nseq, int hea
 }
 
 /* ESM-2's two ways to the same attention (src/model/esm2.c): q scaled and rotated, k rotated, scores unscaled; or q
- * and k rotated in one pass over 2H heads and the (power-of-two) scale applied to the scores. Equal to the bit. */
+ * and k rotated in one pass over 2H heads and the (power-of-two) scale applied to the scores. In FP32 equal to the
+ * bit. In FP16 only within FP16 tolerance: a scaled q component that falls among FP16's subnormals (|q| < 2^-14 /
+ * scale before scaling) keeps fewer bits than the unscaled one, so an output can differ in its last bits. */
 static void case_rope_merged(const char *label, const int *lens, int nseq, int heads, int hd, float scale)
 {
     batch bt = mkbatch(lens, nseq);
@@ -458,7 +461,17 @@ static void case_rope_merged(const char *label, const int *lens, int nseq, int h
         for (size_t j = 0; j < n; j++) diff += memcmp(ha + j * eb, hb + j * eb, eb) != 0;
         printf("  %-9s rope q,k merged %s heads%d hd%d scale%g: %zu of %zu outputs differ\n", t->name, label, heads,
                hd, scale, diff, n);
-        CHECK_MSG(diff == 0, "rope merged %s on %s: %zu outputs differ", label, t->name, diff);
+        if (t->fp16) {
+            float *fa = host(t, oa, n, 1), *fb = host(t, ob, n, 1);
+            double *ref = dalloc(n);
+            for (size_t j = 0; j < n; j++) ref[j] = fa[j];
+            char what[96];
+            snprintf(what, sizeof what, "rope q,k merged %s vs separate", label);
+            judge(what, t, 1, fb, ref, NULL, n, 0, TOL16_ATTN);
+            free(fa), free(fb), free(ref);
+        } else {
+            CHECK_MSG(diff == 0, "rope merged %s on %s: %zu outputs differ", label, t->name, diff);
+        }
         free(ha), free(hb);
         drop(t, a), drop(t, b), drop(t, oa), drop(t, ob), drop(t, tab), drop(t, cu_dev);
     }
