@@ -615,10 +615,9 @@ int main(void)
     case_gemm("dnabert-s out", 23, 768, 768, 1, 1, dna_w);
     case_gemm("dnabert-s ffn up", 23, 6144, 768, 1, 0, dna_w);
     case_gemm("dnabert-s ffn down", 23, 768, 3072, 1, 1, 1.0 / sqrt(3072.0));
-    case_gemm("esm-2 qkv", 9, 7680, 2560, 1, 0, esm_w);
-    case_gemm("esm-2 out", 9, 2560, 2560, 1, 1, esm_w);
-    case_gemm("esm-2 ffn up", 9, 10240, 2560, 1, 0, esm_w);
-    case_gemm("esm-2 ffn down", 9, 2560, 10240, 1, 1, 1.0 / sqrt(10240.0));
+    case_gemm("esm-2 qkv", 5, 7680, 2560, 1, 0, esm_w); /* the output projection's n and k are these ones' */
+    case_gemm("esm-2 ffn up", 5, 10240, 2560, 1, 0, esm_w);
+    case_gemm("esm-2 ffn down", 5, 2560, 10240, 1, 1, 1.0 / sqrt(10240.0));
 
     printf("-- layernorm\n");
     case_layernorm("small", 5, 7, 1e-5f);
@@ -649,7 +648,7 @@ int main(void)
     case_attention("hd128", blocks8 + 1, 3, 1, 128, 0.0883883476f, 0, 1.0);
     case_attention("hd80", blocks8 + 1, 3, 2, 80, 0.1118034f, 1, 1.0);
     case_attention("dnabert-s", model7, 7, 12, 64, 0.125f, 1, 1.5);
-    case_attention("esm-2", model7, 7, 40, 64, 0.125f, 0, 1.5);
+    case_attention("esm-2", model7, 6, 40, 64, 0.125f, 0, 1.5);
 
     printf("-- rope + attention, ESM-2's merged rotation\n");
     case_rope_merged("odd", mix5, 5, 3, 16, 0.25f);
