@@ -8,7 +8,7 @@
 #
 # Needs: root (chroot and mounts), network access to a Debian mirror, about 4 GB free under the root's parent, and
 # the `debootstrap` Debian package on the host (`apt-get install debootstrap`; it is deliberately not in
-# install-deps.sh: only this script uses it). Takes several minutes and downloads ~350 MB, so it is not part of CI
+# install-deps.sh: only this script uses it). Takes ~25 minutes on 2 shared cores and downloads ~350 MB: not in CI
 # (30 minutes on 2 cores); run it before a release and whenever scripts/install-deps.sh, the Makefile or the build's
 # package needs change (see README "Testing on a fresh machine").
 #
