@@ -88,12 +88,39 @@ static void bias_rows(void *p, size_t lo, size_t hi)
     }
 }
 
+/* OpenBLAS (0.3.x, SkylakeX-class kernels) sends a GEMM with m*n*k <= 1e6 to a small-matrix kernel that sums k
+ * in another order than the blocked kernel, so that whether a row went one way or the other would depend on how
+ * many rows share its batch. Such calls run on rows padded with zeros past that size instead (batch invariance,
+ * issue 14); the padding rows are dropped. */
+#define SMALL_MNK 1e6
+#define PAD_MAX_FLOATS ((size_t)1 << 24)
+
 /* Columns [lo, hi) of y: one single-threaded SGEMM on a slice of the weight rows. */
 static void gemm_cols(void *p, size_t lo, size_t hi)
 {
     gemm_ctx *g = p;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->m, (int)(hi - lo), g->k, 1.0f, g->x, g->k,
-                g->w + lo * (size_t)g->k, g->k, g->accumulate ? 1.0f : 0.0f, g->y + lo, g->n);
+    int nc = (int)(hi - lo);
+    float beta = g->accumulate ? 1.0f : 0.0f;
+    const float *w = g->w + lo * (size_t)g->k;
+    if ((double)g->m * nc * g->k <= SMALL_MNK) {
+        size_t mp = (size_t)(SMALL_MNK / ((double)nc * g->k)) + 1, xs = mp * (size_t)g->k, ys = mp * (size_t)nc;
+        float *xp = xs + ys <= PAD_MAX_FLOATS ? calloc(xs + ys, sizeof(float)) : NULL;
+        if (xp) {
+            float *yp = xp + xs;
+            memcpy(xp, g->x, (size_t)g->m * g->k * sizeof(float));
+            if (g->accumulate)
+                for (int r = 0; r < g->m; r++)
+                    memcpy(yp + (size_t)r * nc, g->y + (size_t)r * g->n + lo, (size_t)nc * sizeof(float));
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)mp, nc, g->k, 1.0f, xp, g->k, w, g->k, beta,
+                        yp, nc);
+            for (int r = 0; r < g->m; r++)
+                memcpy(g->y + (size_t)r * g->n + lo, yp + (size_t)r * nc, (size_t)nc * sizeof(float));
+            free(xp);
+            return;
+        }
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->m, nc, g->k, 1.0f, g->x, g->k, w, g->k, beta,
+                g->y + lo, g->n);
 }
 
 /* The threads split the output columns (weight rows): each packs the whole x but only its share of W, which is
