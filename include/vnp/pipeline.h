@@ -86,7 +86,33 @@ typedef struct {
     /* 1: the run is shared among the MPI ranks of vnp/dist.h (rank r scores blocks b % size == r and sends them to
      * rank 0, which alone writes OUTDIR). */
     int distributed;
+    /* Reuse of repeated frames: each distinct DNA slice and protein runs through its encoder once, its features
+     * kept in a cache of at most this many bytes (least recently used dropped first); 0: off. The default
+     * (vnp_predict_opts_init) is vnp_reuse_default_bytes(). */
+    size_t reuse_bytes;
 } vnp_predict_opts;
+
+/* What reuse of repeated frames did; index 0 = DNABERT-S, 1 = ESM-2. */
+typedef struct {
+    uint64_t frames[2];   /* frames embedded */
+    uint64_t computed[2]; /* of them, run through the encoder (the others got cached features) */
+    uint64_t evicted;     /* entries dropped to stay within the limit */
+    size_t limit_bytes, peak_bytes;
+} vnp_reuse_stats;
+
+static inline void vnp_reuse_stats_add(vnp_reuse_stats *dst, const vnp_reuse_stats *src)
+{
+    for (int e = 0; e < 2; e++) {
+        dst->frames[e] += src->frames[e];
+        dst->computed[e] += src->computed[e];
+    }
+    dst->evicted += src->evicted;
+    if (src->limit_bytes > dst->limit_bytes) dst->limit_bytes = src->limit_bytes;
+    if (src->peak_bytes > dst->peak_bytes) dst->peak_bytes = src->peak_bytes;
+}
+
+/* min(2 GiB, an eighth of the host's memory). */
+size_t vnp_reuse_default_bytes(void);
 
 typedef struct {
     uint64_t records, chunks, frames, bases;
@@ -96,6 +122,7 @@ typedef struct {
     int workers;     /* scorers (GPUs) of this process */
     int ranks;       /* MPI processes that took part (1 without MPI) */
     long fp32_reruns; /* FP16 batches redone in FP32, every rank's */
+    vnp_reuse_stats reuse; /* this process's (each MPI rank and shard keeps a cache of its own) */
 } vnp_predict_stats;
 
 /* Defaults for everything but inputs, outdir, chunk_len and the JSON texts. */

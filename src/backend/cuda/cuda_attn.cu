@@ -33,6 +33,7 @@ struct attn_args {
     const int32_t *cu, *row_seq; /* row_seq may be NULL: then a binary search of cu */
     const int32_t *tiles;        /* (first row, end row) per block, or NULL: block b owns rows 64b .. 64b+63 */
     int nseq, rows, vec, ntiles;
+    int invariant;               /* key tiles from each sequence's start (batch invariance); 0: from the block's */
     const float *cos_t, *sin_t;  /* rotary tables [npos, hd/2] (ROPE kernels) */
     float q_scale;               /* q is multiplied by this before its rotation (ROPE kernels) */
 };
@@ -56,7 +57,7 @@ __device__ __forceinline__ kv_walk kv_walk_of(const attn_args &a, int q0, int qe
     w.s0 = s0;
     w.lo = __ldg(a.cu + s0);
     w.hi = __ldg(a.cu + s1 + 1);
-    w.per_seq = a.tiles && s1 > s0;
+    w.per_seq = a.invariant && a.tiles && s1 > s0;
     w.ntiles = w.per_seq ? s1 - s0 + 1 : (w.hi - w.lo + BC - 1) / BC;
     return w;
 }
@@ -767,6 +768,7 @@ void vnp_cuda_attention_variant(vnp_cuda *c, int variant, vnp_cuda_dtype dt, voi
         a.row_seq = vl->row_seq_dev;
         a.tiles = vl->ntiles > 0 ? vl->tiles_dev : nullptr;
         a.ntiles = vl->ntiles;
+        a.invariant = c->plan_mode == VNP_CUDA_PLANS_INVARIANT;
         a.nseq = vl->nseq;
         a.rows = vl->rows;
         a.vec = hd % 8 == 0 && ld_in % 8 == 0 && vnp_aligned16(q) && vnp_aligned16(k) && vnp_aligned16(v);
