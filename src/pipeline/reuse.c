@@ -258,7 +258,8 @@ static double saved(uint64_t frames, uint64_t computed, double seconds)
 
 json_t *vnp_reuse_summary(size_t limit_bytes, const vnp_predict_stats *st)
 {
-    const vnp_reuse_stats *r = &st->reuse;
+    vnp_reuse_stats off = {{st->frames, st->frames}, {st->frames, st->frames}, 0, 0, 0};
+    const vnp_reuse_stats *r = limit_bytes ? &st->reuse : &off; /* off: every frame ran */
     static const char *const names[2] = {"dnabert_s", "esm2"};
     double secs[2] = {st->t_dna, st->t_prot};
     json_t *o = json_pack("{s:b, s:I, s:I, s:I}", "enabled", limit_bytes > 0, "memory_limit_bytes",

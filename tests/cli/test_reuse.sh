@@ -33,7 +33,8 @@ done >"$T/rep.fa"
 "$BIN" predict "$T/rep.fa" -l 300 -o "$T/noreuse" "${M[@]}" "${OPTS[@]}" --no-reuse 2>"$T/err" ||
   bad "run without reuse failed: $(cat "$T/err")"
 check "without reuse: run_summary says reuse is off" json "$T/noreuse/run_summary.json" \
-  "not s['reuse']['enabled'] and s['reuse']['esm2']['reused'] == 0"
+  "not s['reuse']['enabled'] and s['reuse']['esm2']['reused'] == 0 and
+   s['reuse']['esm2']['computed'] == s['counts']['frames']"
 
 # the default: reuse on
 "$BIN" predict "$T/rep.fa" -l 300 -o "$T/reuse" "${M[@]}" "${OPTS[@]}" 2>"$T/err" || bad "reuse run failed: $(cat "$T/err")"
