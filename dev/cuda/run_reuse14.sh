@@ -14,6 +14,7 @@ DATA=${VNP_TEST_DATA:-tests/data}
 has() { case ",$parts," in *",$1,"*) return 0 ;; esac; return 1; }
 t0=$(date +%s)
 nvidia-smi --query-gpu=name,memory.total,driver_version,power.limit --format=csv | tee "$OUT/gpu.txt"
+for f in "$dir"/*.xz; do [ -e "$f" ] && [ "$f" != "$dir/lib.tar.xz" ] && unxz -kf "$f"; done # binaries carried xz'ed
 L=$(mktemp -d); tar -xJf "$dir/lib.tar.xz" -C "$L"
 export LD_LIBRARY_PATH="$L:/usr/local/cuda/lib64:/usr/local/cuda/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}"
 V=$dir/virnucpro
@@ -36,7 +37,7 @@ fi
 
 if has bench; then
   for w in chunks500 reads150; do
-    for inv in 1 0 1 0; do
+    for inv in 1 0 1 0; do # interleaved, twice
       mon=$(sample)
       r=$(VIRNUCPRO_CUDA_INVARIANT=$inv timeout 120 "$V" bench --device cuda --model esm2_3b --workload $w --n 6000 2>&1 | tail -1)
       kill "$mon" 2>/dev/null; wait "$mon" 2>/dev/null

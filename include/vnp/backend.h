@@ -96,6 +96,9 @@ struct vnp_backend {
     void *impl;   /* private to the implementation */
     int nthreads; /* CPU threads the backend uses */
     int elem_bytes; /* bytes of one activation/weight element: 4 (FP32) or 2 (FP16); 0 reads as 4 */
+    /* 1 when a sequence's results are the same bytes whatever else shares its batch (issue 14): what makes reuse
+     * of repeated frames exact. The CPU backend checks its BLAS at creation (vnp_cpu_blas_invariant). */
+    int batch_invariant;
 };
 
 /* Element size of be's activations and weights. */

@@ -98,6 +98,8 @@ void vnp_cuda_set_gemm_plans(vnp_cuda *c, int mode);
 /* Row counts for which the invariant algorithm was refused and a plan of their own was made (0 when batch
  * invariance held for every GEMM so far). */
 long vnp_cuda_variant_plans(const vnp_cuda *c);
+/* 1 with the batch-invariant kernels (the default: invariant GEMM plans, which also pick attention's key walk). */
+int vnp_cuda_batch_invariant(const vnp_cuda *c);
 /* y = LN(x + r) * w + b over d columns (statistics in FP32, biased variance); r may be NULL; when sum is
  * non-NULL the pre-norm x + r is stored there (it may equal x or r). y may equal x. Rows of y that are not finite
  * raise the non-finite flag. */

@@ -60,6 +60,7 @@ typedef struct {
     /* Optional (NULL: none): prepares the calling thread to run embed and classify (a GPU makes its device
      * current there). */
     int (*bind)(void *ctx);
+    int batch_invariant; /* its encoders give a sequence the same bytes in any batch (vnp_backend) */
 } vnp_scorer;
 
 typedef struct {
@@ -97,7 +98,8 @@ typedef struct {
     uint64_t frames[2];   /* frames embedded */
     uint64_t computed[2]; /* of them, run through the encoder (the others got cached features) */
     uint64_t evicted;     /* entries dropped to stay within the limit */
-    size_t limit_bytes, peak_bytes;
+    size_t limit_bytes, peak_bytes; /* limit 0: reuse was off */
+    int not_invariant;    /* asked for, but off: an engine is not batch invariant, so reuse would not be exact */
 } vnp_reuse_stats;
 
 static inline void vnp_reuse_stats_add(vnp_reuse_stats *dst, const vnp_reuse_stats *src)
@@ -109,6 +111,7 @@ static inline void vnp_reuse_stats_add(vnp_reuse_stats *dst, const vnp_reuse_sta
     dst->evicted += src->evicted;
     if (src->limit_bytes > dst->limit_bytes) dst->limit_bytes = src->limit_bytes;
     if (src->peak_bytes > dst->peak_bytes) dst->peak_bytes = src->peak_bytes;
+    dst->not_invariant |= src->not_invariant;
 }
 
 /* min(2 GiB, an eighth of the host's memory). */

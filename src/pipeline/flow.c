@@ -191,7 +191,13 @@ int vnp_flow_start(vnp_flow **out, const vnp_predict_opts *o, const vnp_scorer *
     f->threads = calloc((size_t)nt, sizeof *f->threads);
     f->args = calloc((size_t)nt, sizeof *f->args);
     size_t cap = (size_t)f->n_jobs;
-    if (o->reuse_bytes && !(f->reuse = vnp_reuse_create(o->reuse_bytes, sc[0].d_dna, sc[0].d_prot))) {
+    int invariant = 1;
+    for (int i = 0; i < n_sc; i++) invariant &= sc[i].batch_invariant;
+    if (o->reuse_bytes && !invariant) {
+        vnp_info("reuse of repeated frames is off: %s does not give a sequence the same bytes in every batch "
+                 "(README: batch invariance)", vnp_scorer_device(&sc[0]));
+        f->counts.reuse.not_invariant = 1;
+    } else if (o->reuse_bytes && !(f->reuse = vnp_reuse_create(o->reuse_bytes, sc[0].d_dna, sc[0].d_prot))) {
         flow_free(f);
         return VNP_ERR_NOMEM;
     }
@@ -269,6 +275,7 @@ int vnp_flow_finish(vnp_flow *f, vnp_predict_stats *st)
         vnp_stats_add(st, &f->counts);
         st->workers = f->counts.workers;
         if (f->reuse) vnp_reuse_snapshot(f->reuse, &st->reuse);
+        st->reuse.not_invariant |= f->counts.reuse.not_invariant;
     }
     flow_free(f);
     return rc;

@@ -65,9 +65,9 @@ void vnp_reuse_snapshot(vnp_reuse *r, vnp_reuse_stats *out);
 int vnp_reuse_embed(vnp_reuse *r, const vnp_scorer *s, int enc, const char *base, const size_t *off,
                     const size_t *len, size_t n, const vnp_window *all, vnp_window *fresh, float *out,
                     size_t ld) VNP_MUST_CHECK;
-/* run_summary.json's "reuse" object (also logged at info level, -v): per encoder the frames, those run and the
- * encoder seconds saved (its seconds per frame run times the frames reused). */
-json_t *vnp_reuse_summary(size_t limit_bytes, const vnp_predict_stats *st);
+/* run_summary.json's "reuse" object (also logged at info level, -v): whether it was on, per encoder the frames,
+ * those run and the encoder seconds saved (its seconds per frame run times the frames reused). */
+json_t *vnp_reuse_summary(const vnp_predict_stats *st);
 
 /* ---- a block of records (block.c) ---- */
 typedef struct {

@@ -188,7 +188,7 @@ static int write_run_summary(run *r)
     json_object_set_new(root, "throughput", json_pack("{s:f, s:f, s:f}", "records_per_s", (double)st->records / wall,
                                                       "frames_per_s", (double)st->frames / wall, "bases_per_s",
                                                       (double)st->bases / wall));
-    json_object_set_new(root, "reuse", vnp_reuse_summary(r->o->reuse_bytes, st));
+    json_object_set_new(root, "reuse", vnp_reuse_summary(st));
     json_object_set_new(root, "peak_rss_bytes", json_integer((json_int_t)vnp_peak_rss_bytes()));
     if (rc == VNP_OK) rc = vnp_write_json_file(r->j.outdir, vnp_run_summary_name, root);
     json_decref(root);

@@ -256,15 +256,19 @@ static double saved(uint64_t frames, uint64_t computed, double seconds)
     return computed ? seconds / (double)computed * (double)(frames - computed) : 0.0;
 }
 
-json_t *vnp_reuse_summary(size_t limit_bytes, const vnp_predict_stats *st)
+json_t *vnp_reuse_summary(const vnp_predict_stats *st)
 {
-    vnp_reuse_stats off = {{st->frames, st->frames}, {st->frames, st->frames}, 0, 0, 0};
+    size_t limit_bytes = st->reuse.limit_bytes;
+    vnp_reuse_stats off = {{st->frames, st->frames}, {st->frames, st->frames}, 0, 0, 0, 0};
     const vnp_reuse_stats *r = limit_bytes ? &st->reuse : &off; /* off: every frame ran */
     static const char *const names[2] = {"dnabert_s", "esm2"};
     double secs[2] = {st->t_dna, st->t_prot};
     json_t *o = json_pack("{s:b, s:I, s:I, s:I}", "enabled", limit_bytes > 0, "memory_limit_bytes",
                           (json_int_t)limit_bytes, "peak_bytes", (json_int_t)r->peak_bytes, "evicted",
                           (json_int_t)r->evicted);
+    if (o && st->reuse.not_invariant)
+        json_object_set_new(o, "off_because", json_string("an engine is not batch invariant (README: batch "
+                                                          "invariance)"));
     for (int e = 0; e < 2 && o; e++) {
         double s = saved(r->frames[e], r->computed[e], secs[e]);
         json_object_set_new(o, names[e], json_pack("{s:I, s:I, s:I, s:f}", "frames", (json_int_t)r->frames[e],

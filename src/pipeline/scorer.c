@@ -210,6 +210,7 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
     s->classify = classify;
     s->fp32_reruns = fp32_reruns;
     s->bind = bind;
+    s->batch_invariant = c->be->batch_invariant;
     return VNP_OK;
 fail:
     free(tok);

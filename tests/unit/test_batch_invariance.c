@@ -3,7 +3,8 @@
  * first, last and in between), and every row is compared byte for byte with its lone run. Encoders of both kinds
  * (ESM-2: rotary, DNABERT-S: ALiBi) with hidden sizes past OpenBLAS's k blocking, sequences both shorter and longer
  * than one GPU attention block. On the CPU with 1, 2 and 3 threads (the rows must also agree across thread counts);
- * on a CUDA device, when one is present, in FP16 and FP32 (the GPU's rows are not compared with the CPU's). */
+ * on a CUDA device, when one is present, in FP16 and FP32 (the GPU's rows are not compared with the CPU's). The CPU
+ * checks are skipped, saying so, where the backend's probe finds the BLAS kernel itself not invariant. */
 #include "vnp/backend.h"
 #include "vnp/model.h"
 #include "vnp_test.h"
@@ -126,19 +127,30 @@ int main(void)
 {
     size_t per = (size_t)2 * NSEQ * 320;
     float *rows[3];
+    int cpu_inv = 1;
     for (int t = 0; t < 3; t++) {
         rows[t] = calloc(per, sizeof(float));
         vnp_backend *be = vnp_backend_cpu_create(t + 1);
         CHECK(be != NULL);
         if (!be) continue;
+        if (!be->batch_invariant) { /* the BLAS's own kernel places rows otherwise (src/backend/cpu/cpu.c) */
+            cpu_inv = 0;
+            vnp_backend_free(be);
+            break;
+        }
         char name[32];
         snprintf(name, sizeof name, "cpu, %d thread%s", t + 1, t ? "s" : "");
         check_backend(be, name, rows[t]);
         vnp_backend_free(be);
     }
-    /* the same rows whatever the thread count (our pool splits a GEMM's output columns, never k) */
-    CHECK_MSG(memcmp(rows[0], rows[1], per * sizeof(float)) == 0, "cpu: 1 and 2 threads give the same rows");
-    CHECK_MSG(memcmp(rows[0], rows[2], per * sizeof(float)) == 0, "cpu: 1 and 3 threads give the same rows");
+    if (cpu_inv) { /* the same rows whatever the thread count (our pool splits a GEMM's output columns, never k) */
+        CHECK_MSG(memcmp(rows[0], rows[1], per * sizeof(float)) == 0, "cpu: 1 and 2 threads give the same rows");
+        CHECK_MSG(memcmp(rows[0], rows[2], per * sizeof(float)) == 0, "cpu: 1 and 3 threads give the same rows");
+    } else {
+        printf("test_batch_invariance: SKIP the CPU checks: this machine's OpenBLAS kernel gives a row other bytes "
+               "at other places of a GEMM (e.g. its Haswell/Zen kernel), so the CPU engine reports itself not batch "
+               "invariant and predict keeps reuse off on it\n");
+    }
     for (int t = 0; t < 3; t++) free(rows[t]);
 #ifdef VNP_HAVE_CUDA
     if (vnp_cuda_device_count() > 0) {

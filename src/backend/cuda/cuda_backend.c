@@ -350,6 +350,7 @@ vnp_backend *vnp_backend_cuda_create(int device, int fp16)
         return NULL;
     }
     env_settings(b);
+    be->batch_invariant = vnp_cuda_batch_invariant(b->c);
     vnp_info("CUDA backend on device %d (%s), %s", device, vnp_cuda_device_name(b->c), fp16 ? "FP16" : "FP32");
     return be;
 }

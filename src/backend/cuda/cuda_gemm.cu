@@ -250,6 +250,7 @@ static vnp_cuda_plan *plan_get(vnp_cuda *c, int dt, int m, int n, int k, int epi
 }
 
 long vnp_cuda_variant_plans(const vnp_cuda *c) { return c->variant_plans; }
+int vnp_cuda_batch_invariant(const vnp_cuda *c) { return c->plan_mode == VNP_CUDA_PLANS_INVARIANT; }
 
 void vnp_cuda_gemm(vnp_cuda *c, vnp_cuda_dtype dt, void *y, const void *x, const void *w, const void *b, int m,
                    int n, int k, int accumulate, int epilogue)
