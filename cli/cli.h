@@ -29,6 +29,9 @@ int vnp_cmd_models_download(int argc, char **argv); /* cmd_download.c */
 int vnp_cli_wants_help(int argc, char **argv);
 /* Parses a positive integer option value; prints an error naming the option and returns -1 on failure. */
 long vnp_cli_parse_long(const char *opt, const char *value, long min, long max);
+/* A size in bytes: a number with an optional K, M, G or T (powers of 1024; a trailing B is allowed), e.g. "512M";
+ * -1 after a message naming opt when it is not one. */
+long long vnp_cli_parse_bytes(const char *opt, const char *value);
 /* Prints "virnucpro <cmd>: <message>" plus a hint to use --help, returns 2. */
 int vnp_cli_usage_error(const char *cmd, const char *fmt, ...);
 

@@ -28,6 +28,29 @@ long vnp_cli_parse_long(const char *opt, const char *value, long min, long max)
     return v;
 }
 
+long long vnp_cli_parse_bytes(const char *opt, const char *value)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(value, &end);
+    double mul = 1;
+    if (end && *end) {
+        const char *units = "KMGT";
+        const char *u = strchr(units, *end >= 'a' ? *end - 32 : *end);
+        if (u && *end) {
+            for (const char *p = units; p <= u; p++) mul *= 1024;
+            end++;
+            if (*end == 'B' || *end == 'b') end++;
+        }
+    }
+    if (errno || !end || end == value || *end || !(v >= 0) || v * mul > 9e18) {
+        fprintf(stderr, "virnucpro: error: %s expects a size in bytes with an optional K, M, G or T (e.g. 512M, 2G), "
+                        "got '%s'\n", opt, value);
+        return -1;
+    }
+    return (long long)(v * mul);
+}
+
 int vnp_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;

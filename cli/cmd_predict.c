@@ -65,6 +65,9 @@ static void usage(FILE *out)
 "  --min-confident-score X  confidence tier threshold of sequence_summary.tsv (default 0.8)\n"
 "  --block-records N      records per journal block (default 2000)\n"
 "  -T, --reference FA     reference FASTA for CRAM input\n"
+"  --no-reuse             run every frame through the encoders, repeats included (same outputs, slower)\n"
+"  --reuse-memory SIZE    memory for the features of the sequences seen, e.g. 512M, 4G (default: the\n"
+"                         smaller of 2G and an eighth of RAM; 0 turns reuse off)\n"
 "  --config FILE          read options from a YAML file (virnucpro config generate); the command line wins\n"
 "  -q, --quiet            errors only, no progress bar\n"
 "  -v, --verbose          more detail on stderr\n"
@@ -100,7 +103,7 @@ static void usage(FILE *out)
 enum {
     OPT_MODELS = 1000, OPT_ESM, OPT_DNABERT, OPT_CLASSIFIER, OPT_FORCE_LENGTH, OPT_DEVICE, OPT_THREADS, OPT_TPB,
     OPT_RESUME, OPT_FORCE, OPT_SAVE_EMB, OPT_KEEP, OPT_MIN_CONF, OPT_BLOCK, OPT_PRECISION, OPT_GPUS, OPT_SHARD,
-    OPT_OUTPUT_STYLE
+    OPT_OUTPUT_STYLE, OPT_NO_REUSE, OPT_REUSE_MEM
 };
 
 typedef struct {
@@ -113,6 +116,8 @@ typedef struct {
     vnp_broad_args broad;
     char *broad_outdir; /* --output-dir's DIR/<stem>_merged */
     char device_buf[32];
+    int no_reuse;
+    long long reuse_bytes; /* --reuse-memory; < 0: the default */
 } predict_args;
 
 /* {"path", "bytes", "mtime"} of a file or folder: what a resumed run must find unchanged. */
@@ -219,6 +224,7 @@ static int predict_main(int argc, char **argv)
         {"reference", required_argument, NULL, 'T'},     {"gpus", required_argument, NULL, OPT_GPUS},
         {"shard", required_argument, NULL, OPT_SHARD}, {"output-style", required_argument, NULL, OPT_OUTPUT_STYLE},
         {"merge-threads", required_argument, NULL, OPT_THREADS},
+        {"no-reuse", no_argument, NULL, OPT_NO_REUSE},   {"reuse-memory", required_argument, NULL, OPT_REUSE_MEM},
         {"quiet", no_argument, NULL, 'q'},               {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     /* predict's options, then virnucpro-broad's (broad_compat.c) */
@@ -232,6 +238,7 @@ static int predict_main(int argc, char **argv)
     a.tpb = 0; /* the scorer chooses */
     a.block_records = 2000;
     a.min_conf = 0.8;
+    a.reuse_bytes = -1;
     if (vnp_cli_wants_help(argc, argv)) {
         usage(stdout);
         return 0;
@@ -296,6 +303,10 @@ static int predict_main(int argc, char **argv)
             a.n_shards = n;
             break;
         }
+        case OPT_NO_REUSE: a.no_reuse = 1; break;
+        case OPT_REUSE_MEM:
+            if ((a.reuse_bytes = vnp_cli_parse_bytes("--reuse-memory", optarg)) < 0) return 2;
+            break;
         case 'q': a.quiet = 1; break;
         case 'v': a.verbose = 1; break;
         default: {
@@ -414,6 +425,8 @@ static int predict_main(int argc, char **argv)
     po.identity = identity;
     po.run_info = info;
     po.reference = a.reference;
+    if (a.no_reuse) po.reuse_bytes = 0;
+    else if (a.reuse_bytes >= 0) po.reuse_bytes = (size_t)a.reuse_bytes;
     po.shard = a.shard;
     po.n_shards = a.n_shards;
     po.distributed = distributed;

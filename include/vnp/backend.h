@@ -122,6 +122,9 @@ struct vnp_backend {
     int nthreads; /* CPU threads the backend uses */
     int elem_bytes; /* bytes of one activation/weight element: 4 (FP32) or 2 (FP16); 0 reads as 4 */
     int fp8;        /* 1: --precision fp8, ESM-2's layer GEMMs in FP8 through the ops above (FP16 elements) */
+    /* 1 when a sequence's results are the same bytes whatever else shares its batch (issue 14): what makes reuse
+     * of repeated frames exact. The CPU backend checks its BLAS at creation (vnp_cpu_blas_invariant). */
+    int batch_invariant;
 };
 
 /* Element size of be's activations and weights. */

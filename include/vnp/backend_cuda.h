@@ -85,13 +85,21 @@ enum { VNP_CUDA_EPI_NONE = 0, VNP_CUDA_EPI_BIAS = 1, VNP_CUDA_EPI_BIAS_GELU = 2,
 void vnp_cuda_gemm(vnp_cuda *c, vnp_cuda_dtype dt, void *y, const void *x, const void *w, const void *b, int m,
                    int n, int k, int accumulate, int epilogue);
 /* When on, a GEMM shape's first call times cuBLASLt's candidate algorithms (up to 8, on a scratch output) and keeps
- * the fastest instead of the heuristic's first choice; that call synchronises. Off by default. */
+ * the fastest instead of the heuristic's first choice; that call synchronises. Off by default, and ignored by the
+ * invariant plans (mode 2): a choice by timing could differ between runs. */
 void vnp_cuda_set_gemm_tuning(vnp_cuda *c, int on);
-/* How GEMM plans are keyed on the row count m: 0 = one plan per exact m (each new m asks cuBLASLt's heuristic
- * again, and may get another kernel); 1 (default) = one plan per power-of-two bucket of m (m >= 1024; exact below),
- * its algorithm chosen (or tuned) at the first m seen and reused for every m of the bucket after
- * cublasLtMatmulAlgoCheck accepts it, so that batches of slightly different token counts run the same kernel. */
+/* How GEMM plans are keyed by the row count m: 0 = one plan per exact m (each new batch size picks its algorithm
+ * again, and may get another kernel); 1 = one plan per power-of-two bucket of m (m >= 1024; exact below), its
+ * algorithm chosen (or tuned) at the first m seen and reused for every m of the bucket after
+ * cublasLtMatmulAlgoCheck accepts it; 2 (default) = batch invariance: one plan per (n, k) whatever m, its algorithm
+ * the heuristic's first without split-K for VNP_CUDA_PLAN_M rows, so that a row's result never depends on how many
+ * rows share its batch, nor on the first batch of the run. */
 void vnp_cuda_set_gemm_plans(vnp_cuda *c, int mode);
+/* Row counts for which the invariant algorithm was refused and a plan of their own was made (0 when batch
+ * invariance held for every GEMM so far). */
+long vnp_cuda_variant_plans(const vnp_cuda *c);
+/* 1 with the batch-invariant kernels (the default: invariant GEMM plans, which also pick attention's key walk). */
+int vnp_cuda_batch_invariant(const vnp_cuda *c);
 /* y = LN(x + r) * w + b over d columns (statistics in FP32, biased variance); r may be NULL; when sum is
  * non-NULL the pre-norm x + r is stored there (it may equal x or r). y may equal x. Rows of y that are not finite
  * raise the non-finite flag. */

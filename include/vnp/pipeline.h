@@ -64,6 +64,7 @@ typedef struct {
     /* Optional (NULL: none): 1 and the --precision fp8 self-check so far in *out when ESM-2 was asked to run in
      * FP8, else 0. */
     int (*fp8_check)(void *ctx, vnp_fp8_check *out);
+    int batch_invariant; /* its encoders give a sequence the same bytes in any batch (vnp_backend) */
 } vnp_scorer;
 
 typedef struct {
@@ -90,7 +91,35 @@ typedef struct {
     /* 1: the run is shared among the MPI ranks of vnp/dist.h (rank r scores blocks b % size == r and sends them to
      * rank 0, which alone writes OUTDIR). */
     int distributed;
+    /* Reuse of repeated frames: each distinct DNA slice and protein runs through its encoder once, its features
+     * kept in a cache of at most this many bytes (least recently used dropped first); 0: off. The default
+     * (vnp_predict_opts_init) is vnp_reuse_default_bytes(). */
+    size_t reuse_bytes;
 } vnp_predict_opts;
+
+/* What reuse of repeated frames did; index 0 = DNABERT-S, 1 = ESM-2. */
+typedef struct {
+    uint64_t frames[2];   /* frames embedded */
+    uint64_t computed[2]; /* of them, run through the encoder (the others got cached features) */
+    uint64_t evicted;     /* entries dropped to stay within the limit */
+    size_t limit_bytes, peak_bytes; /* limit 0: reuse was off */
+    int not_invariant;    /* asked for, but off: an engine is not batch invariant, so reuse would not be exact */
+} vnp_reuse_stats;
+
+static inline void vnp_reuse_stats_add(vnp_reuse_stats *dst, const vnp_reuse_stats *src)
+{
+    for (int e = 0; e < 2; e++) {
+        dst->frames[e] += src->frames[e];
+        dst->computed[e] += src->computed[e];
+    }
+    dst->evicted += src->evicted;
+    if (src->limit_bytes > dst->limit_bytes) dst->limit_bytes = src->limit_bytes;
+    if (src->peak_bytes > dst->peak_bytes) dst->peak_bytes = src->peak_bytes;
+    dst->not_invariant |= src->not_invariant;
+}
+
+/* min(2 GiB, an eighth of the host's memory). */
+size_t vnp_reuse_default_bytes(void);
 
 typedef struct {
     uint64_t records, chunks, frames, bases;
@@ -102,6 +131,7 @@ typedef struct {
     long fp32_reruns; /* FP16 batches redone in FP32, every rank's */
     int fp8;          /* --precision fp8: fp8_check holds the self-checks of this process's scorers, merged */
     vnp_fp8_check fp8_check;
+    vnp_reuse_stats reuse; /* this process's (each MPI rank and shard keeps a cache of its own) */
 } vnp_predict_stats;
 
 /* Defaults for everything but inputs, outdir, chunk_len and the JSON texts. */

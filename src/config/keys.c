@@ -41,6 +41,10 @@ static const vnp_config_key keys[] = {
                                                       "[0.5, 1]"},
     {"block-records", 0, VNP_CFG_INT, "2000", "records per journal block (the unit of --resume)"},
     {"reference", 'T', VNP_CFG_STRING, NULL, "reference FASTA for CRAM input"},
+    {"no-reuse", 0, VNP_CFG_FLAG, "false", "run every frame through the encoders, repeated ones included (same "
+                                           "outputs, slower)"},
+    {"reuse-memory", 0, VNP_CFG_STRING, NULL, "memory for the features of the sequences seen, e.g. \"512M\" or "
+                                              "\"4G\" (default: the smaller of 2G and an eighth of RAM; \"0\": off)"},
     {"quiet", 'q', VNP_CFG_FLAG, "false", "errors only, no progress bar"},
     {"verbose", 'v', VNP_CFG_FLAG, "false", "more detail on stderr"},
 };

@@ -76,6 +76,7 @@ void vnp_block_free(vnp_block *b)
     free(b->probs);
     vnp_window_free(&b->w_dna);
     vnp_window_free(&b->w_prot);
+    vnp_window_free(&b->w_fresh);
     memset(b, 0, sizeof *b);
 }
 
@@ -169,7 +170,7 @@ int vnp_block_tokenize(vnp_block *b, const vnp_scorer *s)
     return rc ? rc : tokenize_arena(b, s, 1, &b->w_prot);
 }
 
-int vnp_block_embed(vnp_block *b, const vnp_scorer *s, double *t_dna, double *t_prot)
+int vnp_block_embed(vnp_block *b, const vnp_scorer *s, vnp_reuse *reuse, double *t_dna, double *t_prot)
 {
     size_t n = b->n_items;
     if (n == 0) return VNP_OK;
@@ -184,9 +185,14 @@ int vnp_block_embed(vnp_block *b, const vnp_scorer *s, double *t_dna, double *t_
         if (!b->cap_features) return VNP_ERR_NOMEM;
     }
     double t0 = vnp_time_now();
-    int rc = s->embed(s->ctx, 0, &b->w_dna, b->features, d);
+    int rc = reuse ? vnp_reuse_embed(reuse, s, 0, b->nuc.data, b->nuc_off, b->nuc_len, n, &b->w_dna, &b->w_fresh,
+                                     b->features, d)
+                   : s->embed(s->ctx, 0, &b->w_dna, b->features, d);
     double t1 = vnp_time_now();
-    if (rc == VNP_OK) rc = s->embed(s->ctx, 1, &b->w_prot, b->features + s->d_dna, d);
+    if (rc == VNP_OK)
+        rc = reuse ? vnp_reuse_embed(reuse, s, 1, b->prot.data, b->prot_off, b->prot_len, n, &b->w_prot,
+                                     &b->w_fresh, b->features + s->d_dna, d)
+                   : s->embed(s->ctx, 1, &b->w_prot, b->features + s->d_dna, d);
     *t_dna += t1 - t0;
     *t_prot += vnp_time_now() - t1;
     return rc;

@@ -31,6 +31,7 @@ struct vnp_flow {
     pthread_mutex_t mu;            /* rc and the counts */
     int rc;
     vnp_predict_stats counts;
+    vnp_reuse *reuse; /* features of the sequences seen, for every runner (NULL: reuse off) */
 };
 
 typedef struct worker_arg {
@@ -82,7 +83,7 @@ static void *runner(void *p)
     for (vnp_job *job; (job = vnp_queue_pop(f->q_run));) {
         /* after SIGINT/SIGTERM only the blocks already on a GPU finish (and are committed) */
         if (!job->drop && (atomic_load(&f->cancel) || vnp_pipeline_signal())) job->drop = 1;
-        if (!job->drop && (rc = vnp_block_embed(&job->b, s, &job->t_dna, &job->t_prot))) {
+        if (!job->drop && (rc = vnp_block_embed(&job->b, s, f->reuse, &job->t_dna, &job->t_prot))) {
             fail(f, rc);
             job->drop = 1;
         }
@@ -156,6 +157,7 @@ static void flow_free(vnp_flow *f)
     vnp_queue_free(f->q_tok);
     vnp_queue_free(f->q_run);
     vnp_queue_free(f->q_write);
+    vnp_reuse_free(f->reuse);
     pthread_mutex_destroy(&f->mu);
     free(f);
 }
@@ -189,6 +191,16 @@ int vnp_flow_start(vnp_flow **out, const vnp_predict_opts *o, const vnp_scorer *
     f->threads = calloc((size_t)nt, sizeof *f->threads);
     f->args = calloc((size_t)nt, sizeof *f->args);
     size_t cap = (size_t)f->n_jobs;
+    int invariant = 1;
+    for (int i = 0; i < n_sc; i++) invariant &= sc[i].batch_invariant;
+    if (o->reuse_bytes && !invariant) {
+        vnp_info("reuse of repeated frames is off: %s does not give a sequence the same bytes in every batch "
+                 "(README: batch invariance)", vnp_scorer_device(&sc[0]));
+        f->counts.reuse.not_invariant = 1;
+    } else if (o->reuse_bytes && !(f->reuse = vnp_reuse_create(o->reuse_bytes, sc[0].d_dna, sc[0].d_prot))) {
+        flow_free(f);
+        return VNP_ERR_NOMEM;
+    }
     f->q_free = vnp_queue_create(cap);
     f->q_tok = vnp_queue_create(cap);
     f->q_run = vnp_queue_create(cap);
@@ -262,6 +274,8 @@ int vnp_flow_finish(vnp_flow *f, vnp_predict_stats *st)
     if (st) {
         vnp_stats_add(st, &f->counts);
         st->workers = f->counts.workers;
+        if (f->reuse) vnp_reuse_snapshot(f->reuse, &st->reuse);
+        st->reuse.not_invariant |= f->counts.reuse.not_invariant;
     }
     flow_free(f);
     return rc;

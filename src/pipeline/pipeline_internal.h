@@ -49,6 +49,26 @@ int vnp_write_json_file(const char *dir, const char *name, json_t *root) VNP_MUS
 /* Marks a shard's run complete with its manifest (JSON object text) and keeps the block parts for merging. */
 int vnp_journal_finish_shard(vnp_journal *j, const char *manifest) VNP_MUST_CHECK;
 
+/* ---- reuse of repeated frames (reuse.c) ---- */
+typedef struct vnp_reuse vnp_reuse;
+/* A cache of at most limit_bytes (entries: features, key and bookkeeping) for encoders of the given widths. */
+vnp_reuse *vnp_reuse_create(size_t limit_bytes, int d_dna, int d_prot);
+void vnp_reuse_free(vnp_reuse *r); /* accepts NULL */
+/* enc: 0 = DNABERT-S, 1 = ESM-2. 1 and the features in out when the sequence s[0..len) is cached, else 0. */
+int vnp_reuse_get(vnp_reuse *r, int enc, const char *s, size_t len, float *out);
+/* Keeps a sequence's features, dropping the least recently used entries to make room. */
+void vnp_reuse_put(vnp_reuse *r, int enc, const char *s, size_t len, const float *feat);
+void vnp_reuse_count(vnp_reuse *r, int enc, uint64_t frames, uint64_t computed);
+void vnp_reuse_snapshot(vnp_reuse *r, vnp_reuse_stats *out);
+/* Embeds the n sequences base + off[i] (len[i] bytes, tokenized in `all`) into out + i*ld through the cache: hits
+ * are copied, each distinct miss runs once (tokens gathered into `fresh`) and is kept. */
+int vnp_reuse_embed(vnp_reuse *r, const vnp_scorer *s, int enc, const char *base, const size_t *off,
+                    const size_t *len, size_t n, const vnp_window *all, vnp_window *fresh, float *out,
+                    size_t ld) VNP_MUST_CHECK;
+/* run_summary.json's "reuse" object (also logged at info level, -v): whether it was on, per encoder the frames,
+ * those run and the encoder seconds saved (its seconds per frame run times the frames reused). */
+json_t *vnp_reuse_summary(const vnp_predict_stats *st);
+
 /* ---- a block of records (block.c) ---- */
 typedef struct {
     uint64_t first_record;   /* global index of the first record */
@@ -71,6 +91,7 @@ typedef struct {
     float *features;         /* [n_items, d_dna + d_prot] */
     float *probs;            /* [n_items, 2] */
     vnp_window w_dna, w_prot; /* the items' tokens, for each encoder */
+    vnp_window w_fresh;      /* with reuse: the distinct sequences not in the cache, run through an encoder */
     size_t cap_features;     /* floats allocated in features */
     uint64_t bases, chunks;
     uint64_t nonacgt;
@@ -88,7 +109,8 @@ int vnp_block_add_unscored(vnp_block *b, const char *id, size_t id_len, size_t l
  * encoders (any CPU thread), running the encoders into b->features (the scorer's thread; the seconds of each are
  * added to *t_dna and *t_prot), and the classifier into b->probs. */
 int vnp_block_tokenize(vnp_block *b, const vnp_scorer *s) VNP_MUST_CHECK;
-int vnp_block_embed(vnp_block *b, const vnp_scorer *s, double *t_dna, double *t_prot) VNP_MUST_CHECK;
+int vnp_block_embed(vnp_block *b, const vnp_scorer *s, vnp_reuse *reuse, double *t_dna,
+                    double *t_prot) VNP_MUST_CHECK;
 int vnp_block_classify(vnp_block *b, const vnp_scorer *s) VNP_MUST_CHECK;
 /* Writes the block's parts into the journal (each atomically). */
 int vnp_block_write(const vnp_block *b, const vnp_journal *j, uint64_t block, const vnp_predict_opts *o,
@@ -114,6 +136,7 @@ static inline void vnp_stats_add(vnp_predict_stats *dst, const vnp_predict_stats
     vnp_stats_add_block(dst, &(vnp_block_counts){src->records, src->chunks, src->frames, src->bases});
     dst->blocks_resumed += src->blocks_resumed;
     dst->fp32_reruns += src->fp32_reruns;
+    vnp_reuse_stats_add(&dst->reuse, &src->reuse);
     dst->t_prepare += src->t_prepare;
     dst->t_tokenize += src->t_tokenize;
     dst->t_dna += src->t_dna;

@@ -38,6 +38,7 @@ void vnp_predict_opts_init(vnp_predict_opts *o)
     o->min_confident = 0.8;
     o->block_records = 2000;
     o->block_bases = 1000000;
+    o->reuse_bytes = vnp_reuse_default_bytes();
 }
 
 typedef struct {
@@ -218,6 +219,7 @@ static int write_run_summary(run *r)
                                                       "frames_per_s", (double)st->frames / wall, "bases_per_s",
                                                       (double)st->bases / wall));
     if (st->fp8) json_object_set_new(root, "fp8_self_check", fp8_check_json(&st->fp8_check));
+    json_object_set_new(root, "reuse", vnp_reuse_summary(st));
     json_object_set_new(root, "peak_rss_bytes", json_integer((json_int_t)vnp_peak_rss_bytes()));
     if (rc == VNP_OK) rc = vnp_write_json_file(r->j.outdir, vnp_run_summary_name, root);
     json_decref(root);

@@ -284,6 +284,7 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
     s->fp32_reruns = fp32_reruns;
     s->fp8_check = fp8_check;
     s->bind = bind;
+    s->batch_invariant = c->be->batch_invariant;
     return VNP_OK;
 fail:
     free(tok);

@@ -125,7 +125,7 @@ static void test_errors(void)
 
 static void test_table(void)
 {
-    CHECK(vnp_config_key_count() == 24); /* predict's long options but help and config */
+    CHECK(vnp_config_key_count() == 26); /* predict's long options but help and config */
     CHECK(vnp_config_key_find("tokens_per_batch", (size_t)-1) == vnp_config_key_find("tokens-per-batch", 16));
     CHECK(vnp_config_key_find("tokens-per", (size_t)-1) == NULL);
     CHECK(vnp_config_key_find("output", 3) == NULL);

@@ -87,7 +87,7 @@ static int same_file(const char *a, const char *b)
 static const char *files[] = {"prediction_results.txt", "prediction_results_highestscore.csv", "sequence_summary.tsv",
                               "chunked.fa", "identified_nucleotide.fa", "identified_protein.faa"};
 
-static const vnp_scorer fake = {NULL, 2, 1, fake_tokenize, fake_embed, fake_classify, NULL, NULL, NULL};
+static const vnp_scorer fake = {NULL, 2, 1, fake_tokenize, fake_embed, fake_classify, NULL, NULL, NULL, 0};
 
 static vnp_output_style run_style = VNP_OUTPUT_BROAD; /* the default */
 

@@ -88,12 +88,91 @@ static void bias_rows(void *p, size_t lo, size_t hi)
     }
 }
 
-/* Columns [lo, hi) of y: one single-threaded SGEMM on a slice of the weight rows. */
+/* Batch invariance (issue 14): a row's result must not depend on how many rows share its GEMM. OpenBLAS breaks that
+ * two ways: with SkylakeX-class kernels a GEMM with m*n*k <= 1e6 goes to a small-matrix kernel that sums k in
+ * another order; and the last m % unroll rows of a call go through edge kernels, which on some cores accumulate
+ * otherwise than the full-width kernel. So every call here has a row count that is a multiple of ROW_ALIGN (any
+ * unroll divides it) and a size past the small-matrix bound: the rows past the last whole group of ROW_ALIGN run in
+ * a second call on a zero-padded copy, the padding rows dropped. Column splits are multiples of 64 and the models'
+ * widths are too, so no column edge kernel runs either. */
+#define SMALL_MNK 1e6
+#define ROW_ALIGN 32
+#define PAD_MAX_FLOATS ((size_t)1 << 26)
+
+static void sgemm_rows(const gemm_ctx *g, const float *x, float *y, size_t ldy, int m, int nc, const float *w)
+{
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, nc, g->k, 1.0f, x, g->k, w, g->k,
+                g->accumulate ? 1.0f : 0.0f, y, (int)ldy);
+}
+
+/* Columns [lo, hi) of y: single-threaded SGEMMs on a slice of the weight rows. */
 static void gemm_cols(void *p, size_t lo, size_t hi)
 {
     gemm_ctx *g = p;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->m, (int)(hi - lo), g->k, 1.0f, g->x, g->k,
-                g->w + lo * (size_t)g->k, g->k, g->accumulate ? 1.0f : 0.0f, g->y + lo, g->n);
+    int nc = (int)(hi - lo), k = g->k;
+    const float *w = g->w + lo * (size_t)k;
+    int head = g->m / ROW_ALIGN * ROW_ALIGN;
+    if ((double)head * nc * k <= SMALL_MNK) head = 0; /* all rows through the padded call */
+    if (head) sgemm_rows(g, g->x, g->y + lo, (size_t)g->n, head, nc, w);
+    int tail = g->m - head;
+    if (!tail) return;
+    size_t small = (size_t)(SMALL_MNK / ((double)nc * k)) + 1, mp = (size_t)tail > small ? (size_t)tail : small;
+    mp = (mp + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
+    size_t xs = mp * (size_t)k, ys = mp * (size_t)nc;
+    float *xp = xs + ys <= PAD_MAX_FLOATS ? calloc(xs + ys, sizeof(float)) : NULL;
+    const float *xt = g->x + (size_t)head * k;
+    float *yt = g->y + (size_t)head * g->n + lo;
+    if (!xp) { /* out of memory: the rows run unpadded (still right, maybe not batch invariant) */
+        sgemm_rows(g, xt, yt, (size_t)g->n, tail, nc, w);
+        return;
+    }
+    float *yp = xp + xs;
+    memcpy(xp, xt, (size_t)tail * k * sizeof(float));
+    if (g->accumulate)
+        for (int r = 0; r < tail; r++) memcpy(yp + (size_t)r * nc, yt + (size_t)r * g->n, (size_t)nc * sizeof(float));
+    sgemm_rows(g, xp, yp, (size_t)nc, (int)mp, nc, w);
+    for (int r = 0; r < tail; r++) memcpy(yt + (size_t)r * g->n, yp + (size_t)r * nc, (size_t)nc * sizeof(float));
+    free(xp);
+}
+
+/* Whether OpenBLAS's SGEMM kernel gives a row the same bytes wherever it sits in a call, as the GEMMs above call it
+ * (row counts multiples of ROW_ALIGN, past the small-matrix bound): one random row at every position of calls of two
+ * sizes, the others zero, against the row at position 0. It holds for the SkylakeX-class and Sandy Bridge kernels
+ * of OpenBLAS 0.3.21; its Haswell/Zen kernel (AVX2 machines without AVX-512) computes half the columns of each
+ * block of 12 in another order, so there it does not, and reuse of repeated frames is turned off on the CPU
+ * (pipeline/flow.c). Checked once per process. */
+static int blas_invariant(void)
+{
+    static int known = -1;
+    if (known >= 0) return known;
+    enum { N = 64, K = 256, M1 = 64, M2 = 128 };
+    float *w = malloc(sizeof(float) * N * K), *x = calloc((size_t)M2 * K, sizeof(float));
+    float *y = malloc(sizeof(float) * M2 * N), *ref = malloc(sizeof(float) * N);
+    int ok = w && x && y && ref;
+    uint32_t r = 12345;
+    for (int i = 0; ok && i < N * K; i++) w[i] = (float)((r = r * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+    for (int i = 0; ok && i < K; i++) x[i] = (float)((r = r * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+    if (ok) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M1, N, K, 1.0f, x, K, w, K, 0.0f, y, N);
+        memcpy(ref, y, sizeof(float) * N);
+    }
+    for (int m = M1; ok && m <= M2; m += M2 - M1)
+        for (int p = 1; ok && p < m; p++) {
+            memmove(x + (size_t)p * K, x + (size_t)(p - 1) * K, sizeof(float) * K); /* the row moves down one */
+            memset(x + (size_t)(p - 1) * K, 0, sizeof(float) * K);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, N, K, 1.0f, x, K, w, K, 0.0f, y, N);
+            ok = memcmp(y + (size_t)p * N, ref, sizeof(float) * N) == 0;
+            if (p == m - 1) { /* back to position 0 for the next size */
+                memmove(x, x + (size_t)p * K, sizeof(float) * K);
+                memset(x + (size_t)p * K, 0, sizeof(float) * K);
+            }
+        }
+    known = ok;
+    free(w);
+    free(x);
+    free(y);
+    free(ref);
+    return known;
 }
 
 /* The threads split the output columns (weight rows): each packs the whole x but only its share of W, which is
@@ -109,7 +188,8 @@ void vnp_cpu_gemm(vnp_backend *be, float *y, const float *x, const float *w, con
     g.accumulate = accumulate || b;
     size_t per = ((size_t)n + (size_t)c->nthreads - 1) / (size_t)c->nthreads;
     per = (per + 63) / 64 * 64;
-    if ((size_t)m * (size_t)n * (size_t)k < 200000) per = (size_t)n; /* too small to be worth a wake-up */
+    if ((size_t)n * (size_t)k < 16384) per = (size_t)n; /* too small to be worth a wake-up (never by m: the split
+                                                           must not depend on the batch) */
     g.per = per;
     vnp_cpu_parallel(c, (size_t)n, per, gemm_cols, &g);
 }
@@ -178,6 +258,7 @@ vnp_backend *vnp_backend_cpu_create(int nthreads)
     c->scratch = vnp_malloc_aligned((size_t)c->nthreads * c->scratch_floats * sizeof(float));
     if (!c->scratch) goto fail;
     openblas_set_num_threads(1); /* our pool splits the GEMMs */
+    be->batch_invariant = blas_invariant();
     return be;
 fail:
     vnp_error("cannot create the CPU backend (%d threads)", nthreads);

@@ -6,7 +6,13 @@
  * they belong to, and walks the keys of the sequences those rows touch (cu[first row's seq] .. cu[last row's seq
  * + 1]) in tiles of 64. A key counts for a row only inside the row's own sequence, so short sequences share a block
  * instead of each wasting most of one, and no per-batch tile table is needed. Each of the 4 warps owns 16 rows;
- * warps whose rows miss a key tile skip its arithmetic. K/V tiles are double-buffered with cp.async. */
+ * warps whose rows miss a key tile skip its arithmetic. K/V tiles are double-buffered with cp.async.
+ *
+ * Batch invariance: a row's keys are always walked in tiles that start at its own sequence's first key, so that
+ * the order in which its scores and values are summed (which keys share an mma, when the running maximum is
+ * rescaled) is the one it has alone. A block of several short sequences (the host's tile plan puts only sequences
+ * shorter than a block together) walks one tile per sequence, each cut at that sequence's end; for the rows of the
+ * other sequences such a tile is masked, an exact no-op (their factor is 1 and their p are 0). */
 #include "cuda_internal.cuh"
 
 #include <math.h>
@@ -27,6 +33,7 @@ struct attn_args {
     const int32_t *cu, *row_seq; /* row_seq may be NULL: then a binary search of cu */
     const int32_t *tiles;        /* (first row, end row) per block, or NULL: block b owns rows 64b .. 64b+63 */
     int nseq, rows, vec, ntiles;
+    int invariant;               /* key tiles from each sequence's start (batch invariance); 0: from the block's */
     const float *cos_t, *sin_t;  /* rotary tables [npos, hd/2] (ROPE kernels) */
     float q_scale;               /* q is multiplied by this before its rotation (ROPE kernels) */
 };
@@ -34,6 +41,35 @@ struct attn_args {
 __device__ __forceinline__ int seq_of(const attn_args &a, int row)
 {
     return a.row_seq ? __ldg(a.row_seq + row) : vnp_seq_of_row(a.cu, a.nseq, row);
+}
+
+/* The key tiles of a block (see the top of the file): one per sequence when the block holds several (all shorter
+ * than BC, by the tile plan), else tiles of BC from the sequence's start. Tile t covers keys [base, base + BC), of
+ * which those at limit and beyond are masked and not loaded. */
+struct kv_walk {
+    int s0, ntiles, lo, hi;
+    bool per_seq;
+};
+__device__ __forceinline__ kv_walk kv_walk_of(const attn_args &a, int q0, int qend)
+{
+    kv_walk w;
+    const int s0 = seq_of(a, q0), s1 = seq_of(a, qend - 1);
+    w.s0 = s0;
+    w.lo = __ldg(a.cu + s0);
+    w.hi = __ldg(a.cu + s1 + 1);
+    w.per_seq = a.invariant && a.tiles && s1 > s0;
+    w.ntiles = w.per_seq ? s1 - s0 + 1 : (w.hi - w.lo + BC - 1) / BC;
+    return w;
+}
+__device__ __forceinline__ void kv_tile(const attn_args &a, const kv_walk &w, int t, int &base, int &limit)
+{
+    if (w.per_seq) {
+        base = __ldg(a.cu + w.s0 + t);
+        limit = __ldg(a.cu + w.s0 + t + 1);
+    } else {
+        base = w.lo + t * BC;
+        limit = w.hi;
+    }
 }
 
 /* Rotates the 64 rows of a shared tile in place (rotate_half pairs j, j + hd/2), row r at position pos[r], after
@@ -164,9 +200,9 @@ __global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_tc_kernel(attn_arg
     const __half *qg = a.q + (size_t)h * a.hd, *kg = a.k + (size_t)h * a.hd, *vg = a.v + (size_t)h * a.hd;
 
     /* keys this block may need: the sequences of its first and last rows and all between */
-    int last = qend - 1;
-    int kv_lo = __ldg(a.cu + seq_of(a, q0));
-    int kv_hi = __ldg(a.cu + seq_of(a, last) + 1);
+    const kv_walk kw = kv_walk_of(a, q0, qend);
+    int kb0, kl0;
+    kv_tile(a, kw, 0, kb0, kl0);
 
     /* the key range [lo, hi) of this thread's two rows; empty for rows past the batch */
     int r0 = q0 + warp * 16 + g, r1 = r0 + 8, lo0 = 0, hi0 = 0, lo1 = 0, hi1 = 0;
@@ -194,14 +230,14 @@ __global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_tc_kernel(attn_arg
     /* a warp with a row past the batch always masks (its empty range makes wminhi <= wmaxlo fail below) */
     bool warp_partial = (q0 + warp * 16 + 15) >= qend;
 
-    const int ntiles = (kv_hi - kv_lo + BC - 1) / BC;
+    const int ntiles = kw.ntiles;
     load_tile<HD>(sQ, qg, a.ld_in, q0, qend, a.hd, a.vec);
-    load_tile<HD>(sK, kg, a.ld_in, kv_lo, kv_hi, a.hd, a.vec);
-    load_tile<HD>(sV, vg, a.ld_in, kv_lo, kv_hi, a.hd, a.vec);
+    load_tile<HD>(sK, kg, a.ld_in, kb0, kl0, a.hd, a.vec);
+    load_tile<HD>(sV, vg, a.ld_in, kb0, kl0, a.hd, a.vec);
     cp_async_commit();
     if (ROPE) {
         tile_positions(sPosQ, a, q0, qend);
-        tile_positions(sPosK[0], a, kv_lo, kv_hi);
+        tile_positions(sPosK[0], a, kb0, kl0);
     }
     cp_async_wait<0>();
     __syncthreads();
@@ -221,12 +257,15 @@ __global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_tc_kernel(attn_arg
     const float slope = ALIBI ? __ldg(a.slopes + h) * LOG2E : 0.0f;
 
     for (int t = 0; t < ntiles; t++) {
-        const int kbase = kv_lo + t * BC;
+        int kbase, klim;
+        kv_tile(a, kw, t, kbase, klim);
         if (t + 1 < ntiles) {
-            load_tile<HD>(sK + ((t + 1) & 1) * BC * LDS, kg, a.ld_in, kbase + BC, kv_hi, a.hd, a.vec);
-            load_tile<HD>(sV + ((t + 1) & 1) * BC * LDS, vg, a.ld_in, kbase + BC, kv_hi, a.hd, a.vec);
+            int nb, nl;
+            kv_tile(a, kw, t + 1, nb, nl);
+            load_tile<HD>(sK + ((t + 1) & 1) * BC * LDS, kg, a.ld_in, nb, nl, a.hd, a.vec);
+            load_tile<HD>(sV + ((t + 1) & 1) * BC * LDS, vg, a.ld_in, nb, nl, a.hd, a.vec);
             cp_async_commit();
-            if (ROPE) tile_positions(sPosK[(t + 1) & 1], a, kbase + BC, kv_hi);
+            if (ROPE) tile_positions(sPosK[(t + 1) & 1], a, nb, nl);
             cp_async_wait<1>();
         } else {
             cp_async_wait<0>();
@@ -237,7 +276,7 @@ __global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_tc_kernel(attn_arg
             rope_tile<HD>(cK, sPosK[t & 1], a.hd, 1.0f, a.cos_t, a.sin_t);
             __syncthreads();
         }
-        if (wlo < kbase + BC && whi > kbase) { /* warp-uniform */
+        if (wlo < min(kbase + BC, klim) && whi > kbase) { /* warp-uniform */
             float sc[BC / 8][4];
 #pragma unroll
             for (int j = 0; j < BC / 8; j++) sc[j][0] = sc[j][1] = sc[j][2] = sc[j][3] = 0.0f;
@@ -245,13 +284,13 @@ __global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_tc_kernel(attn_arg
             for (int kk = 0; kk < KS; kk++)
 #pragma unroll
                 for (int np = 0; np < BC / 16; np++) {
-                    if (kbase + np * 16 >= whi || kbase + np * 16 + 16 <= wlo) continue; /* no row of the warp */
+                    if (kbase + np * 16 >= min(whi, klim) || kbase + np * 16 + 16 <= wlo) continue; /* no row of the warp */
                     unsigned b[4];
                     ldmatrix_x4(b, cK + (np * 16 + (lane & 7) + ((lane >> 4) << 3)) * LDS + kk * 16 + ((lane >> 3) & 1) * 8);
                     mma16816(sc[2 * np], qf[kk], b[0], b[1]);
                     mma16816(sc[2 * np + 1], qf[kk], b[2], b[3]);
                 }
-            const bool inside = !warp_partial && kbase >= wmaxlo && kbase + BC <= wminhi;
+            const bool inside = !warp_partial && kbase >= wmaxlo && kbase + BC <= min(wminhi, klim);
             float mx0 = -INFINITY, mx1 = -INFINITY;
 #pragma unroll
             for (int j = 0; j < BC / 8; j++)
@@ -261,7 +300,7 @@ __global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_tc_kernel(attn_arg
                     int row = e < 2 ? r0 : r1;
                     float s = sc[j][e] * a.scale_log2;
                     if (ALIBI) s += slope * (float)(-abs(row - key));
-                    bool ok = inside || (e < 2 ? (key >= lo0 && key < hi0) : (key >= lo1 && key < hi1));
+                    bool ok = inside || (key < klim && (e < 2 ? (key >= lo0 && key < hi0) : (key >= lo1 && key < hi1)));
                     s = ok ? s : -INFINITY;
                     sc[j][e] = s;
                     if (e < 2) mx0 = fmaxf(mx0, s);
@@ -297,7 +336,7 @@ __global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_tc_kernel(attn_arg
             }
 #pragma unroll
             for (int kk = 0; kk < BC / 16; kk++) {
-                if (kbase + kk * 16 >= whi || kbase + kk * 16 + 16 <= wlo) continue; /* all p are 0 */
+                if (kbase + kk * 16 >= min(whi, klim) || kbase + kk * 16 + 16 <= wlo) continue; /* all p are 0 */
                 unsigned pa[4] = {pack_half2(sc[2 * kk][0], sc[2 * kk][1]), pack_half2(sc[2 * kk][2], sc[2 * kk][3]),
                                   pack_half2(sc[2 * kk + 1][0], sc[2 * kk + 1][1]),
                                   pack_half2(sc[2 * kk + 1][2], sc[2 * kk + 1][3])};
@@ -348,7 +387,7 @@ __global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_mh_kernel(attn_arg
     const int qend = a.tiles ? __ldg(a.tiles + 2 * blockIdx.x + 1) : min(q0 + BR, a.rows);
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, tq = lane & 3;
 
-    const int kv_lo = __ldg(a.cu + seq_of(a, q0)), kv_hi = __ldg(a.cu + seq_of(a, qend - 1) + 1);
+    const kv_walk kw = kv_walk_of(a, q0, qend);
     int r0 = q0 + warp * 16 + g, r1 = r0 + 8, lo0 = 0, hi0 = 0, lo1 = 0, hi1 = 0;
     if (r0 < qend) {
         int s = seq_of(a, r0);
@@ -371,15 +410,17 @@ __global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_mh_kernel(attn_arg
         wminhi = min(wminhi, __shfl_xor_sync(0xffffffffu, wminhi, o));
     }
     const bool warp_partial = (q0 + warp * 16 + 15) >= qend;
-    const int ntiles = (kv_hi - kv_lo + BC - 1) / BC, nsteps = nh * ntiles;
+    const int ntiles = kw.ntiles, nsteps = nh * ntiles;
 
     /* step s: head h0 + s / ntiles, key tile s % ntiles; K and V into buffer s & 1, Q (first tile) into hh & 1 */
     auto issue = [&](int s) {
         const int hh = s / ntiles, t = s - hh * ntiles, off = (h0 + hh) * a.hd;
+        int tb, tl;
+        kv_tile(a, kw, t, tb, tl);
         if (t == 0) load_tile<HD>(sQ + (hh & 1) * BR * LDS, a.q + off, a.ld_in, q0, qend, a.hd, a.vec);
-        load_tile<HD>(sK + (s & 1) * BC * LDS, a.k + off, a.ld_in, kv_lo + t * BC, kv_hi, a.hd, a.vec);
+        load_tile<HD>(sK + (s & 1) * BC * LDS, a.k + off, a.ld_in, tb, tl, a.hd, a.vec);
         cp_async_commit();
-        load_tile<HD>(sV + (s & 1) * BC * LDS, a.v + off, a.ld_in, kv_lo + t * BC, kv_hi, a.hd, a.vec);
+        load_tile<HD>(sV + (s & 1) * BC * LDS, a.v + off, a.ld_in, tb, tl, a.hd, a.vec);
         cp_async_commit();
     };
 
@@ -388,7 +429,9 @@ __global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_mh_kernel(attn_arg
     float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.0f, l1 = 0.0f, slope = 0.0f;
     if (nsteps > 0) issue(0);
     for (int s = 0; s < nsteps; s++) {
-        const int hh = s / ntiles, t = s - hh * ntiles, h = h0 + hh, kbase = kv_lo + t * BC;
+        const int hh = s / ntiles, t = s - hh * ntiles, h = h0 + hh;
+        int kbase, klim;
+        kv_tile(a, kw, t, kbase, klim);
         const bool more = s + 1 < nsteps;
         if (more) {
             issue(s + 1);
@@ -409,7 +452,7 @@ __global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_mh_kernel(attn_arg
             slope = ALIBI ? __ldg(a.slopes + h) * LOG2E : 0.0f;
         }
         const __half *cK = sK + (s & 1) * BC * LDS, *cV = sV + (s & 1) * BC * LDS;
-        const bool active = wlo < kbase + BC && whi > kbase; /* warp-uniform */
+        const bool active = wlo < min(kbase + BC, klim) && whi > kbase; /* warp-uniform */
         float sc[BC / 8][4];
         if (active) {
 #pragma unroll
@@ -418,13 +461,13 @@ __global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_mh_kernel(attn_arg
             for (int kk = 0; kk < KS; kk++)
 #pragma unroll
                 for (int np = 0; np < BC / 16; np++) {
-                    if (kbase + np * 16 >= whi || kbase + np * 16 + 16 <= wlo) continue;
+                    if (kbase + np * 16 >= min(whi, klim) || kbase + np * 16 + 16 <= wlo) continue;
                     unsigned b[4];
                     ldmatrix_x4(b, cK + (np * 16 + (lane & 7) + ((lane >> 4) << 3)) * LDS + kk * 16 + ((lane >> 3) & 1) * 8);
                     mma16816(sc[2 * np], qf[kk], b[0], b[1]);
                     mma16816(sc[2 * np + 1], qf[kk], b[2], b[3]);
                 }
-            const bool inside = !warp_partial && kbase >= wmaxlo && kbase + BC <= wminhi;
+            const bool inside = !warp_partial && kbase >= wmaxlo && kbase + BC <= min(wminhi, klim);
             float mx0 = -INFINITY, mx1 = -INFINITY;
 #pragma unroll
             for (int j = 0; j < BC / 8; j++)
@@ -434,7 +477,7 @@ __global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_mh_kernel(attn_arg
                     int row = e < 2 ? r0 : r1;
                     float v = sc[j][e] * a.scale_log2;
                     if (ALIBI) v += slope * (float)(-abs(row - key));
-                    bool ok = inside || (e < 2 ? (key >= lo0 && key < hi0) : (key >= lo1 && key < hi1));
+                    bool ok = inside || (key < klim && (e < 2 ? (key >= lo0 && key < hi0) : (key >= lo1 && key < hi1)));
                     v = ok ? v : -INFINITY;
                     sc[j][e] = v;
                     if (e < 2) mx0 = fmaxf(mx0, v);
@@ -477,7 +520,7 @@ __global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_mh_kernel(attn_arg
         if (active) {
 #pragma unroll
             for (int kk = 0; kk < BC / 16; kk++) {
-                if (kbase + kk * 16 >= whi || kbase + kk * 16 + 16 <= wlo) continue;
+                if (kbase + kk * 16 >= min(whi, klim) || kbase + kk * 16 + 16 <= wlo) continue;
                 unsigned pa[4] = {pack_half2(sc[2 * kk][0], sc[2 * kk][1]), pack_half2(sc[2 * kk][2], sc[2 * kk][3]),
                                   pack_half2(sc[2 * kk + 1][0], sc[2 * kk + 1][1]),
                                   pack_half2(sc[2 * kk + 1][2], sc[2 * kk + 1][3])};
@@ -725,6 +768,7 @@ void vnp_cuda_attention_variant(vnp_cuda *c, int variant, vnp_cuda_dtype dt, voi
         a.row_seq = vl->row_seq_dev;
         a.tiles = vl->ntiles > 0 ? vl->tiles_dev : nullptr;
         a.ntiles = vl->ntiles;
+        a.invariant = c->plan_mode == VNP_CUDA_PLANS_INVARIANT;
         a.nseq = vl->nseq;
         a.rows = vl->rows;
         a.vec = hd % 8 == 0 && ld_in % 8 == 0 && vnp_aligned16(q) && vnp_aligned16(k) && vnp_aligned16(v);

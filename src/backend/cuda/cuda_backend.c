@@ -354,17 +354,24 @@ static int env_flag(const char *name, int dflt)
     return dflt;
 }
 
-/* The model path's kernel choices (docs/gpu-notes.md, runs 13-16 on an H100): GEMM plans per bucket of row counts,
- * tuned once per plan (+3% on ESM-2 3B chunks500, even on reads150), and the branch-free FP16 GELU pass (-5 to -10%
- * on the pass). Switches, for measuring on a GPU machine: VIRNUCPRO_CUDA_PROFILE=1 (per-op times on stderr at exit),
- * VIRNUCPRO_CUDA_GEMM_TUNE=0 (the heuristic's first choice), VIRNUCPRO_CUDA_GEMM_PLANS=exact (a plan per exact row
- * count), VIRNUCPRO_CUDA_ATTN=0|2|3 (attention kernel variant), VIRNUCPRO_CUDA_GELU=0|2 (FP16 GELU pass). */
+/* The model path's kernel choices (docs/gpu-notes.md): batch-invariant GEMM plans, one per (n, k) whatever the row
+ * count (issue 14: untuned plans measured as fast as tuned ones in run 16), and the branch-free FP16 GELU pass (-5 to
+ * -10% on the pass). Switches, for measuring on a GPU machine: VIRNUCPRO_CUDA_PROFILE=1 (per-op times on stderr at
+ * exit), VIRNUCPRO_CUDA_GEMM_PLANS=bucket|exact (plans per bucket of row counts or per exact row count: not batch
+ * invariant), VIRNUCPRO_CUDA_INVARIANT=0 (bucket plans, tuned, and attention key tiles from each block's start:
+ * the kernels before issue 14), VIRNUCPRO_CUDA_GEMM_TUNE=1 (time the candidates; bucket and exact plans only),
+ * VIRNUCPRO_CUDA_ATTN=0|2|3 (attention kernel variant), VIRNUCPRO_CUDA_GELU=0|2 (FP16 GELU pass). */
 static void env_settings(cuda_be *b)
 {
     if (env_flag("VIRNUCPRO_CUDA_PROFILE", 0) && vnp_cuda_prof_enable(b->c) == 0) b->prof = 1;
-    vnp_cuda_set_gemm_tuning(b->c, env_flag("VIRNUCPRO_CUDA_GEMM_TUNE", 1));
+    vnp_cuda_set_gemm_tuning(b->c, env_flag("VIRNUCPRO_CUDA_GEMM_TUNE", 0));
+    if (!env_flag("VIRNUCPRO_CUDA_INVARIANT", 1)) { /* the kernels before issue 14, to measure what it costs */
+        vnp_cuda_set_gemm_plans(b->c, 1);
+        vnp_cuda_set_gemm_tuning(b->c, env_flag("VIRNUCPRO_CUDA_GEMM_TUNE", 1));
+    }
     const char *plans = getenv("VIRNUCPRO_CUDA_GEMM_PLANS");
     if (plans && strcmp(plans, "exact") == 0) vnp_cuda_set_gemm_plans(b->c, 0);
+    if (plans && strcmp(plans, "bucket") == 0) vnp_cuda_set_gemm_plans(b->c, 1);
     const char *gelu = getenv("VIRNUCPRO_CUDA_GELU");
     vnp_cuda_set_gelu_variant(b->c, gelu && strcmp(gelu, "0") == 0 ? 0 : 2);
     const char *attn = getenv("VIRNUCPRO_CUDA_ATTN");
@@ -399,6 +406,7 @@ vnp_backend *vnp_backend_cuda_create(int device, int fp16)
         return NULL;
     }
     env_settings(b);
+    be->batch_invariant = vnp_cuda_batch_invariant(b->c);
     vnp_info("CUDA backend on device %d (%s), %s", device, vnp_cuda_device_name(b->c), fp16 ? "FP16" : "FP32");
     return be;
 }

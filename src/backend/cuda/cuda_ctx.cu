@@ -97,7 +97,7 @@ vnp_cuda *vnp_cuda_create(int device, char *err, size_t errlen)
         return NULL;
     }
     c->workspace_bytes = WORKSPACE_BYTES;
-    c->plan_mode = 1;
+    c->plan_mode = VNP_CUDA_PLANS_INVARIANT;
     snprintf(c->name, sizeof c->name, "%s", prop.name);
     return c;
 }

@@ -1,5 +1,6 @@
 /* GEMMs through cuBLASLt: y = x W^T (+ b) (+ y) in PyTorch Linear layout, FP16 or FP32 operands with FP32
- * accumulation, one cached plan (descriptors + heuristic algorithm) per shape and bucket of row counts. */
+ * accumulation, one cached plan (descriptors + heuristic algorithm) per (n, k) whatever the row count m (batch
+ * invariance, the default), or per shape and bucket of row counts (VIRNUCPRO_CUDA_GEMM_PLANS). */
 #include "cuda_internal.cuh"
 
 #include <string.h>
@@ -41,10 +42,12 @@ static cublasLtEpilogue_t lt_epilogue(int epi, const void *b)
 void vnp_cuda_set_gemm_tuning(vnp_cuda *c, int on) { c->tune = on; }
 void vnp_cuda_set_gemm_plans(vnp_cuda *c, int mode) { c->plan_mode = mode; }
 
-/* The m a plan is found by: m itself, or (bucketed) the power of two at or above it from 1024 rows on, so that the
- * packed batches of one run, whose token counts differ by a few rows, share one plan and one kernel. */
+/* The m a plan is found by: none (batch invariance: one algorithm for every m, so that a row's rounding never
+ * depends on how many rows share its batch), m itself, or (bucketed) the power of two at or above it from 1024 rows
+ * on, so that the packed batches of one run, whose token counts differ by a few rows, share one plan and kernel. */
 static int plan_mkey(const vnp_cuda *c, int m)
 {
+    if (c->plan_mode == VNP_CUDA_PLANS_INVARIANT) return -1;
     if (c->plan_mode == 0 || m < 1024) return m;
     int b = 1024;
     while (b < m && b < (1 << 30)) b <<= 1;
@@ -113,6 +116,22 @@ static int pick_fastest(vnp_cuda *c, vnp_cuda_plan *p, const cublasLtMatmulHeuri
     return pick;
 }
 
+/* The first heuristic candidate that does not split k: split-K sums partial products in an order of its own, which a
+ * fixed algorithm keeps fixed too, but a reduction through the output can add the parts in any order. */
+static int first_unsplit(const cublasLtMatmulHeuristicResult_t *r, int n)
+{
+    for (int i = 0; i < n; i++) {
+        uint32_t split = 1;
+        size_t got = 0;
+        if (r[i].state == CUBLAS_STATUS_SUCCESS &&
+            cublasLtMatmulAlgoConfigGetAttribute(&r[i].algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &split, sizeof split,
+                                                 &got) == CUBLAS_STATUS_SUCCESS &&
+            split <= 1)
+            return i;
+    }
+    return 0;
+}
+
 /* Builds the descriptors and picks an algorithm (the heuristic's first, or the fastest candidate when tuning);
  * 0 on success. */
 static int plan_build(vnp_cuda *c, vnp_cuda_plan *p, const void *x, const void *w, const void *b, const void *y)
@@ -145,41 +164,27 @@ static int plan_build(vnp_cuda *c, vnp_cuda_plan *p, const void *x, const void *
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al, sizeof al);
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al, sizeof al);
     cublasLtMatmulHeuristicResult_t r[8];
-    int found = 0;
-    s = cublasLtMatmulAlgoGetHeuristic(c->lt, p->op, p->la, p->lb, p->lc, p->lc, pref, c->tune ? 8 : 1, r, &found);
+    int found = 0, inv = p->mkey == -1;
+    s = cublasLtMatmulAlgoGetHeuristic(c->lt, p->op, p->la, p->lb, p->lc, p->lc, pref, c->tune || inv ? 8 : 1, r,
+                                       &found);
     cublasLtMatmulPreferenceDestroy(pref);
     if (s != CUBLAS_STATUS_SUCCESS || found < 1) {
         vnp_cuda_fail(c, "cuBLASLt has no algorithm for %s %dx%dx%d (epilogue %d): status %d",
                       p->dt == VNP_CUDA_F16 ? "fp16" : "fp32", p->m, p->n, p->k, p->epi, (int)s);
         return -1;
     }
+    if (inv) { /* no timing (its choice could differ between runs): the first candidate without split-K */
+        p->algo = r[first_unsplit(r, found)].algo;
+        return 0;
+    }
     p->algo = r[c->tune ? pick_fastest(c, p, r, found, x, w, b, y) : 0].algo;
     return 0;
 }
 
-static vnp_cuda_plan *plan_get(vnp_cuda *c, int dt, int m, int n, int k, int epi, int acc, int align, const void *x,
-                               const void *w, const void *b, const void *y)
+/* A new plan in a free slot (the oldest is dropped when all are taken), built for m rows. */
+static vnp_cuda_plan *plan_new(vnp_cuda *c, int dt, int mkey, int m, int n, int k, int epi, int acc, int align,
+                               const void *x, const void *w, const void *b, const void *y)
 {
-    int mkey = plan_mkey(c, m);
-    for (int i = 0; i < c->nplans; i++) {
-        vnp_cuda_plan *p = &c->plans[i];
-        if (p->dt == dt && p->mkey == mkey && p->n == n && p->k == k && p->epi == epi && p->acc == acc &&
-            p->align == align) {
-            if (p->m == m || plan_retarget(c, p, m) == 0) return p;
-            /* the bucket's algorithm does not take this m: a fresh plan for it in the same slot */
-            plan_destroy(p);
-            p->dt = dt; p->mkey = mkey; p->m = m; p->n = n; p->k = k; p->epi = epi; p->acc = acc; p->align = align;
-            if (plan_build(c, p, x, w, b, y)) {
-                plan_destroy(p);
-                memmove(p, p + 1, (size_t)(c->nplans - 1 - i) * sizeof *p);
-                memset(&c->plans[c->nplans - 1], 0, sizeof *p);
-                c->nplans--;
-                return NULL;
-            }
-            p->used = 1;
-            return p;
-        }
-    }
     if (c->nplans == VNP_CUDA_PLANS) { /* a new batch shape: drop the oldest plan */
         plan_destroy(&c->plans[0]);
         memmove(&c->plans[0], &c->plans[1], (VNP_CUDA_PLANS - 1) * sizeof c->plans[0]);
@@ -197,6 +202,55 @@ static vnp_cuda_plan *plan_get(vnp_cuda *c, int dt, int m, int n, int k, int epi
     c->nplans++;
     return p;
 }
+
+static vnp_cuda_plan *plan_get(vnp_cuda *c, int dt, int m, int n, int k, int epi, int acc, int align, const void *x,
+                               const void *w, const void *b, const void *y)
+{
+    int mkey = plan_mkey(c, m);
+    for (int i = 0; i < c->nplans; i++) {
+        vnp_cuda_plan *p = &c->plans[i];
+        if (p->dt == dt && p->mkey == mkey && p->n == n && p->k == k && p->epi == epi && p->acc == acc &&
+            p->align == align) {
+            if (p->m == m || plan_retarget(c, p, m) == 0) return p;
+            if (mkey == -1) break; /* the invariant algorithm does not take m rows: below */
+            /* the bucket's algorithm does not take this m: a fresh plan for it in the same slot */
+            plan_destroy(p);
+            p->dt = dt; p->mkey = mkey; p->m = m; p->n = n; p->k = k; p->epi = epi; p->acc = acc; p->align = align;
+            if (plan_build(c, p, x, w, b, y)) {
+                plan_destroy(p);
+                memmove(p, p + 1, (size_t)(c->nplans - 1 - i) * sizeof *p);
+                memset(&c->plans[c->nplans - 1], 0, sizeof *p);
+                c->nplans--;
+                return NULL;
+            }
+            p->used = 1;
+            return p;
+        }
+    }
+    if (mkey == -1) {
+        /* the algorithm is the heuristic's for a fixed row count, so that it is the same in every run whatever
+         * the first batch; should it refuse some m, that m gets a plan of its own and is counted */
+        int known = 0;
+        for (int i = 0; i < c->nplans && !known; i++)
+            known = c->plans[i].mkey == -1 && c->plans[i].dt == dt && c->plans[i].n == n && c->plans[i].k == k &&
+                    c->plans[i].epi == epi && c->plans[i].acc == acc && c->plans[i].align == align;
+        if (!known) {
+            vnp_cuda_plan *p = plan_new(c, dt, -1, VNP_CUDA_PLAN_M, n, k, epi, acc, align, x, w, b, y);
+            if (!p) return NULL;
+            if (p->m == m || plan_retarget(c, p, m) == 0) return p;
+        }
+        for (int i = 0; i < c->nplans; i++)
+            if (c->plans[i].mkey == -2 && c->plans[i].m == m && c->plans[i].dt == dt && c->plans[i].n == n &&
+                c->plans[i].k == k && c->plans[i].epi == epi && c->plans[i].acc == acc && c->plans[i].align == align)
+                return &c->plans[i];
+        c->variant_plans++;
+        return plan_new(c, dt, -2, m, n, k, epi, acc, align, x, w, b, y);
+    }
+    return plan_new(c, dt, mkey, m, n, k, epi, acc, align, x, w, b, y);
+}
+
+long vnp_cuda_variant_plans(const vnp_cuda *c) { return c->variant_plans; }
+int vnp_cuda_batch_invariant(const vnp_cuda *c) { return c->plan_mode == VNP_CUDA_PLANS_INVARIANT; }
 
 void vnp_cuda_gemm(vnp_cuda *c, vnp_cuda_dtype dt, void *y, const void *x, const void *w, const void *b, int m,
                    int n, int k, int accumulate, int epilogue)

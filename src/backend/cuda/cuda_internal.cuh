@@ -13,6 +13,9 @@ extern "C" {
 }
 
 #define VNP_CUDA_PLANS 64
+/* plan_mode of batch invariance: one algorithm per (n, k), chosen by the heuristic for VNP_CUDA_PLAN_M rows */
+#define VNP_CUDA_PLANS_INVARIANT 2
+#define VNP_CUDA_PLAN_M 16384
 
 /* One cached cuBLASLt matmul: descriptors and the algorithm the heuristic chose for this shape and alignment. mkey
  * is the m the plan is found by (m itself, or its bucket); m is the row count its layouts describe now. */
@@ -36,7 +39,9 @@ struct vnp_cuda {
     int tune;       /* time the heuristic's candidates when a GEMM plan is made */
     int attn_variant; /* kernel of vnp_cuda_attention (vnp_cuda_set_attention_variant) */
     int gelu_variant; /* FP16 GELU pass of vnp_cuda_bias_gelu (vnp_cuda_set_gelu_variant) */
-    int plan_mode;  /* 0: a plan per exact m; 1: per power-of-two bucket of m (vnp_cuda_set_gemm_plans) */
+    int plan_mode;  /* 0: a plan per exact m; 1: per power-of-two bucket of m; 2 (default): one per (n, k) whatever
+                     * m, batch invariance (vnp_cuda_set_gemm_plans) */
+    long variant_plans; /* row counts the invariant algorithm refused (vnp_cuda_variant_plans) */
     struct vnp_cuda_prof *prof; /* per-op timing, NULL unless enabled */
     struct vnp_cuda_fp8 *fp8;   /* FP8 GEMM plans and scratch (cuda_fp8.cu), NULL until first used */
     int nplans;
