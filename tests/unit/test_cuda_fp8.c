@@ -190,13 +190,14 @@ static void test_fused(vnp_cuda *c, int rows, int d)
     vnp_cuda_release(c, q8); vnp_cuda_release(c, s);
 }
 
-/* the dequantize pass, with and without the residual add, in place */
+/* the dequantize pass, with the residual add into another buffer, then in place without it */
 static void test_dequant(vnp_cuda *c, int rows, int n)
 {
     gout g = make_gout(c, rows, n);
     size_t cnt = (size_t)rows * n;
     float *y0 = rand_vec(cnt, 2.0), *y0r;
-    for (int add = 0; add < 2; add++) {
+    /* add = 1 first: the in-place pass (add = 0) overwrites z, which the other pass still reads */
+    for (int add = 1; add >= 0; add--) {
         void *dy = add ? up16(c, y0, cnt, &y0r) : g.dz;
         vnp_cuda_q8out o = {g.dz, g.dzs, g.dws, g.db};
         vnp_cuda_fp8_dequant(c, VNP_CUDA_F16, dy, &o, rows, n, add);
