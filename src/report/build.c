@@ -501,11 +501,12 @@ int vnp_report_build(const char *outdir, const vnp_report_opts *o)
     r.outdir = outdir;
     r.top = vnp_calloc_array(VNP_REPORT_MAX_ROWS, sizeof *r.top);
     r.tracks = vnp_calloc_array((size_t)o->tracks + 1, sizeof *r.tracks);
-    int rc = r.top && r.tracks ? read_run_json(&r) : VNP_ERR_NOMEM;
+    int rc = r.top && r.tracks ? VNP_OK : VNP_ERR_NOMEM;
     table sum = {0}, pred = {0};
     char psum[4096], ppred[4096], pout[4096];
     if (rc == VNP_OK) rc = table_open(&sum, outdir, "sequence_summary.tsv", psum, sizeof psum);
     if (rc == VNP_OK) rc = table_open(&pred, outdir, "prediction_results.txt", ppred, sizeof ppred);
+    if (rc == VNP_OK) rc = read_run_json(&r);
     snprintf(pout, sizeof pout, "%s/viral_regions.tsv", outdir);
     vnp_outfile *out = rc == VNP_OK ? vnp_outfile_open(pout) : NULL;
     if (rc == VNP_OK && !out) rc = VNP_ERR_IO;

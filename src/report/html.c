@@ -5,6 +5,7 @@
 #include "report_internal.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { TRACK_BINS = 300 }; /* a longer track is drawn per bin of consecutive chunks */
@@ -78,9 +79,22 @@ static const char script[] =
     "var f=document.getElementById('filter'),s=document.getElementById('shown');f.addEventListener('input',"
     "function(){var q=f.value.toLowerCase(),n=0;Array.prototype.forEach.call(tb.rows,function(r){"
     "var on=!q||r.textContent.toLowerCase().indexOf(q)>=0;r.style.display=on?'':'none';if(on)n++;});"
-    "s.textContent=n;});})();\n";
+    "s.textContent=n;});document.body.setAttribute('data-ready','1');})();\n"; /* data-ready: the script ran */
 
 /* ---- overview ---- */
+/* Tiers in reading order: viral calls first, the confident tier before the ambiguous one. */
+static int tier_rank(const vnp_rep_tier *t)
+{
+    int c = !strcmp(t->call, "virus") ? 0 : !strcmp(t->call, "not_virus") ? 1 : !strcmp(t->call, "no_orf") ? 2 : 3;
+    return 2 * c + (strncmp(t->confidence, "confident", 9) != 0);
+}
+
+static int cmp_tier(const void *a, const void *b)
+{
+    int x = tier_rank(a), y = tier_rank(b);
+    return x < y ? -1 : x > y;
+}
+
 static void overview(FILE *fp, const vnp_rep *r)
 {
     const json_t *s = r->summary;
@@ -130,12 +144,15 @@ static void overview(FILE *fp, const vnp_rep *r)
     row_n(fp, "sequences with regions", (double)r->seqs_with_regions, "%.0f");
     fputs("</table><h3>Calls by confidence tier</h3><table class=\"kv\" id=\"tiers\">\n"
           "<tr><th>call</th><th>confidence</th><th>sequences</th></tr>\n", fp);
+    vnp_rep_tier tiers[VNP_REP_TIERS];
+    memcpy(tiers, r->tiers, r->n_tiers * sizeof *tiers);
+    qsort(tiers, r->n_tiers, sizeof *tiers, cmp_tier);
     for (size_t t = 0; t < r->n_tiers; t++) {
-        fprintf(fp, "<tr><td%s>", !strcmp(r->tiers[t].call, "virus") ? " class=\"virus\"" : "");
-        esc(fp, r->tiers[t].call);
+        fprintf(fp, "<tr><td%s>", !strcmp(tiers[t].call, "virus") ? " class=\"virus\"" : "");
+        esc(fp, tiers[t].call);
         fputs("</td><td>", fp);
-        esc(fp, r->tiers[t].confidence);
-        fprintf(fp, "</td><td class=\"n\">%llu</td></tr>\n", (unsigned long long)r->tiers[t].n);
+        esc(fp, tiers[t].confidence);
+        fprintf(fp, "</td><td class=\"n\">%llu</td></tr>\n", (unsigned long long)tiers[t].n);
     }
     fputs("</table></div><div><h3>Stage times (s)</h3><table class=\"kv\">\n", fp);
     const json_t *sec = json_object_get(s, "seconds");
