@@ -99,7 +99,7 @@ static int record_reset(record *rec, size_t chunks)
         if (!c || !f || !g) return VNP_ERR_NOMEM;
         rec->cap = cap;
     }
-    memset(rec->chunks, 0, chunks * sizeof *rec->chunks);
+    if (chunks) memset(rec->chunks, 0, chunks * sizeof *rec->chunks); /* an empty sequence: maybe nothing allocated */
     for (size_t i = 0; i < chunks * VNP_NFRAMES; i++) rec->frames[i] = NAN;
     rec->last_chunk = 0;
     return VNP_OK;

@@ -298,6 +298,13 @@ static void shade_regions(FILE *fp, const vnp_rep_track *t, const frame_box *b)
     }
 }
 
+/* x of the middle of chunks [c0, c1) of a sequence of b->len bases cut into chunks of k */
+static double bin_x(const frame_box *b, int k, size_t c0, size_t c1)
+{
+    vnp_chunk a = vnp_chunk_get((size_t)b->len, (size_t)k, c0), z = vnp_chunk_get((size_t)b->len, (size_t)k, c1 - 1);
+    return px(b, (double)(a.offset + z.offset + z.length) / 2.0);
+}
+
 static void track(FILE *fp, const vnp_rep_track *t, int k, size_t rank)
 {
     const vnp_rep_seq *s = &t->s;
@@ -329,9 +336,7 @@ static void track(FILE *fp, const vnp_rep_track *t, int k, size_t rank)
             pen = 0;
             continue;
         }
-        vnp_chunk a = vnp_chunk_get((size_t)s->length, (size_t)k, c0), z = vnp_chunk_get((size_t)s->length, (size_t)k, c1 - 1);
-        fprintf(fp, "%c%.1f %.1f", pen ? 'L' : 'M', px(&b, (a.offset + z.offset + z.length) / 2.0),
-                py(&b, sum / (double)m));
+        fprintf(fp, "%c%.1f %.1f", pen ? 'L' : 'M', bin_x(&b, k, c0, c1), py(&b, sum / (double)m));
         pen = 1;
     }
     /* frame scores: dots, or per bin the range they cover */
@@ -339,8 +344,7 @@ static void track(FILE *fp, const vnp_rep_track *t, int k, size_t rank)
             "stroke-linecap=\"round\" d=\"", per == 1 ? "5" : "2");
     for (size_t c0 = 0; c0 < n; c0 += per) {
         size_t c1 = c0 + per < n ? c0 + per : n;
-        vnp_chunk a = vnp_chunk_get((size_t)s->length, (size_t)k, c0), z = vnp_chunk_get((size_t)s->length, (size_t)k, c1 - 1);
-        double x = px(&b, (a.offset + z.offset + z.length) / 2.0);
+        double x = bin_x(&b, k, c0, c1);
         float lo = NAN, hi = NAN;
         for (size_t c = c0; c < c1; c++)
             for (int f = 0; f < VNP_NFRAMES; f++) {
