@@ -69,6 +69,21 @@ check "screenshot is not blank ($(stat -c %s "$T/shot.png" 2>/dev/null) bytes)" 
 check "no console message while drawing: $(page_console "$T/shot.err" | head -3)" test -z "$(page_console "$T/shot.err")"
 [ -n "${VNP_REPORT_SCREENSHOT:-}" ] && cp "$T/shot.png" "$VNP_REPORT_SCREENSHOT"
 
+# the table's script at work, driven by a probe added to a copy of the page: sorting by length both ways, filtering
+cat >"$T/probe.js" <<'JS'
+<script>(function(){var t=document.getElementById('seqtable'),h=t.tHead.rows[0].cells,r=t.tBodies[0].rows,ok=r.length>1;
+function len(i){return parseFloat(r[i].cells[2].textContent);}
+h[2].click();for(var i=1;i<r.length;i++)if(len(i-1)>len(i))ok=false;
+h[2].click();for(i=1;i<r.length;i++)if(len(i-1)<len(i))ok=false;
+var f=document.getElementById('filter');f.value='G5012';f.dispatchEvent(new Event('input'));
+var shown=0;for(i=0;i<r.length;i++)if(r[i].style.display!=='none')shown++;
+document.body.setAttribute('data-probe',(ok?'sorted':'unsorted')+' '+shown+' '+document.getElementById('shown').textContent);})();</script>
+JS
+awk -v probe="$(cat "$T/probe.js")" '{ sub(/<\/body>/, probe "</body>"); print }' "$d/report.html" >"$T/probe.html"
+browse --dump-dom "file://$T/probe.html" >"$T/probe.dom" 2>"$T/probe.err"
+check "sorting and filtering work ($(grep -o 'data-probe="[^"]*"' "$T/probe.dom"))" grep -q 'data-probe="sorted 1 1"' "$T/probe.dom"
+check "no console message while sorting: $(page_console "$T/probe.err" | head -3)" test -z "$(page_console "$T/probe.err")"
+
 # the console check catches a page error and a blocked network request
 sed 's|</body>|<script>nosuch();</script><img src="http://example.com/x.png"></body>|' "$d/report.html" >"$T/bad.html"
 browse --dump-dom "file://$T/bad.html" >/dev/null 2>"$T/bad.err"
