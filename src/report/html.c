@@ -103,6 +103,7 @@ static void overview(FILE *fp, const vnp_rep *r)
     row_s(fp, "virnucpro", jstr(s, "virnucpro_version"));
     row_s(fp, "device", jstr(s, "device"));
     row_s(fp, "precision", jstr(s, "precision"));
+    row_s(fp, "output style", jstr(s, "output_style"));
     row_n(fp, "CPU threads", jnum(s, "threads"), "%.0f");
     json_t *g = json_object_get(s, "gpus");
     if (json_is_array(g)) row_n(fp, "GPUs", (double)json_array_size(g), "%.0f");

@@ -43,25 +43,14 @@ rm "$d/report.html"
 check "report --no-html" "$BIN" report "$d" -q --no-html
 check "report --no-html: no report.html" test ! -e "$d/report.html"
 
-# ---- broad number style (float64 repr of the float32 scores, four-column consensus): same regions ----
-b="$T/broad"
-mkdir "$b"
-cp "$d/sequence_summary.tsv" "$d/run_summary.json" "$b/"
-python3 - "$d" "$b" <<'EOF'
-import struct, sys
-src, dst = sys.argv[1:]
-f32 = lambda s: struct.unpack("f", struct.pack("f", float(s)))[0]
-with open(f"{src}/prediction_results.txt") as f, open(f"{dst}/prediction_results.txt", "w") as o:
-    o.write(next(f))
-    for line in f:
-        i, p, a, b = line.rstrip("\n").split("\t")
-        o.write(f"{i}\t{p}\t{f32(a)!r}\t{f32(b)!r}\n")
-with open(f"{dst}/prediction_results_highestscore.csv", "w") as o:
-    o.write("Modified_ID\tIs_Virus\tmax_score_0\tmax_score_1\n")
-EOF
-check "broad style: scores in float64 repr" grep -qE $'\t0\\.[0-9]{12,}' "$b/prediction_results.txt"
-check "broad style: report" "$BIN" report "$b" -q
-check "broad style: same viral_regions.tsv" cmp "$b/viral_regions.tsv" "$T/regions.ref"
+# ---- both output styles (broad: float64 repr of the float32 scores, the default; original: numpy's float32
+# printing) give the same regions ----
+check "the default style prints float64 reprs" grep -qE $'\t0\\.[0-9]{12,}' "$d/prediction_results.txt"
+"$BIN" predict "${IN[@]}" -l 300 -o "$T/original" "${M[@]}" -q --output-style original
+check "original style: numpy float32 printing" test -z "$(grep -E $'\t0\\.[0-9]{12,}' "$T/original/prediction_results.txt")"
+check "original style: same viral_regions.tsv" cmp "$T/original/viral_regions.tsv" "$T/regions.ref"
+check "original style: report" "$BIN" report "$T/original" -q
+check "original style: same viral_regions.tsv from report" cmp "$T/original/viral_regions.tsv" "$T/regions.ref"
 
 # ---- --no-report: the regions but no HTML; merge of shards gives what one run gives ----
 # (blocks of 3 records: the batches, hence the last bits of the scores, are those of the shards)
