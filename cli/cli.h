@@ -6,6 +6,8 @@
 #include <getopt.h>
 #include <stddef.h>
 
+#include "vnp/viral_report.h"
+
 typedef int (*vnp_cmd_fn)(int argc, char **argv);
 
 int vnp_cmd_preprocess(int argc, char **argv); /* cmd_preprocess.c */
@@ -21,6 +23,7 @@ int vnp_cmd_validate(int argc, char **argv);   /* cmd_validate.c */
 int vnp_cmd_embed_frames(int argc, char **argv); /* cmd_embed_frames.c */
 int vnp_cmd_train(int argc, char **argv);      /* cmd_train.c */
 int vnp_cmd_merge(int argc, char **argv);      /* cmd_merge.c */
+int vnp_cmd_report(int argc, char **argv);     /* cmd_report.c */
 /* `models download`, dispatched by vnp_cmd_models (argv[0] = "download"). */
 int vnp_cmd_models_download(int argc, char **argv); /* cmd_download.c */
 
@@ -91,5 +94,21 @@ int vnp_broad_length(const vnp_broad_args *b);
 char *vnp_broad_output_dir(const char *dir, const char *input);
 /* broad's --device N (a bare GPU number) as "cuda:N" in buf; any other value is returned as it is. */
 const char *vnp_broad_device(const char *device, char *buf, size_t size);
+
+/* ---- viral regions and report.html (report_opts.c), for predict, merge and report ---- */
+enum { VNP_CLI_OPT_NO_REPORT = 3000, VNP_CLI_OPT_REGION_SCORE, VNP_CLI_OPT_REGION_WINDOW, VNP_CLI_OPT_REGION_CHUNKS,
+       VNP_CLI_OPT_REGION_SEQ_CHUNKS };
+#define VNP_CLI_REGION_LONGOPTS                                                                                       \
+    {"region-min-score", required_argument, NULL, VNP_CLI_OPT_REGION_SCORE},                                         \
+    {"region-window", required_argument, NULL, VNP_CLI_OPT_REGION_WINDOW},                                           \
+    {"region-min-chunks", required_argument, NULL, VNP_CLI_OPT_REGION_CHUNKS},                                       \
+    {"region-min-seq-chunks", required_argument, NULL, VNP_CLI_OPT_REGION_SEQ_CHUNKS}
+/* The --help lines of the four region options. */
+extern const char vnp_cli_region_help[];
+/* Applies option c (one of VNP_CLI_REGION_LONGOPTS or --no-report) to o. Returns 1 when c was one of them, 0 when
+ * not, -1 after printing a usage error for cmd. */
+int vnp_cli_report_option(const char *cmd, int c, const char *arg, vnp_report_opts *o);
+/* Writes viral_regions.tsv and report.html into outdir; on failure prints why for cmd and returns the exit code. */
+int vnp_cli_report_write(const char *cmd, const char *outdir, const vnp_report_opts *o);
 
 #endif

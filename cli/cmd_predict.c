@@ -64,6 +64,8 @@ static void usage(FILE *out)
 "                         original: VirNucPro's, byte for byte; see the README)\n"
 "  --min-confident-score X  confidence tier threshold of sequence_summary.tsv (default 0.8)\n"
 "  --block-records N      records per journal block (default 2000)\n"
+"  --no-report            do not write report.html (`virnucpro report OUTDIR` can, later)\n"
+"%s"
 "  -T, --reference FA     reference FASTA for CRAM input\n"
 "  --no-reuse             run every frame through the encoders, repeats included (same outputs, slower)\n"
 "  --reuse-memory SIZE    memory for the features of the sequences seen, e.g. 512M, 4G (default: the\n"
@@ -91,13 +93,16 @@ static void usage(FILE *out)
 "                                        (--output-style original: Modified_ID Is_Virus, sorted)\n"
 "  sequence_summary.tsv                  one row per input record (see the README)\n"
 "  run_summary.json                      versions, models and checksums, device, per-stage times, throughput\n"
+"  viral_regions.tsv                     runs of viral chunks along each sequence of >= 3 chunks (a heuristic)\n"
+"  report.html                           self-contained report: overview, score histograms, top sequences,\n"
+"                                        score tracks (opens offline in any browser)\n"
 "\n"
 "\n"
 "MPI: `mpirun -n N virnucpro predict ...` (a build with MPI) shares the blocks among the ranks; rank 0\n"
 "writes OUTDIR (it must see the inputs and models, as every rank must).\n"
 "\n"
 "exit status: 0 done; 1 failure while running; 2 bad usage or input; 130/143 interrupted by SIGINT/SIGTERM\n"
-"(the blocks finished so far are kept: rerun with --resume).\n");
+"(the blocks finished so far are kept: rerun with --resume).\n", vnp_cli_region_help);
 }
 
 enum {
@@ -118,6 +123,7 @@ typedef struct {
     char device_buf[32];
     int no_reuse;
     long long reuse_bytes; /* --reuse-memory; < 0: the default */
+    vnp_report_opts report;
 } predict_args;
 
 /* {"path", "bytes", "mtime"} of a file or folder: what a resumed run must find unchanged. */
@@ -225,6 +231,7 @@ static int predict_main(int argc, char **argv)
         {"shard", required_argument, NULL, OPT_SHARD}, {"output-style", required_argument, NULL, OPT_OUTPUT_STYLE},
         {"merge-threads", required_argument, NULL, OPT_THREADS},
         {"no-reuse", no_argument, NULL, OPT_NO_REUSE},   {"reuse-memory", required_argument, NULL, OPT_REUSE_MEM},
+        {"no-report", no_argument, NULL, VNP_CLI_OPT_NO_REPORT}, VNP_CLI_REGION_LONGOPTS,
         {"quiet", no_argument, NULL, 'q'},               {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
     /* predict's options, then virnucpro-broad's (broad_compat.c) */
@@ -239,6 +246,7 @@ static int predict_main(int argc, char **argv)
     a.block_records = 2000;
     a.min_conf = 0.8;
     a.reuse_bytes = -1;
+    vnp_report_opts_init(&a.report);
     if (vnp_cli_wants_help(argc, argv)) {
         usage(stdout);
         return 0;
@@ -249,6 +257,12 @@ static int predict_main(int argc, char **argv)
     char *end;
     int li = -1;
     while ((c = getopt_long(argc, argv, "o:l:T:qvhd:kft:" VNP_BROAD_SHORTOPTS, longopts, &li)) != -1) {
+        int r = vnp_cli_report_option("predict", c, optarg, &a.report);
+        if (r < 0) return 2;
+        if (r > 0) {
+            li = -1;
+            continue;
+        }
         switch (c) {
         case 'o': a.outdir = optarg; break;
         case 'l':
@@ -444,6 +458,8 @@ static int predict_main(int argc, char **argv)
         ret = vnp_status_exit_code(rc);
         goto out;
     }
+    if (vnp_dist_rank() == 0 && a.n_shards <= 1 && (ret = vnp_cli_report_write("predict", a.outdir, &a.report)))
+        goto out;
     if (!a.quiet && vnp_dist_rank() == 0 && a.n_shards > 1)
         fprintf(stderr, "virnucpro predict: shard %d of %d done (%llu records scored in %.2f s); join the %d shard "
                         "folders with `virnucpro merge`\n", a.shard + 1, a.n_shards, (unsigned long long)st.records,

@@ -24,6 +24,7 @@ static const struct {
     {"embed-frames", vnp_cmd_embed_frames, "features of every kept frame as HDF5, for training"},
     {"train", vnp_cmd_train, "train the VirNucPro classifier on viral and other feature files"},
     {"merge", vnp_cmd_merge, "join the output folders of `predict --shard I/N` runs into the final outputs"},
+    {"report", vnp_cmd_report, "rebuild viral_regions.tsv and report.html from a finished run's output folder"},
     {"bench", vnp_cmd_bench, "throughput with random weights of the real model shapes (JSON line)"},
 };
 

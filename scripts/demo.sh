@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make demo`: runs `virnucpro predict` on the bundled example (a Lassa virus genome and 200 reads of it) with the
-# bundled tiny models, into demo-out/. The tiny models have random weights: their scores are meaningless; see
+# bundled tiny models, into demo-out/, report.html and viral_regions.tsv included. The tiny models have random weights: their scores are meaningless; see
 # "Getting the real models" in the README for the real ones.
 set -euo pipefail
 bin=${1:-build/virnucpro}
@@ -19,5 +19,8 @@ echo "== $out/prediction_results_highestscore.csv (first rows)"
 head -5 "$out/prediction_results_highestscore.csv"
 echo "== $out/sequence_summary.tsv (first rows)"
 head -5 "$out/sequence_summary.tsv" | cut -f1-10
+echo "== $out/viral_regions.tsv (first rows)"
+head -5 "$out/viral_regions.tsv"
+echo "== $out/report.html: open it in any browser (it works offline), e.g. xdg-open $out/report.html"
 echo
 echo "(tiny random-weight models: the scores are meaningless; see the README for the real models)"

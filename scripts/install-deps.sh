@@ -19,6 +19,7 @@ pkgs=(
   samtools tabix                 # test-data tools (bgzip, sam <-> bam)
   python3 python3-h5py           # tests: compare outputs, read embeddings.h5
   python3-venv python3-pip       # tests: install the python/ shim offline into a virtualenv (test_broad.sh)
+  chromium                       # tests: report.html in a headless browser (tests/cli/test_report_browser.sh)
 )
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 first_alternatives() { local p; for p in "${pkgs[@]}"; do echo "${p%%|*}"; done; }   # "a|b": a is what we install

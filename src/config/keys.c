@@ -1,5 +1,6 @@
 /* config: the one table of `virnucpro predict` options a config file may set (names, types, defaults, help). */
 #include "vnp/config.h"
+#include "vnp/viral_report.h"
 
 #include <string.h>
 
@@ -40,6 +41,15 @@ static const vnp_config_key keys[] = {
     {"min-confident-score", 0, VNP_CFG_NUMBER, "0.8", "confidence tier threshold of sequence_summary.tsv, in "
                                                       "[0.5, 1]"},
     {"block-records", 0, VNP_CFG_INT, "2000", "records per journal block (the unit of --resume)"},
+    {"no-report", 0, VNP_CFG_FLAG, "false", "do not write report.html (viral_regions.tsv is always written)"},
+    {"region-min-score", 0, VNP_CFG_NUMBER, VNP_XSTR(VNP_REGION_DEFAULT_MIN_SCORE),
+     "viral_regions.tsv: smoothed chunk score at or above which a chunk is inside a region, in (0, 1]"},
+    {"region-window", 0, VNP_CFG_INT, VNP_XSTR(VNP_REGION_DEFAULT_WINDOW),
+     "viral_regions.tsv: chunks averaged around each chunk before regions are called (odd; 1: none)"},
+    {"region-min-chunks", 0, VNP_CFG_INT, VNP_XSTR(VNP_REGION_DEFAULT_MIN_CHUNKS),
+     "viral_regions.tsv: shortest region, in chunks"},
+    {"region-min-seq-chunks", 0, VNP_CFG_INT, VNP_XSTR(VNP_REGION_DEFAULT_MIN_SEQ_CHUNKS),
+     "viral_regions.tsv: sequences with fewer chunks get no regions"},
     {"reference", 'T', VNP_CFG_STRING, NULL, "reference FASTA for CRAM input"},
     {"no-reuse", 0, VNP_CFG_FLAG, "false", "run every frame through the encoders, repeated ones included (same "
                                            "outputs, slower)"},

@@ -17,7 +17,8 @@
 /* The files of a finished run, removed by --force. */
 static const char *const final_files[] = {
     "prediction_results.txt", "prediction_results_highestscore.csv", "sequence_summary.tsv", "run_summary.json",
-    "embeddings.h5", "chunked.fa", "identified_nucleotide.fa", "identified_protein.faa",
+    "embeddings.h5", "chunked.fa", "identified_nucleotide.fa", "identified_protein.faa", "viral_regions.tsv",
+    "report.html",
 };
 
 char *vnp_path_join(const char *a, const char *b)

@@ -125,7 +125,7 @@ static void test_errors(void)
 
 static void test_table(void)
 {
-    CHECK(vnp_config_key_count() == 26); /* predict's long options but help and config */
+    CHECK(vnp_config_key_count() == 31); /* predict's long options but help and config */
     CHECK(vnp_config_key_find("tokens_per_batch", (size_t)-1) == vnp_config_key_find("tokens-per-batch", 16));
     CHECK(vnp_config_key_find("tokens-per", (size_t)-1) == NULL);
     CHECK(vnp_config_key_find("output", 3) == NULL);
@@ -156,9 +156,11 @@ static void test_template_round_trip(void)
     vnp_config c;
     CHECK_EQ_INT(vnp_config_load_mem("template", text, len, &c), 0);
     /* The defaults that are values come back as options; flags (false) and keys without default do not. */
-    CHECK_EQ_INT(c.n_opts, 4); /* tokens-per-batch has none: predict picks it for the device */
+    CHECK_EQ_INT(c.n_opts, 8); /* tokens-per-batch has none: predict picks it for the device */
     CHECK(has_opt(&c, "--device=auto") && has_opt(&c, "--min-confident-score=0.8") &&
           has_opt(&c, "--block-records=2000") && has_opt(&c, "--output-style=broad"));
+    CHECK(has_opt(&c, "--region-min-score=0.5") && has_opt(&c, "--region-window=3") &&
+          has_opt(&c, "--region-min-chunks=3") && has_opt(&c, "--region-min-seq-chunks=3"));
     CHECK_EQ_INT(c.n_inputs, 0);
     vnp_config_free(&c);
 
@@ -171,7 +173,7 @@ static void test_template_round_trip(void)
         size_t head = (size_t)(at - text) + 1;
         snprintf(edited, cap, "%.*soutput: out/dir\n%s", (int)head, text, at + 9);
         CHECK_EQ_INT(vnp_config_load_mem("edited", edited, strlen(edited), &c), 0);
-        CHECK(has_opt(&c, "--output=out/dir") && c.n_opts == 5);
+        CHECK(has_opt(&c, "--output=out/dir") && c.n_opts == 9);
         vnp_config_free(&c);
     }
     free(edited);
