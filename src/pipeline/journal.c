@@ -487,6 +487,9 @@ static char *recorded_identity(const vnp_journal *j)
     free(path);
     char *identity = root ? json_dumps(json_object_get(root, "identity"), JSON_SORT_KEYS) : NULL;
     json_decref(root);
+    if (!identity)
+        vnp_error("cannot read the run's identity back from '%s/run.json': %s", j->dir,
+                  root ? "out of memory" : err.text);
     return identity;
 }
 

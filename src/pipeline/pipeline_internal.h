@@ -64,7 +64,8 @@ typedef struct {
     vnp_part_sum parts[VNP_JOURNAL_MAX_PARTS];
 } vnp_block_marker;
 /* Parses a done marker's bytes; VNP_ERR_FORMAT with *why (a static string) when they are not one. */
-int vnp_journal_marker_parse(const char *text, size_t len, vnp_block_marker *m, const char **why) VNP_MUST_CHECK;
+int vnp_journal_marker_parse(const char *text, size_t len, vnp_block_marker *m,
+                             const char **why) VNP_MUST_CHECK;
 /* Reads a block's done marker: 1 intact, 0 absent, VNP_ERR_FORMAT damaged (why: the path and what is wrong). */
 int vnp_journal_read_marker(const vnp_journal *j, uint64_t block, vnp_block_marker *m, char *why, size_t whysize);
 /* The same, and every part it lists must have the recorded size and CRC-32 (none is read through a link). */

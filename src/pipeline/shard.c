@@ -77,7 +77,8 @@ int vnp_shard_run_check(const json_t *run, const char **why)
         *why = "not a shard's run (no \"shard\" entry)";
     else if (!json_is_true(json_object_get(run, "complete")))
         *why = "this shard has not finished; run it (again, with --resume)";
-    else if (!int_in(m, "count", 1, 100000) || !int_in(m, "index", 1, json_integer_value(json_object_get(m, "count"))))
+    else if (!int_in(m, "count", 1, 100000) ||
+             !int_in(m, "index", 1, json_integer_value(json_object_get(m, "count"))))
         *why = "its manifest's \"index\" and \"count\" are not 1 <= index <= count <= 100000";
     else if (!int_in(m, "blocks", 0, (json_int_t)1 << 40))
         *why = "its manifest's \"blocks\" is not a block count";

@@ -58,7 +58,8 @@ int vnp_ship_send(void *jv, uint64_t block, const vnp_block_counts *c, const cha
         if (access(path, F_OK) != 0) continue;
         if ((rc = vnp_read_file(path, SIZE_MAX / 2, &file))) break;
         uint32_t nl = (uint32_t)strlen(vnp_journal_parts[i]);
-        if (put_u32(&m, nl) || put(&m, vnp_journal_parts[i], nl) || put_u64(&m, file.len) || put(&m, file.data, file.len))
+        if (put_u32(&m, nl) || put(&m, vnp_journal_parts[i], nl) || put_u64(&m, file.len) ||
+            put(&m, file.data, file.len))
             rc = VNP_ERR_NOMEM;
     }
     vnp_buf_free(&file);
