@@ -369,6 +369,17 @@ int vnp_journal_block_check(const vnp_journal *j, uint64_t block, vnp_block_mark
             snprintf(why, whysize, "'%s' has CRC-32 %08x, its block recorded %08x", path, crc, m->parts[i].crc);
         if (r != 1 || size != m->parts[i].size || crc != m->parts[i].crc) rc = VNP_ERR_FORMAT;
     }
+    /* a part on disk that the marker does not list would be assembled unchecked */
+    for (size_t k = 0; rc == 1 && k < vnp_journal_n_parts; k++) {
+        int listed = 0;
+        for (int i = 0; i < m->n_parts && !listed; i++) listed = strcmp(m->parts[i].name, vnp_journal_parts[k]) == 0;
+        char path[4096];
+        vnp_journal_part(j, block, vnp_journal_parts[k], path, sizeof path);
+        if (!listed && exists(path)) {
+            snprintf(why, whysize, "'%s' is not recorded in its block's done marker", path);
+            rc = VNP_ERR_FORMAT;
+        }
+    }
     return rc;
 }
 

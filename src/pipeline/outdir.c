@@ -253,12 +253,17 @@ int vnp_outdir_has_committed_block(const char *outdir)
 static void describe_holder(int fd, const char *outdir)
 {
     char buf[512] = "";
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    buf[n > 0 ? n : 0] = '\0';
     long pid = 0;
     long long t = 0;
     char host[256] = "", me[256] = "", when[64] = "an unknown time";
-    int k = sscanf(buf, "%ld %lld %255s", &pid, &t, host);
+    int k = 0;
+    /* a holder writes who it is right after locking: give it a moment (at most 0.2 s) */
+    for (int i = 0; i < 40 && k < 3; i++) {
+        if (i) nanosleep(&(struct timespec){0, 5000000}, NULL);
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        buf[n > 0 ? n : 0] = '\0';
+        k = n > 0 && buf[n - 1] == '\n' ? sscanf(buf, "%ld %lld %255s", &pid, &t, host) : 0;
+    }
     if (k >= 2) {
         time_t tt = (time_t)t;
         struct tm tm;

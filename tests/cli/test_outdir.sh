@@ -115,7 +115,8 @@ p2=$!
 wait $p1; r1=$?
 wait $p2; r2=$?
 check "fresh/fresh: one exits 0, the other 2 (got $r1, $r2)" test "$((r1 + r2))" -eq 2 -a "$((r1 * r2))" -eq 0
-check "fresh/fresh: ... the refused one says why" grep -qE "in use by process|already holds" "$T/ff1.err" "$T/ff2.err"
+check "fresh/fresh: ... the refused one says why" grep -qE "in use by process [0-9]+ \(started |already holds" \
+  "$T/ff1.err" "$T/ff2.err"
 check "fresh/fresh: the outputs are a lone run's" same_as_ref "$T/ff"
 
 # the lock dies with its process: kill -9, then --resume at once

@@ -41,6 +41,13 @@ static void test_marker(void)
     CHECK_EQ_INT(m.counts.bases, 900);
     CHECK_EQ_INT(vnp_journal_block_done(&j, 3, 2, "rec_1", NULL), 1);
     CHECK_EQ_INT(vnp_journal_block_done(&j, 4, 2, "rec_9", NULL), 0); /* never committed */
+    /* a part the marker does not list would be assembled unchecked: damaged */
+    char cons[512];
+    vnp_journal_part(&j, 3, "cons", cons, sizeof cons);
+    put(cons, "x\n");
+    CHECK_EQ_INT(vnp_journal_block_check(&j, 3, &m, why, sizeof why), VNP_ERR_FORMAT);
+    CHECK(strstr(why, "not recorded") != NULL);
+    unlink(cons);
     /* a part changed after the commit: the block is damaged, resume computes it again */
     put(path, "rox\n");
     CHECK_EQ_INT(vnp_journal_block_check(&j, 3, &m, why, sizeof why), VNP_ERR_FORMAT);
