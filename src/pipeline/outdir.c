@@ -66,10 +66,22 @@ static int is_final_or_tmp(const char *name)
 
 static int is_run_json_tmp(const char *name) { return is_tmp_of(name, "run.json"); }
 
+/* An intermediate file of the consensus merge in blocks/: "merge<pass>_<group>" (report/consensus.c). */
+static int is_merge_file(const char *name)
+{
+    if (strncmp(name, "merge", 5) != 0) return 0;
+    const char *p = name + 5, *u = strchr(p, '_');
+    if (!u || u == p) return 0;
+    for (; p < u; p++)
+        if (*p < '0' || *p > '9') return 0;
+    return all_digits(u + 1);
+}
+
 /* A block entry: "NNNNNNNN." then lowercase letters, digits, '_' and '.' (parts, done markers, their temporary
- * names, the consensus merge's intermediate files). */
+ * names), or a consensus merge's intermediate file. */
 static int is_block_entry(const char *name)
 {
+    if (is_merge_file(name)) return 1;
     for (int i = 0; i < 8; i++)
         if (name[i] < '0' || name[i] > '9') return 0;
     if (name[8] != '.' || !name[9]) return 0;
@@ -81,7 +93,7 @@ static int is_block_entry(const char *name)
 /* A block entry left by a killed writer: a temporary part, or an intermediate file of the consensus merge. */
 static int is_block_stale(const char *name)
 {
-    return is_block_entry(name) && (strstr(name, ".tmp.") || strncmp(name + 9, "merge", 5) == 0);
+    return is_merge_file(name) || (is_block_entry(name) && strstr(name, ".tmp."));
 }
 
 /* Opens folder `name` under at without following a symbolic link. 1 and *fd when it is a folder, 0 when absent,

@@ -230,12 +230,13 @@ partial "$T/st"
 echo stale >"$T/st/prediction_results.txt.tmp.99999"
 echo stale >"$T/st/.virnucpro/run.json.tmp.99999"
 echo stale >"$T/st/.virnucpro/blocks/00000009.pred.tmp.99999"
+echo stale >"$T/st/.virnucpro/blocks/merge0_3"
 echo mine >"$T/st/prediction_results.txt.tmp.notours"
 echo keep >"$T/victim_file"; ln -s "$T/victim_file" "$T/st/sequence_summary.tsv.tmp.4242"
 "$BIN" predict - -o "$T/st" "${M[@]}" "${OPTS[@]}" -q --resume <"$T/in.fa" 2>"$T/err"
 check "resume after a kill: exit 0 ($(cat "$T/err"))" test $? -eq 0
 check "... byte-identical" same_as_ref "$T/st"
-check "... no stale temporary of ours is left" test -z "$(find "$T/st" -name '*.tmp.[0-9]*')"
+check "... no stale temporary of ours is left" test -z "$(find "$T/st" -name '*.tmp.[0-9]*' -o -name 'merge*')"
 check "... a file that only looks like one stays" test -e "$T/st/prediction_results.txt.tmp.notours"
 check "... and a link's target is untouched" test "$(cat "$T/victim_file")" = keep
 
