@@ -51,7 +51,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 
 /* Runs the pipeline into tmpdir and moves its embeddings.h5 to out. */
 static int embed_into(const vnp_predict_opts *po, const vnp_scorer *s, int n_sc, const char *tmpdir, const char *out,
-                      int len)
+                      int len, int quiet)
 {
     vnp_predict_stats st;
     int rc = vnp_predict_run(po, s, n_sc, &st);
@@ -73,9 +73,10 @@ static int embed_into(const vnp_predict_opts *po, const vnp_scorer *s, int n_sc,
     }
     free(h5);
     if (rc) return vnp_status_exit_code(rc);
-    fprintf(stderr, "virnucpro embed-frames: %llu records, %llu chunks, %llu frames -> %s (%.2f s)\n",
-            (unsigned long long)st.records, (unsigned long long)st.chunks, (unsigned long long)st.frames, out,
-            st.t_total);
+    if (!quiet)
+        fprintf(stderr, "virnucpro embed-frames: %llu records, %llu chunks, %llu frames -> %s (%.2f s)\n",
+                (unsigned long long)st.records, (unsigned long long)st.chunks, (unsigned long long)st.frames, out,
+                st.t_total);
     return 0;
 }
 
@@ -173,7 +174,7 @@ int vnp_cmd_embed_frames(int argc, char **argv)
     po.force = 1;
     po.save_embeddings = 1;
     vnp_pipeline_install_signals(); /* Ctrl-C stops between blocks, so that the work folder can be removed */
-    ret = embed_into(&po, scorers, n_sc, tmpdir, out, len);
+    ret = embed_into(&po, scorers, n_sc, tmpdir, out, len, quiet);
 done:
     if (tmpdir) nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(tmpdir);

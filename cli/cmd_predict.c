@@ -365,6 +365,15 @@ static int predict_main(int argc, char **argv)
     }
 
     vnp_broad_log_ignored(&a.broad);
+    /* OUTDIR's lock before the models load: a second run into a busy OUTDIR is refused at once (rank 0 holds it) */
+    vnp_outdir_lock *lock = NULL;
+    int lrc = vnp_dist_rank() == 0 ? vnp_outdir_lock_take(a.outdir, &lock) : VNP_OK;
+    if (distributed) lrc = vnp_dist_agree(lrc);
+    if (lrc) {
+        vnp_outdir_lock_release(lock);
+        free(a.broad_outdir);
+        return vnp_status_exit_code(lrc);
+    }
     vnp_cli_models mp = {a.esm, a.dnabert, a.classifier, {NULL, NULL, NULL}};
     ret = vnp_cli_resolve_models("predict", a.models, a.length, &mp);
     a.esm = mp.esm;
@@ -444,13 +453,15 @@ static int predict_main(int argc, char **argv)
     po.shard = a.shard;
     po.n_shards = a.n_shards;
     po.distributed = distributed;
+    po.lock = lock;
     vnp_pipeline_install_signals();
     vnp_predict_stats st;
     rc = vnp_predict_run(&po, scorers, n_sc, &st);
     int sig = vnp_pipeline_signal();
     if (rc == VNP_ERR_INTERRUPTED || (rc && sig)) {
-        fprintf(stderr, "virnucpro predict: interrupted by %s after %llu blocks; rerun the same command with "
-                        "--resume to finish\n", sig == SIGINT ? "SIGINT" : "SIGTERM", (unsigned long long)st.blocks);
+        fprintf(stderr, "virnucpro predict: interrupted by %s with %llu blocks committed; rerun the same command "
+                        "with --resume to finish\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
+                (unsigned long long)st.blocks_done);
         ret = sig == SIGINT ? 130 : 143;
         goto out;
     }
@@ -479,6 +490,7 @@ out:
     free(info);
     vnp_cli_models_free(&mp);
     free(a.broad_outdir);
+    vnp_outdir_lock_release(lock);
     return ret;
 }
 

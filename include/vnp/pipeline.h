@@ -67,6 +67,17 @@ typedef struct {
     int batch_invariant; /* its encoders give a sequence the same bytes in any batch (vnp_backend) */
 } vnp_scorer;
 
+/* ---- one run per OUTDIR (outdir.c) ---- */
+/* An exclusive lock on OUTDIR (flock on OUTDIR/.virnucpro/lock), held until released or the process dies. */
+typedef struct vnp_outdir_lock vnp_outdir_lock;
+/* Creates OUTDIR (and .virnucpro/) as needed and locks it. VNP_ERR_USAGE, logged, when another process holds it
+ * ("'OUTDIR' is in use by process N (started T)"), or when .virnucpro is a symbolic link, not a folder or not this
+ * user's; VNP_ERR_IO when OUTDIR cannot be made or written. */
+int vnp_outdir_lock_take(const char *outdir, vnp_outdir_lock **out) VNP_MUST_CHECK;
+/* Releases it (NULL: nothing). A run that left no journal (run.json) leaves OUTDIR as it found it: the lock file,
+ * an empty .virnucpro/ and an OUTDIR it created and left empty are removed. */
+void vnp_outdir_lock_release(vnp_outdir_lock *l);
+
 typedef struct {
     const char *const *inputs; /* sequence files ("-" = standard input), read in order as one stream */
     int n_inputs;
@@ -95,6 +106,9 @@ typedef struct {
      * kept in a cache of at most this many bytes (least recently used dropped first); 0: off. The default
      * (vnp_predict_opts_init) is vnp_reuse_default_bytes(). */
     size_t reuse_bytes;
+    /* OUTDIR's lock, when the caller took it before loading the models (NULL: the run takes it; under MPI, rank 0
+     * alone). */
+    vnp_outdir_lock *lock;
 } vnp_predict_opts;
 
 /* What reuse of repeated frames did; index 0 = DNABERT-S, 1 = ESM-2. */
@@ -124,6 +138,7 @@ size_t vnp_reuse_default_bytes(void);
 typedef struct {
     uint64_t records, chunks, frames, bases;
     uint64_t blocks, blocks_resumed;
+    uint64_t blocks_done; /* blocks in OUTDIR's journal when the run stopped (committed now or resumed) */
     double t_prepare, t_tokenize, t_dna, t_prot, t_classify, t_write, t_total; /* seconds; stage times are summed
                                                                                over the workers that ran them */
     int workers;     /* scorers (GPUs) of this process */

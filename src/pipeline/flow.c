@@ -99,6 +99,7 @@ static void count(vnp_flow *f, const vnp_block_counts *c, int resumed, const dou
     pthread_mutex_lock(&f->mu);
     vnp_predict_stats *st = &f->counts;
     st->blocks++;
+    st->blocks_done++; /* committed now or earlier: in the journal either way */
     st->blocks_resumed += resumed != 0;
     vnp_stats_add_block(st, c);
     if (t) {

@@ -20,29 +20,78 @@ typedef struct {
     char *blocks;     /* OUTDIR/.virnucpro/blocks */
     int resumed;      /* an earlier run's journal is being continued */
     int complete;     /* that run had already finished */
+    int opened;       /* vnp_journal_open succeeded: the journal is this run's */
+    vnp_outdir_lock *lock; /* the lock vnp_journal_open took (NULL: the caller holds one) */
 } vnp_journal;
+
+/* ---- OUTDIR's guard (outdir.c): what our runs made there, removed without following a symbolic link ---- */
+/* --force: the journal's blocks and run.json, the final files and their stale temporaries (the lock stays). */
+int vnp_outdir_remove_results(const char *outdir) VNP_MUST_CHECK;
+/* The journal's block files (a finished run's, or a scratch journal's). */
+int vnp_outdir_remove_blocks(const char *outdir) VNP_MUST_CHECK;
+/* Temporary files a killed run of ours left ("<final file>.tmp.<pid>", blocks' "*.tmp.<pid>", merge files). */
+int vnp_outdir_remove_stale(const char *outdir) VNP_MUST_CHECK;
+/* 1 when OUTDIR holds a final file (or something under one of their names). */
+int vnp_outdir_has_final(const char *outdir);
+/* 1 when OUTDIR's journal holds a committed block (a done marker). */
+int vnp_outdir_has_committed_block(const char *outdir);
 
 /* "a/b", malloc'ed; NULL when out of memory. */
 char *vnp_path_join(const char *a, const char *b);
 
-/* Prepares OUTDIR for a run with the given identity (JSON text): refuses a directory holding another run's
- * results unless force (which removes them) or resume (which continues them when the identity matches). */
-int vnp_journal_open(vnp_journal *j, const char *outdir, const char *identity, int resume, int force) VNP_MUST_CHECK;
+/* Prepares OUTDIR for a run with the given identity (JSON text): takes OUTDIR's lock unless the caller holds it
+ * (lock not NULL), removes our stale temporary files, refuses a directory holding another run's results unless
+ * force (which removes them) or resume (which continues them when the identity matches). */
+int vnp_journal_open(vnp_journal *j, const char *outdir, const char *identity, int resume, int force,
+                     vnp_outdir_lock *lock) VNP_MUST_CHECK;
 void vnp_journal_close(vnp_journal *j);
 /* Path of a block's part ("pred", "cons", "seq", ...) into buf. */
 void vnp_journal_part(const vnp_journal *j, uint64_t block, const char *part, char *buf, size_t size);
-/* 1 when the block was committed; its record count and first id must then match (else VNP_ERR_FORMAT: the input
- * changed since); *out (may be NULL) gets the block's counts. 0 when not committed. */
+/* The parts a block may have (block_write.c writes them; a done marker lists those that exist). */
+extern const char *const vnp_journal_parts[];
+extern const size_t vnp_journal_n_parts;
+enum { VNP_JOURNAL_MAX_PARTS = 16 };
+typedef struct {
+    char name[17];
+    uint64_t size;
+    uint32_t crc; /* CRC-32 (zlib) */
+} vnp_part_sum;
+/* A done marker: the block's counts, its first record id, and its parts' sizes and checksums. */
+typedef struct {
+    vnp_block_counts counts;
+    char first_id[1001];
+    int n_parts;
+    vnp_part_sum parts[VNP_JOURNAL_MAX_PARTS];
+} vnp_block_marker;
+/* Parses a done marker's bytes; VNP_ERR_FORMAT with *why (a static string) when they are not one. */
+int vnp_journal_marker_parse(const char *text, size_t len, vnp_block_marker *m,
+                             const char **why) VNP_MUST_CHECK;
+/* Reads a block's done marker: 1 intact, 0 absent, VNP_ERR_FORMAT damaged (why: the path and what is wrong). */
+int vnp_journal_read_marker(const vnp_journal *j, uint64_t block, vnp_block_marker *m, char *why, size_t whysize);
+/* The same, and every part it lists must have the recorded size and CRC-32 (none is read through a link). */
+int vnp_journal_block_check(const vnp_journal *j, uint64_t block, vnp_block_marker *m, char *why, size_t whysize);
+/* A committed block checked whole before its parts are used: VNP_OK, or VNP_ERR_NOTFOUND / VNP_ERR_FORMAT logged
+ * with the path and `advice` (what to do about it). */
+int vnp_journal_block_verify(const vnp_journal *j, uint64_t block, vnp_block_counts *out,
+                             const char *advice) VNP_MUST_CHECK;
+/* 1 when the block was committed and is intact (m filled), 0 when not committed or damaged (a warning says so; its
+ * marker is removed so that the block is computed again), VNP_ERR_IO when that removal fails. */
+int vnp_journal_block_reusable(const vnp_journal *j, uint64_t block, vnp_block_marker *m);
+/* 1 when the block was committed and is intact; its record count and first id must then match (else
+ * VNP_ERR_FORMAT: the input changed since); *out (may be NULL) gets the block's counts. 0 when not committed, or
+ * when it is damaged (a warning says so; its marker is removed so that the block is computed again). */
 int vnp_journal_block_done(const vnp_journal *j, uint64_t block, uint64_t n_records, const char *first_id,
                            vnp_block_counts *out);
-/* The counts of a committed block; VNP_ERR_NOTFOUND (logged) when it was never committed. */
+/* The counts of a committed block from its marker; VNP_ERR_NOTFOUND / VNP_ERR_FORMAT (logged) when it was never
+ * committed or its marker is damaged. */
 int vnp_journal_block_counts(const vnp_journal *j, uint64_t block, vnp_block_counts *out) VNP_MUST_CHECK;
-/* Commits a block: writes its done marker atomically, after all its parts. */
+/* Commits a block: writes its done marker, with its parts' sizes and checksums, atomically, after all its parts. */
 int vnp_journal_commit_block(const vnp_journal *j, uint64_t block, const vnp_block_counts *c,
                              const char *first_id) VNP_MUST_CHECK;
 /* Marks the run complete and removes the block parts. */
 int vnp_journal_finish(vnp_journal *j) VNP_MUST_CHECK;
-/* Removes the journal folder and everything in it (a scratch journal whose blocks went elsewhere). */
+/* Removes the journal's run.json and blocks (a scratch journal whose blocks went elsewhere, or a run that failed
+ * before committing anything); the lock's release then removes .virnucpro/ when it is empty. */
 int vnp_journal_discard(vnp_journal *j) VNP_MUST_CHECK;
 /* Writes a JSON document to dir/name atomically. */
 int vnp_write_json_file(const char *dir, const char *name, json_t *root) VNP_MUST_CHECK;
@@ -129,12 +178,13 @@ static inline void vnp_stats_add_block(vnp_predict_stats *st, const vnp_block_co
     st->bases += c->bases;
 }
 
-/* Adds src's counts, FP32 reruns and stage seconds to dst (the block count, workers, ranks and total, which are
+/* Adds src's counts, committed blocks, FP32 reruns and stage seconds to dst (the block count, workers, ranks and total, which are
  * not sums, are left alone). */
 static inline void vnp_stats_add(vnp_predict_stats *dst, const vnp_predict_stats *src)
 {
     vnp_stats_add_block(dst, &(vnp_block_counts){src->records, src->chunks, src->frames, src->bases});
     dst->blocks_resumed += src->blocks_resumed;
+    dst->blocks_done += src->blocks_done;
     dst->fp32_reruns += src->fp32_reruns;
     vnp_reuse_stats_add(&dst->reuse, &src->reuse);
     dst->t_prepare += src->t_prepare;
@@ -197,6 +247,22 @@ int vnp_ship_receiver_finish(vnp_ship *s, vnp_predict_stats *st) VNP_MUST_CHECK;
 /* The manifest a finished shard records in its run.json: which shard of how many, the block count, what the merge
  * needs to assemble (feature widths, options) and the shard's counts and times. JSON text, malloc'ed. */
 char *vnp_shard_manifest(const vnp_predict_opts *o, const vnp_scorer *s, const vnp_predict_stats *st);
+
+/* ---- the progress line (progress.c) ---- */
+typedef struct {
+    uint64_t records, frames, bases; /* in blocks committed (resumed ones included) */
+    uint64_t bases_resumed;          /* of those bases, the ones an earlier run committed */
+    uint64_t bases_expected;         /* bases of the blocks read so far that this process commits */
+    uint64_t bytes_read, bytes_total; /* the input position; bytes_total 0: unknown (standard input) */
+    int reading_done;                /* every input was read: bases_expected is the total */
+    double elapsed;                  /* seconds */
+} vnp_progress;
+/* The line (without "\r" or newline) into buf; returns what snprintf returns. final: the last line, no ETA. */
+int vnp_progress_format(char *buf, size_t size, const vnp_progress *p, int final);
+
+/* Checks a shard's run.json as `merge` reads it (the fuzz target's entry): VNP_ERR_FORMAT with *why (a static
+ * string) when it is not the journal of a finished shard with a sound manifest. */
+int vnp_shard_run_check(const json_t *run, const char **why) VNP_MUST_CHECK;
 
 /* ---- the final files (assemble.c) ---- */
 int vnp_assemble_outputs(const vnp_journal *j, uint64_t n_blocks, const vnp_predict_opts *o,

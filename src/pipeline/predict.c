@@ -66,9 +66,11 @@ typedef struct {
     uint64_t bytes_total;  /* sizes of the input files (0: unknown, e.g. standard input) */
     uint64_t bytes_done;   /* bytes of the inputs already finished */
     const vnp_seqreader *reader; /* the input being read */
+    uint64_t bases_expected, bases_resumed; /* bases of the blocks read that this process commits; resumed ones */
+    int reading_done;
 } run;
 
-/* records, frames, their rates, and an ETA from the input bytes consumed when the input sizes are known */
+/* records, frames, their rates, and the share of the work committed with an ETA (progress.c) */
 static void progress(run *r, int final)
 {
     if (!r->o->progress) return;
@@ -84,19 +86,12 @@ static void progress(run *r, int final)
         vnp_ship_snapshot(r->ship, &part);
         vnp_stats_add(&c, &part);
     }
-    double el = now - r->t_start;
-    char eta[48] = "";
-    uint64_t done = r->bytes_done + (r->reader ? vnp_seqreader_bytes_read(r->reader) : 0);
-    if (!final && r->bytes_total && done > 0 && el > 1.0) {
-        double frac = (double)done / (double)r->bytes_total;
-        if (frac > 1.0) frac = 1.0;
-        double left = el / frac - el;
-        snprintf(eta, sizeof eta, "  %3.0f%% read  ETA %02d:%02d:%02d", 100.0 * frac, (int)(left / 3600),
-                 (int)(left / 60) % 60, (int)left % 60);
-    }
-    fprintf(stderr, "\r  %llu records  %llu frames  %.0f records/s  %.0f frames/s  %.0fs elapsed%s%s",
-            (unsigned long long)c.records, (unsigned long long)c.frames, el > 0 ? (double)c.records / el : 0.0,
-            el > 0 ? (double)c.frames / el : 0.0, el, eta, final ? "\n" : "   ");
+    vnp_progress p = {c.records, c.frames, c.bases, r->bases_resumed, r->bases_expected, 0, r->bytes_total,
+                      r->reading_done, now - r->t_start};
+    p.bytes_read = r->bytes_done + (r->reader ? vnp_seqreader_bytes_read(r->reader) : 0);
+    char line[512];
+    vnp_progress_format(line, sizeof line, &p, final);
+    fprintf(stderr, "\r%s%s", line, final ? "\n" : "   ");
     fflush(stderr);
 }
 
@@ -123,6 +118,8 @@ static int flush_block(run *r)
         keep = mine && !held_by_rank0(r, no);
     }
     if (mine && !job->resumed) r->nonacgt += b->nonacgt;
+    if (keep || (r->rank == 0 && r->o->distributed)) r->bases_expected += b->bases; /* rank 0 commits them all */
+    if (job->resumed) r->bases_resumed += job->counts.bases;
     if (keep) {
         job->no = no;
         vnp_flow_submit(r->flow, job);
@@ -236,9 +233,9 @@ static int share_journal(run *r, int rc)
     if (r->rank == 0 && !r->j.complete && r->j.resumed) {
         uint64_t misses = 0;
         for (uint64_t no = 0; misses < 64 * (uint64_t)r->ranks; no++) { /* ranks finish out of order */
-            char path[4096];
-            vnp_journal_part(&r->j, no, "done", path, sizeof path);
-            if (access(path, F_OK) != 0) {
+            vnp_block_marker m;
+            int ok = vnp_journal_block_reusable(&r->j, no, &m); /* a damaged block is computed again */
+            if (ok <= 0) { /* absent, or damaged (and computed again) */
                 misses++;
                 continue;
             }
@@ -268,7 +265,7 @@ static int open_journals(run *r)
     const vnp_predict_opts *o = r->o;
     int rc;
     if (r->rank == 0) {
-        rc = vnp_journal_open(&r->j, o->outdir, o->identity ? o->identity : "{}", o->resume, o->force);
+        rc = vnp_journal_open(&r->j, o->outdir, o->identity ? o->identity : "{}", o->resume, o->force, o->lock);
         r->jw = &r->j;
     } else {
         const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -283,7 +280,7 @@ static int open_journals(run *r)
             r->scratch_dir = NULL;
             rc = VNP_ERR_IO;
         } else {
-            rc = vnp_journal_open(&r->scratch, r->scratch_dir, "{}", 0, 1);
+            rc = vnp_journal_open(&r->scratch, r->scratch_dir, "{}", 0, 1, NULL);
         }
         r->jw = &r->scratch;
     }
@@ -295,6 +292,7 @@ static void remove_scratch(run *r)
     if (!r->scratch_dir) return;
     int rc = vnp_journal_discard(&r->scratch);
     (void)rc; /* a scratch folder left in TMPDIR is no reason to fail a finished share */
+    vnp_journal_close(&r->scratch); /* releases its lock, removing the emptied .virnucpro/ */
     rmdir(r->scratch_dir);
     free(r->scratch_dir);
     r->scratch_dir = NULL;
@@ -309,7 +307,8 @@ static int conclude(run *r)
     for (uint64_t no = 0; no < st->blocks; no++) {
         vnp_block_counts c;
         if (!ours(r, no) && !o->distributed) continue; /* another shard's */
-        int rc = vnp_journal_block_counts(&r->j, no, &c);
+        /* every part is checked before it is assembled: a damaged block never reaches the outputs */
+        int rc = vnp_journal_block_verify(&r->j, no, &c, "rerun the same command with --resume to compute it again");
         if (rc) return rc;
     }
     if (r->dup_records)
@@ -351,6 +350,7 @@ static int read_all(run *r)
     int rc = VNP_OK;
     for (int i = 0; i < o->n_inputs && rc == VNP_OK; i++) rc = read_input(r, o->inputs[i]);
     if (rc == VNP_OK) rc = flush_block(r);
+    r->reading_done = rc == VNP_OK;
     vnp_flow_release(r->flow, r->job); /* the job being filled goes back unused */
     r->job = NULL;
     return rc;
@@ -413,6 +413,13 @@ done:
         (void)rc2;
     }
     if (rc == VNP_OK && r.rank == 0 && !r.j.complete && r.tr) rc = conclude(&r);
+    /* a run that failed before committing anything leaves no journal behind, so OUTDIR is as it found it (the
+     * lock's release removes the emptied .virnucpro/) and the next run there is not refused */
+    if (rc && r.rank == 0 && r.j.opened && !r.j.resumed && st->blocks_done == 0 &&
+        !vnp_outdir_has_committed_block(r.j.outdir)) {
+        int drc = vnp_journal_discard(&r.j);
+        (void)drc; /* the run's own failure is the one to report */
+    }
     st->t_total = vnp_time_now() - r.t_start;
     vnp_translator_free(r.tr);
     vnp_idset_free(r.ids);

@@ -59,6 +59,42 @@ static void drop_times(json_t *v)
     }
 }
 
+/* An integer member of m within [lo, hi]. */
+static int int_in(const json_t *m, const char *key, json_int_t lo, json_int_t hi)
+{
+    const json_t *v = json_object_get(m, key);
+    return json_is_integer(v) && json_integer_value(v) >= lo && json_integer_value(v) <= hi;
+}
+
+int vnp_shard_run_check(const json_t *run, const char **why)
+{
+    const json_t *m = json_object_get(run, "shard");
+    const json_t *mc = json_object_get(m, "min_confident");
+    *why = NULL;
+    if (!json_is_object(run) || !json_is_object(json_object_get(run, "identity")))
+        *why = "not a run journal (no \"identity\" object)";
+    else if (!json_is_object(m))
+        *why = "not a shard's run (no \"shard\" entry)";
+    else if (!json_is_true(json_object_get(run, "complete")))
+        *why = "this shard has not finished; run it (again, with --resume)";
+    else if (!int_in(m, "count", 1, 100000) ||
+             !int_in(m, "index", 1, json_integer_value(json_object_get(m, "count"))))
+        *why = "its manifest's \"index\" and \"count\" are not 1 <= index <= count <= 100000";
+    else if (!int_in(m, "blocks", 0, (json_int_t)1 << 40))
+        *why = "its manifest's \"blocks\" is not a block count";
+    else if (!int_in(m, "chunk_length", 300, 500) || (json_integer_value(json_object_get(m, "chunk_length")) != 300 &&
+                                                     json_integer_value(json_object_get(m, "chunk_length")) != 500))
+        *why = "its manifest's \"chunk_length\" is not 300 or 500";
+    else if (!int_in(m, "d_dna", 1, 1 << 16) || !int_in(m, "d_prot", 1, 1 << 16))
+        *why = "its manifest's feature widths \"d_dna\" / \"d_prot\" are not in [1, 65536]";
+    else if (!json_is_boolean(json_object_get(m, "keep_intermediate")) ||
+             !json_is_boolean(json_object_get(m, "save_embeddings")))
+        *why = "its manifest's \"keep_intermediate\" / \"save_embeddings\" are not true or false";
+    else if (!json_is_number(mc) || !(json_number_value(mc) >= 0.5 && json_number_value(mc) <= 1.0))
+        *why = "its manifest's \"min_confident\" is not a number in [0.5, 1]";
+    return *why ? VNP_ERR_FORMAT : VNP_OK;
+}
+
 static int load_shard(shard *s, const char *dir)
 {
     s->dir = dir;
@@ -71,13 +107,13 @@ static int load_shard(shard *s, const char *dir)
         free(path);
         return VNP_ERR_FORMAT;
     }
-    s->m = json_object_get(s->run, "shard");
-    if (!json_is_object(s->m) || !json_is_true(json_object_get(s->run, "complete"))) {
-        vnp_error("'%s': %s", path, json_is_object(s->m) ? "this shard has not finished; run it (again, with --resume)"
-                                                         : "not a shard's run (no \"shard\" entry)");
+    const char *why;
+    if (vnp_shard_run_check(s->run, &why)) {
+        vnp_error("'%s': %s", path, why);
         free(path);
         return VNP_ERR_FORMAT;
     }
+    s->m = json_object_get(s->run, "shard");
     free(path);
     s->identity = json_deep_copy(json_object_get(s->run, "identity"));
     if (!s->identity) return VNP_ERR_NOMEM;
@@ -141,20 +177,24 @@ static int link_or_copy(const char *from, const char *to)
     return rc;
 }
 
-/* Links every part of the shard's own blocks into j. */
+/* Links every part of the shard's own blocks into j, each block checked whole first: a damaged one is refused,
+ * naming its file in the shard's folder. */
 static int gather(const shard *s, const vnp_journal *j, uint64_t blocks, int n)
 {
     uint64_t idx = (uint64_t)m_int(s, "index") - 1;
-    DIR *d = opendir(s->j.blocks);
-    if (!d) {
-        vnp_error("cannot read '%s': %s", s->j.blocks, strerror(errno));
-        return VNP_ERR_IO;
-    }
     int rc = VNP_OK;
+    for (uint64_t no = idx; rc == VNP_OK && no < blocks; no += (uint64_t)n)
+        rc = vnp_journal_block_verify(&s->j, no, NULL, "run that shard again (predict --shard ... --force) "
+                                                      "before merging");
+    DIR *d = rc ? NULL : opendir(s->j.blocks);
+    if (!d) {
+        if (!rc) vnp_error("cannot read '%s': %s", s->j.blocks, strerror(errno));
+        return rc ? rc : VNP_ERR_IO;
+    }
     for (struct dirent *e; rc == VNP_OK && (e = readdir(d));) {
         char *end;
         unsigned long long no = strtoull(e->d_name, &end, 10);
-        if (e->d_name[0] == '.' || *end != '.' || end - e->d_name != 8) continue;
+        if (e->d_name[0] == '.' || *end != '.' || end - e->d_name != 8 || strstr(end, ".tmp.")) continue;
         if (no >= blocks || no % (uint64_t)n != idx) continue; /* not this shard's: ignore */
         char *from = vnp_path_join(s->j.blocks, e->d_name), *to = vnp_path_join(j->blocks, e->d_name);
         rc = from && to ? link_or_copy(from, to) : VNP_ERR_NOMEM;
@@ -162,10 +202,6 @@ static int gather(const shard *s, const vnp_journal *j, uint64_t blocks, int n)
         free(to);
     }
     closedir(d);
-    for (uint64_t no = idx; rc == VNP_OK && no < blocks; no += (uint64_t)n) {
-        vnp_block_counts c;
-        rc = vnp_journal_block_counts(&s->j, no, &c);
-    }
     return rc;
 }
 
@@ -208,16 +244,22 @@ static int merge_summary(const vnp_journal *j, shard *sh, int n, uint64_t blocks
 int vnp_merge_run(const char *outdir, const char *const *dirs, int n, int force)
 {
     double t0 = vnp_time_now();
+    /* OUTDIR's lock before anything else: a merge into a folder another run uses touches nothing there */
+    vnp_outdir_lock *lock = NULL;
+    int rc = vnp_outdir_lock_take(outdir, &lock);
+    if (rc) return rc;
     shard *sh = calloc((size_t)n, sizeof *sh);
-    if (!sh) return VNP_ERR_NOMEM;
+    if (!sh) {
+        vnp_outdir_lock_release(lock);
+        return VNP_ERR_NOMEM;
+    }
     vnp_journal j = {0};
-    int rc = VNP_OK;
     for (int i = 0; i < n && rc == VNP_OK; i++) rc = load_shard(&sh[i], dirs[i]);
     if (rc == VNP_OK) rc = check_set(sh, n);
     char *identity = rc == VNP_OK ? json_dumps(sh[0].identity, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
     if (rc == VNP_OK && !identity) rc = VNP_ERR_NOMEM;
     uint64_t blocks = rc == VNP_OK ? (uint64_t)m_int(&sh[0], "blocks") : 0;
-    if (rc == VNP_OK) rc = vnp_journal_open(&j, outdir, identity, 0, force);
+    if (rc == VNP_OK) rc = vnp_journal_open(&j, outdir, identity, 0, force, lock);
     for (int i = 0; i < n && rc == VNP_OK; i++) rc = gather(&sh[i], &j, blocks, n);
     if (rc == VNP_OK) {
         vnp_predict_opts o;
@@ -237,12 +279,17 @@ int vnp_merge_run(const char *outdir, const char *const *dirs, int n, int force)
     if (rc == VNP_OK) rc = merge_summary(&j, sh, n, blocks, vnp_time_now() - t0);
     if (rc == VNP_OK) rc = vnp_journal_finish(&j);
     free(identity);
-    vnp_journal_close(&j);
     for (int i = 0; i < n; i++) {
         json_decref(sh[i].run);
         json_decref(sh[i].identity);
         vnp_journal_close(&sh[i].j);
     }
     free(sh);
+    if (rc && j.opened) { /* a merge that failed leaves no half journal: rerunning it is the way on */
+        int drc = vnp_journal_discard(&j);
+        (void)drc;
+    }
+    vnp_journal_close(&j);
+    vnp_outdir_lock_release(lock);
     return rc;
 }

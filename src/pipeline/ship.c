@@ -21,9 +21,6 @@
 
 #define TAG_SHIP 7301
 
-/* The parts a block may have (block_write.c). */
-static const char *const parts[] = {"pred", "cons", "seq", "chunked", "nuc", "prot", "emb", "embids"};
-#define NPARTS (sizeof parts / sizeof parts[0])
 
 static int put(vnp_buf *b, const void *p, size_t n) { return vnp_buf_append(b, p, n); }
 static int put_u32(vnp_buf *b, uint32_t v) { return put(b, &v, 4); }
@@ -50,25 +47,26 @@ int vnp_ship_send(void *jv, uint64_t block, const vnp_block_counts *c, const cha
                  : VNP_OK;
     char path[4096];
     uint32_t n = 0;
-    for (size_t i = 0; i < NPARTS; i++) {
-        vnp_journal_part(j, block, parts[i], path, sizeof path);
+    for (size_t i = 0; i < vnp_journal_n_parts; i++) {
+        vnp_journal_part(j, block, vnp_journal_parts[i], path, sizeof path);
         n += access(path, F_OK) == 0;
     }
     if (rc == VNP_OK && put_u32(&m, n)) rc = VNP_ERR_NOMEM;
     vnp_buf file = {0};
-    for (size_t i = 0; i < NPARTS && rc == VNP_OK; i++) {
-        vnp_journal_part(j, block, parts[i], path, sizeof path);
+    for (size_t i = 0; i < vnp_journal_n_parts && rc == VNP_OK; i++) {
+        vnp_journal_part(j, block, vnp_journal_parts[i], path, sizeof path);
         if (access(path, F_OK) != 0) continue;
         if ((rc = vnp_read_file(path, SIZE_MAX / 2, &file))) break;
-        uint32_t nl = (uint32_t)strlen(parts[i]);
-        if (put_u32(&m, nl) || put(&m, parts[i], nl) || put_u64(&m, file.len) || put(&m, file.data, file.len))
+        uint32_t nl = (uint32_t)strlen(vnp_journal_parts[i]);
+        if (put_u32(&m, nl) || put(&m, vnp_journal_parts[i], nl) || put_u64(&m, file.len) ||
+            put(&m, file.data, file.len))
             rc = VNP_ERR_NOMEM;
     }
     vnp_buf_free(&file);
     if (rc == VNP_OK) rc = vnp_dist_send(0, TAG_SHIP, m.data, m.len);
     vnp_buf_free(&m);
-    for (size_t i = 0; i < NPARTS && rc == VNP_OK; i++) { /* sent: rank 0 holds it now */
-        vnp_journal_part(j, block, parts[i], path, sizeof path);
+    for (size_t i = 0; i < vnp_journal_n_parts && rc == VNP_OK; i++) { /* sent: rank 0 holds it now */
+        vnp_journal_part(j, block, vnp_journal_parts[i], path, sizeof path);
         unlink(path);
     }
     if (rc == VNP_OK) {
@@ -169,6 +167,7 @@ static int receive_block(vnp_ship *s, reader *r)
     if (rc == VNP_OK) {
         pthread_mutex_lock(&s->mu);
         vnp_stats_add_block(&s->counts, &c);
+        s->counts.blocks_done++;
         pthread_mutex_unlock(&s->mu);
     }
     return rc;

@@ -4,6 +4,7 @@
 #include "vnp/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -24,8 +25,13 @@ vnp_outfile *vnp_outfile_open(const char *path)
     o->tmp = malloc(n);
     if (!o->path || !o->tmp) goto fail;
     snprintf(o->tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    o->fp = fopen(o->tmp, "wb");
+    /* a fresh file, never one a symbolic link under the temporary name points to (an old one of that name is a
+     * stale leftover of a killed process with our pid: unlink removes a link itself, not its target) */
+    unlink(o->tmp);
+    int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    o->fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!o->fp) {
+        if (fd >= 0) close(fd);
         vnp_error("cannot create '%s': %s", o->tmp, strerror(errno));
         goto fail;
     }

@@ -27,6 +27,8 @@ M=(--esm "$DATA/models/esm2-tiny" --dnabert "$DATA/models/dnabert-s-tiny")
 # ---- embed-frames ----
 check "embed-frames --help" "$BIN" embed-frames --help
 check "embed-frames runs" "$BIN" embed-frames "$DATA/inputs/phage_podoviridae.fasta" -l 300 -o "$T/feat.h5" "${M[@]}" -q --threads 2
+"$BIN" embed-frames "$DATA/inputs/phage_podoviridae.fasta" -l 300 -o "$T/featq.h5" "${M[@]}" -q --threads 2 2>"$T/qerr"
+check "embed-frames -q prints nothing on success" test ! -s "$T/qerr"
 check "no work folder left" bash -c "! ls -d '$T'/feat.h5.work.* 2>/dev/null"
 # interrupted: exit 130, no features file and no work folder left behind
 mkdir -p "$T/int"
