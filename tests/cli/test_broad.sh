@@ -10,11 +10,7 @@ SRC=$(realpath "${VNP_SOURCE_DIR:-.}")
 CMP="python3 $SRC/tests/cli/compare_predictions.py"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok; else bad "$what"; fi; }
+. "$(dirname "$0")/lib.sh"
 MLP="$DATA/models/mlp/mlp_tiny.pth"
 
 # ---- broad's users' caches, in a fake home: fair-esm's torch hub checkpoint, transformers' hub snapshot ----

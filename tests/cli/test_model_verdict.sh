@@ -9,10 +9,7 @@ M=$DATA/models
 IN=$DATA/inputs/broad_test_with_orfs.fa
 T=$(mktemp -d /tmp/vnp_test_verdict.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-fail=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*" >&2; fail=$((fail + 1)); }
+. "$(dirname "$0")/lib.sh"
 
 # A copy of a fixture model folder (weights linked, config.json copied) with one key set by python.
 edit_copy() { # fixture key json-value -> folder

@@ -11,10 +11,7 @@ M=$DATA/models
 IN=$DATA/inputs/broad_test_with_orfs.fa
 T=$(mktemp -d /tmp/vnp_test_toy.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-fail=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*" >&2; fail=$((fail + 1)); }
+. "$(dirname "$0")/lib.sh"
 
 # Two layers of esm2-tiny: once under the ESM-2 names (with its config.json), once under the toy names.
 mkdir -p "$T/esm2" "$T/toy"

@@ -8,11 +8,7 @@ DATA=${VNP_TEST_DATA:-tests/data}
 HERE=$(dirname "$0")
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok; else bad "$what"; fi; }
+. "$(dirname "$0")/lib.sh"
 # expect_exit CODE WHAT PATTERN cmd...: exit code CODE and a message matching PATTERN on stderr
 expect_exit() {
   local code=$1 what=$2 pat=$3; shift 3
