@@ -155,8 +155,10 @@ static char *make_identity(const predict_args *a, const vnp_scorer *sc, char **i
     return s;
 }
 
+/* t_models: seconds spent opening the models (every GPU's copy, in parallel); t_ready: from the command's start until
+ * the models were ready (argument checks, OUTDIR's lock and model resolution included): the start-up cost. */
 static char *make_run_info(const predict_args *a, const vnp_scorer *s, const int *gpus, int n_gpus, int argc,
-                           char **argv)
+                           char **argv, double t_models, double t_ready)
 {
     json_t *cmd = json_array();
     for (int i = 0; i < argc; i++) json_array_append_new(cmd, json_string(argv[i]));
@@ -174,6 +176,9 @@ static char *make_run_info(const predict_args *a, const vnp_scorer *s, const int
     }
     if (root) json_object_set_new(root, "output_style", json_string(vnp_output_style_name(a->style)));
     if (root && vnp_dist_size() > 1) json_object_set_new(root, "mpi_ranks", json_integer(vnp_dist_size()));
+    if (root)
+        json_object_set_new(root, "startup_seconds", json_pack("{s:f, s:f}", "load_models", t_models,
+                                                               "start_to_models_ready", t_ready));
     char *out = root ? json_dumps(root, JSON_PRESERVE_ORDER) : NULL;
     json_decref(root);
     return out;
@@ -217,6 +222,7 @@ static int apply_broad(predict_args *a, const char *first_input)
 
 static int predict_main(int argc, char **argv)
 {
+    double t_start = vnp_time_now();
     static const struct option ownopts[] = {
         {"output", required_argument, NULL, 'o'},        {"length", required_argument, NULL, 'l'},
         {"models", required_argument, NULL, OPT_MODELS}, {"esm", required_argument, NULL, OPT_ESM},
@@ -417,7 +423,9 @@ static int predict_main(int argc, char **argv)
     }
     vnp_scorer_opts so = {a.esm, a.dnabert, a.classifier, a.device, a.threads, a.tpb, a.precision,
                           a.broad.dna_tokens, a.broad.esm_tokens};
+    double t_open = vnp_time_now();
     int rc = n_gpus > 0 ? vnp_scorers_open(&so, gpus, n_gpus, scorers) : vnp_scorer_open(&so, scorers);
+    double t_ready = vnp_time_now();
     if (distributed) rc = vnp_dist_agree(rc); /* one rank without its models stops every rank */
     if (rc) {
         ret = vnp_status_exit_code(rc);
@@ -425,7 +433,8 @@ static int predict_main(int argc, char **argv)
     }
     scorer_open = 1;
     identity = make_identity(&a, &scorers[0], argv + optind, n_inputs);
-    info = make_run_info(&a, &scorers[0], gpus, n_gpus, argc, argv);
+    info = make_run_info(&a, &scorers[0], gpus, n_gpus, argc, argv, t_ready - t_open, t_ready - t_start);
+    vnp_info("models ready %.2f s after the start (%.2f s loading them)", t_ready - t_start, t_ready - t_open);
     if (!identity || !info) {
         fprintf(stderr, "virnucpro predict: error: out of memory\n");
         ret = 1;
