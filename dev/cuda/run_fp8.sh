@@ -22,7 +22,7 @@ L=$(mktemp -d); tar -xJf "$dir/lib.tar.xz" -C "$L"
 export LD_LIBRARY_PATH="$L:/usr/local/cuda/lib64:/usr/local/cuda/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}"
 V=$dir/virnucpro
 T=$(mktemp -d)
-W=/tmp/fp8w; mkdir -p "$W"
+W=${W:-/tmp/fp8w}; mkdir -p "$W"
 # mean SM clock and power of the smi samples since line $1 of smi.csv, busy samples (utilization > 50%) only
 mark() { wc -l <"$OUT/smi.csv"; }
 window() { awk -F', ' -v a="$1" 'NR > a && $4 + 0 > 50 { n++; c += $2; p += $3 }
