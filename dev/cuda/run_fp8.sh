@@ -119,9 +119,11 @@ fi
 
 if has big; then
   t0=$(date +%s)
-  [ -d "$W/esm2_3b" ] || python3 bench/gen_esm2_checkpoint.py --layout safetensors --out "$W/esm2_3b" >"$OUT/gen.log" 2>&1 &
-  [ -d "$W/dnabert_s" ] || python3 "$dir/gen_dnabert_s_checkpoint.py" --tokenizer-from "$DATA/models/dnabert-s" \
-    --out "$W/dnabert_s" >>"$OUT/gen.log" 2>&1 &
+  gens=() # waited for by pid: a bare `wait` would also wait for the nvidia-smi sampler, which never ends
+  [ -d "$W/esm2_3b" ] || { python3 bench/gen_esm2_checkpoint.py --layout safetensors --out "$W/esm2_3b" >"$OUT/gen.log" 2>&1 &
+    gens+=($!); }
+  [ -d "$W/dnabert_s" ] || { python3 "$dir/gen_dnabert_s_checkpoint.py" --tokenizer-from "$DATA/models/dnabert-s" \
+    --out "$W/dnabert_s" >>"$OUT/gen.log" 2>&1 & gens+=($!); }
   python3 - "$W" "$nreads" <<'PY'
 import random, sys
 w, n = sys.argv[1], int(sys.argv[2])
@@ -133,7 +135,7 @@ with open(w + '/reads.fa', 'w') as f:
     for i in range(n):
         f.write('>r%d\n%s\n' % (i, ''.join(r.choice('ACGT') for _ in range(150))))
 PY
-  wait
+  for g in "${gens[@]}"; do wait "$g"; done
   echo "inputs ready after $(( $(date +%s) - t0 )) s" | log
   for p in fp32 fp16 fp8; do
     /usr/bin/time -f "embed 3B $p: %e s wall" timeout 200 "$V" embed "$W/esm2_3b" "$W/prot.fa" -o "$W/prot.$p.f32" \
