@@ -7,38 +7,28 @@ VNP=${VIRNUCPRO:-build/virnucpro}
 DATA=${VNP_TEST_DATA:-tests/data}
 work=$(mktemp -d "${TMPDIR:-/tmp}/vnp_cli_cfg.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-pass=0
-fail=0
-check() { # check DESCRIPTION COMMAND...
-  local d=$1; shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $d" >&2; fi
-}
-run() { # run PREFIX ARGS...: stdout/stderr into PREFIX.out/.err, exit status into $rc
-  local p=$1; shift
-  "$VNP" "$@" >"$p.out" 2>"$p.err"
-  rc=$?
-}
+. "$(dirname "$0")/lib.sh"
 
 # ---- generate ----
-run "$work/g" config generate
+run "$work/g" "$VNP" config generate
 check "generate: exit 0" test "$rc" -eq 0
 check "generate: commented" grep -q '^# virnucpro predict configuration' "$work/g.out"
-run "$work/g2" config generate -o "$work/c.yaml"
+run "$work/g2" "$VNP" config generate -o "$work/c.yaml"
 check "generate -o: exit 0" test "$rc" -eq 0
 check "generate -o: same text as stdout" cmp -s "$work/g.out" "$work/c.yaml"
 check "generate -o: no temporary left" test -z "$(ls "$work" | grep '\.tmp\.')"
 echo "# mine" >"$work/mine.yaml"
-run "$work/g3" config generate -o "$work/mine.yaml"
+run "$work/g3" "$VNP" config generate -o "$work/mine.yaml"
 check "generate -o EXISTING: exit 2" test "$rc" -eq 2
 check "generate -o EXISTING: kept" grep -qx '# mine' "$work/mine.yaml"
 check "generate -o EXISTING: says --force" grep -q -- '--force' "$work/g3.err"
-run "$work/g4" config generate -o "$work/mine.yaml" --force
+run "$work/g4" "$VNP" config generate -o "$work/mine.yaml" --force
 check "generate --force: replaced" cmp -s "$work/g.out" "$work/mine.yaml"
-run "$work/g5" config generate -o "$work/no/such/dir/c.yaml"
+run "$work/g5" "$VNP" config generate -o "$work/no/such/dir/c.yaml"
 check "generate into a missing folder: exit 1" test "$rc" -eq 1
 
 # ---- round trip: the template reads back ----
-run "$work/k" config check "$work/c.yaml"
+run "$work/k" "$VNP" config check "$work/c.yaml"
 check "check template: exit 0 ($(cat "$work/k.err"))" test "$rc" -eq 0
 check "check template: the defaults" grep -qx \
   'predict --device=auto --output-style=broad --min-confident-score=0.8 --block-records=2000 --region-min-score=0.5 --region-window=3 --region-min-chunks=3 --region-min-seq-chunks=3' "$work/k.out"
@@ -61,7 +51,7 @@ inputs:
   - a.fa
   - b.bam
 Y
-run "$work/f" config check "$work/f.yaml"
+run "$work/f" "$VNP" config check "$work/f.yaml"
 check "check filled: exit 0" test "$rc" -eq 0
 check "check filled: arguments" grep -qx \
   "predict '--output=out dir' --length=300 --tokens-per-batch=4096 --save-embeddings -- a.fa b.bam" "$work/f.out"
@@ -69,7 +59,7 @@ check "check filled: arguments" grep -qx \
 # ---- bad files: exit 2, file:line:column ----
 bad_case() { # bad_case NAME YAML EXPECTED-MESSAGE-REGEX
   printf '%s' "$2" >"$work/$1.yaml"
-  run "$work/$1" config check "$work/$1.yaml"
+  run "$work/$1" "$VNP" config check "$work/$1.yaml"
   check "$1: exit 2 (got $rc)" test "$rc" -eq 2
   check "$1: message /$3/ (got: $(cat "$work/$1.err"))" grep -Eq "$work/$1.yaml:$3" "$work/$1.err"
   check "$1: nothing on stdout" test ! -s "$work/$1.out"
@@ -81,14 +71,14 @@ bad_case bad_bool $'resume: sometimes\n' "1:9: 'resume' expects true or false"
 bad_case not_mapping $'- length: 300\n' "1:1: expected a mapping"
 bad_case syntax $'length: 300\n output: x\n' "2:8: not valid YAML"
 bad_case repeated $'quiet: true\nquiet: false\n' "2:1: key 'quiet' repeats the one on line 1"
-run "$work/m" config check "$work/missing.yaml"
+run "$work/m" "$VNP" config check "$work/missing.yaml"
 check "missing file: exit 2" test "$rc" -eq 2
 check "missing file: named" grep -q "missing.yaml: cannot open" "$work/m.err"
-run "$work/u" config
+run "$work/u" "$VNP" config
 check "config without subcommand: exit 2" test "$rc" -eq 2
-run "$work/u" config frobnicate
+run "$work/u" "$VNP" config frobnicate
 check "unknown subcommand: exit 2" test "$rc" -eq 2
-run "$work/u" config --help
+run "$work/u" "$VNP" config --help
 check "config --help: exit 0" test "$rc" -eq 0
 check "config --help: on stdout" grep -q 'config generate' "$work/u.out"
 
@@ -96,12 +86,12 @@ check "config --help: on stdout" grep -q 'config generate' "$work/u.out"
 if "$VNP" predict --help | grep -q -- '--config'; then
   in="$DATA/inputs/lassa_G5012.3.fasta"
   printf 'length: 300\noutput: %s\nmodels: %s\ninputs: [%s]\n' "$work/p_out" "$work/cfg_models" "$in" >"$work/p.yaml"
-  run "$work/p1" predict --config "$work/p.yaml"
+  run "$work/p1" "$VNP" predict --config "$work/p.yaml"
   check "predict --config: exit 2 (no models)" test "$rc" -eq 2
   check "predict --config: the file's models folder is used" grep -q "cfg_models' does not exist" "$work/p1.err"
-  run "$work/p2" predict --config "$work/p.yaml" --models "$work/cli_models"
+  run "$work/p2" "$VNP" predict --config "$work/p.yaml" --models "$work/cli_models"
   check "predict --config: the command line's --models wins" grep -q "cli_models' does not exist" "$work/p2.err"
-  run "$work/p3" predict --config "$work/unknown_key.yaml"
+  run "$work/p3" "$VNP" predict --config "$work/unknown_key.yaml"
   check "predict --config BAD: exit 2" test "$rc" -eq 2
   check "predict --config BAD: line and column" grep -q "unknown_key.yaml:2:1" "$work/p3.err"
 fi

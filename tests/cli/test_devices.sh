@@ -5,12 +5,7 @@ set -uo pipefail
 VNP=${VIRNUCPRO:-build/virnucpro}
 work=$(mktemp -d "${TMPDIR:-/tmp}/vnp_cli_dev.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-pass=0
-fail=0
-check() { # check DESCRIPTION COMMAND...
-  local d=$1; shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $d" >&2; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 "$VNP" devices >"$work/t.out" 2>"$work/t.err"
 check "text: exit 0" test $? -eq 0

@@ -19,17 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-pass=0
-fail=0
-check() { # check DESCRIPTION COMMAND...
-  local d=$1; shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $d" >&2; fi
-}
-run() { # run PREFIX ARGS...: stderr into PREFIX.err, exit status into $rc
-  local p=$1; shift
-  "$VNP" models download "$@" >"$p.out" 2>"$p.err"
-  rc=$?
-}
+. "$(dirname "$0")/lib.sh"
 
 # start_server NAME ROOT [http_server.py options]: sets $url (http://127.0.0.1:PORT) and $log
 start_server() {
@@ -66,7 +56,7 @@ main_url=$url
 main_log=$log
 
 # ---- everything, through a redirect per file ----
-run "$work/a" --dir "$work/m" --base-url "$main_url/redirect/" --sha256 "$tiny_sha"
+run "$work/a" "$VNP" models download --dir "$work/m" --base-url "$main_url/redirect/" --sha256 "$tiny_sha"
 check "full: exit 0 ($(tail -n 2 "$work/a.err"))" test "$rc" -eq 0
 check "full: files identical to the server's" diff -r "$srv" "$work/m"
 check "full: no .part left" no_part "$work/m"
@@ -76,7 +66,7 @@ check "full: nothing on stdout" test ! -s "$work/a.out"
 "$VNP" validate --models "$work/m" -l 300 >"$work/a.val" 2>&1
 check "full: the downloaded folder validates ($(tail -n 1 "$work/a.val"))" test $? -eq 0
 n_req=$(wc -l <"$main_log")
-run "$work/b" --dir "$work/m" --base-url "$main_url" --sha256 "$tiny_sha"
+run "$work/b" "$VNP" models download --dir "$work/m" --base-url "$main_url" --sha256 "$tiny_sha"
 check "again: exit 0" test "$rc" -eq 0
 check "again: already present" grep -q '0 downloaded.*8 already present' "$work/b.err"
 check "again: no request" test "$(wc -l <"$main_log")" -eq "$n_req"
@@ -93,7 +83,7 @@ check "./models: files" test -f "$work/cwd/models/esm2_t36_3B_UR50D.pt" -a -f "$
   -a ! -e "$work/cwd/models/DNABERT-S"
 
 # ---- SHA-256 mismatch (the built-in hash of the real DNABERT-S): exit 1, no final file, no .part ----
-run "$work/e" --dir "$work/sha" --only dnabert --base-url "$main_url"
+run "$work/e" "$VNP" models download --dir "$work/sha" --only dnabert --base-url "$main_url"
 check "sha mismatch: exit 1" test "$rc" -eq 1
 check "sha mismatch: message" grep -q 'pytorch_model.bin: SHA-256 mismatch: expected f3cfc3d0' "$work/e.err"
 check "sha mismatch: no final file" test ! -e "$work/sha/DNABERT-S/pytorch_model.bin"
@@ -101,12 +91,12 @@ check "sha mismatch: no .part" no_part "$work/sha"
 check "sha mismatch: the other files are there" test -f "$work/sha/DNABERT-S/tokenizer.json"
 
 # ---- 404 and a refused connection: exit 1 naming the URL ----
-run "$work/f" --dir "$work/nf" --only classifier --base-url "$main_url/missing"
+run "$work/f" "$VNP" models download --dir "$work/nf" --only classifier --base-url "$main_url/missing"
 check "404: exit 1" test "$rc" -eq 1
 check "404: names the URL and the status" grep -q "error: $main_url/missing/300_model.pth: HTTP 404" "$work/f.err"
 check "404: no file" test -z "$(ls -A "$work/nf" 2>/dev/null)"
 closed_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-run "$work/g" --dir "$work/cr" --only classifier --base-url "http://127.0.0.1:$closed_port"
+run "$work/g" "$VNP" models download --dir "$work/cr" --only classifier --base-url "http://127.0.0.1:$closed_port"
 check "refused: exit 1" test "$rc" -eq 1
 check "refused: names the URL" grep -q "error: http://127.0.0.1:$closed_port/300_model.pth: " "$work/g.err"
 
@@ -123,7 +113,7 @@ psize=$(stat -c %s "$part" 2>/dev/null || echo 0)
 check "interrupted: a partial .part ($psize bytes)" test "$psize" -gt 0 -a "$psize" -lt 6000000
 check "interrupted: no final file" test ! -e "$work/r/esm2_t36_3B_UR50D.pt"
 start_server fast "$big"
-run "$work/i" --dir "$work/r" --only esm2 --base-url "$url"
+run "$work/i" "$VNP" models download --dir "$work/r" --only esm2 --base-url "$url"
 check "resume: exit 0" test "$rc" -eq 0
 check "resume: identical" cmp -s "$big/esm2_t36_3B_UR50D.pt" "$work/r/esm2_t36_3B_UR50D.pt"
 check "resume: asked for the rest" grep -q "range=bytes=$psize-" "$log"
@@ -133,19 +123,19 @@ check "resume: no .part" no_part "$work/r"
 # ---- a .part already complete, or longer than the file: 416 ----
 mkdir -p "$work/full"
 cp "$big/esm2_t36_3B_UR50D.pt" "$work/full/esm2_t36_3B_UR50D.pt.part"
-run "$work/j" --dir "$work/full" --only esm2 --base-url "$url"
+run "$work/j" "$VNP" models download --dir "$work/full" --only esm2 --base-url "$url"
 check "complete .part: exit 0" test "$rc" -eq 0
 check "complete .part: published" cmp -s "$big/esm2_t36_3B_UR50D.pt" "$work/full/esm2_t36_3B_UR50D.pt"
 mkdir -p "$work/long"
 head -c 7000000 /dev/zero >"$work/long/esm2_t36_3B_UR50D.pt.part"
-run "$work/k" --dir "$work/long" --only esm2 --base-url "$url"
+run "$work/k" "$VNP" models download --dir "$work/long" --only esm2 --base-url "$url"
 check "too long .part: exit 0" test "$rc" -eq 0
 check "too long .part: downloaded again" cmp -s "$big/esm2_t36_3B_UR50D.pt" "$work/long/esm2_t36_3B_UR50D.pt"
 stop_last_server
 
 # ---- a connection dropped mid-file: resumed in the same run ----
 start_server drop "$big" --drop-after 1000000
-run "$work/l" --dir "$work/dr" --only esm2 --base-url "$url"
+run "$work/l" "$VNP" models download --dir "$work/dr" --only esm2 --base-url "$url"
 check "dropped: exit 0 ($(tail -n 1 "$work/l.err"))" test "$rc" -eq 0
 check "dropped: identical" cmp -s "$big/esm2_t36_3B_UR50D.pt" "$work/dr/esm2_t36_3B_UR50D.pt"
 check "dropped: second request resumed at 1000000" grep -q "range=bytes=1000000-" "$log"
@@ -160,7 +150,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 (cd "$big" && exec python3 -m http.server --bind 127.0.0.1 "$port" >/dev/null 2>&1) &
 pids+=($!)
 for i in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
-run "$work/m2" --dir "$work/nr" --only esm2 --base-url "http://127.0.0.1:$port"
+run "$work/m2" "$VNP" models download --dir "$work/nr" --only esm2 --base-url "http://127.0.0.1:$port"
 check "no-range: exit 0 ($(cat "$work/m2.err"))" test "$rc" -eq 0
 check "no-range: identical" cmp -s "$big/esm2_t36_3B_UR50D.pt" "$work/nr/esm2_t36_3B_UR50D.pt"
 check "no-range: said it restarted" grep -q "ignored the range request" "$work/m2.err"
@@ -185,22 +175,22 @@ if script -qec true /dev/null >/dev/null 2>&1; then
 fi
 
 # ---- usage ----
-run "$work/u1" --only bogus
+run "$work/u1" "$VNP" models download --only bogus
 check "--only bogus: exit 2" test "$rc" -eq 2
-run "$work/u2" --sha256 300_model.pth=abc
+run "$work/u2" "$VNP" models download --sha256 300_model.pth=abc
 check "--sha256 short: exit 2" test "$rc" -eq 2
-run "$work/u3" --sha256 "nosuch.bin=$(printf '0%.0s' $(seq 64))"
+run "$work/u3" "$VNP" models download --sha256 "nosuch.bin=$(printf '0%.0s' $(seq 64))"
 check "--sha256 unknown path: exit 2" test "$rc" -eq 2
-run "$work/u4" --base-url ftp-less
+run "$work/u4" "$VNP" models download --base-url ftp-less
 check "--base-url without scheme: exit 2" test "$rc" -eq 2
-run "$work/u5" extra
+run "$work/u5" "$VNP" models download extra
 check "extra argument: exit 2" test "$rc" -eq 2
 "$VNP" models download --help >"$work/u6.out" 2>&1
 check "--help: exit 0" test $? -eq 0
 check "--help: layout" grep -q 'DNABERT-S/' "$work/u6.out"
 mkdir -p "$work/ro" && chmod 555 "$work/ro"
 if [ ! -w "$work/ro" ]; then # (root writes anywhere)
-  run "$work/u7" --dir "$work/ro/sub" --only classifier --base-url "$main_url"
+  run "$work/u7" "$VNP" models download --dir "$work/ro/sub" --only classifier --base-url "$main_url"
   check "unwritable folder: exit 1" test "$rc" -eq 1
 fi
 

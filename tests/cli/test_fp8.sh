@@ -8,12 +8,7 @@ VNP=${VIRNUCPRO:-build/virnucpro}
 DATA=${VNP_TEST_DATA:-tests/data}
 work=$(mktemp -d "${TMPDIR:-/tmp}/vnp_cli_fp8.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-pass=0
-fail=0
-check() { # check DESCRIPTION COMMAND...
-  local d=$1; shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $d" >&2; fi
-}
+. "$(dirname "$0")/lib.sh"
 if "$VNP" devices 2>/dev/null | grep -q '^usable:.*cuda'; then
   echo "test_fp8.sh: a GPU is usable here: the refusal cases are skipped (0 passed, 0 failed, 1 skipped)"
   exit 0

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # `virnucpro predict` end to end with the tiny fixture models: every pipeline case against the reference outputs,
-# FASTA and BAM agreeing, resume after kill -9 and after SIGINT/SIGTERM, bounded memory, bad inputs.
+# FASTA and BAM agreeing, sequence_summary.tsv's values recomputed by check_summary.py, resume after kill -9 and
+# after SIGINT/SIGTERM, bounded memory, bad inputs.
 set -u
 BIN=${VIRNUCPRO:-build/virnucpro}
 DATA=${VNP_TEST_DATA:-tests/data}
 CMP="python3 $(dirname "$0")/compare_predictions.py"
+SUMMARY="python3 $(dirname "$0")/check_summary.py"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 . "$(dirname "$0")/lib.sh"
@@ -43,8 +45,29 @@ for f in "$DATA"/inputs/*; do
     fi
     check "$case_name: sequence_summary.tsv the same in both layouts" cmp "$out/sequence_summary.tsv" \
       "$out.broad/sequence_summary.tsv"
+    # its values against an independent computation from the input and prediction_results.txt (a BAM through
+    # samtools, as predict reads it: checked below)
+    in_fa=$f
+    if [ "$base" = lassa_reads_subset.bam ]; then
+      in_fa=""
+      command -v samtools >/dev/null && samtools fasta -N "$f" 2>/dev/null >"$T/bam.fa" && in_fa=$T/bam.fa
+    fi
+    [ -z "$in_fa" ] ||
+      check "$case_name: sequence_summary.tsv agrees with check_summary.py" $SUMMARY "$out" "$in_fa" "$len"
   done
 done
+
+# ---- the confidence tiers: with --min-confident-score 0.53 the tiny models give every tier on the fixture inputs ----
+cat "$DATA"/inputs/*.fa "$DATA"/inputs/*.fna "$DATA"/inputs/*.fasta >"$T/all.fa"
+if "$BIN" predict "$T/all.fa" -l 300 -o "$T/tiers" "${M[@]}" -q --min-confident-score 0.53 2>"$T/err"; then
+  check "--min-confident-score 0.53: sequence_summary.tsv agrees with check_summary.py" \
+    $SUMMARY "$T/tiers" "$T/all.fa" 300 --min-confident-score 0.53
+  for tier in confident_viral confident_nonviral ambiguous no_orf; do
+    check "--min-confident-score 0.53: some record is $tier" grep -q "	$tier$" "$T/tiers/sequence_summary.tsv"
+  done
+else
+  bad "predict --min-confident-score 0.53 failed: $(cat "$T/err")"
+fi
 
 # ---- padded batches (VIRNUCPRO_DISABLE_PACKING, for comparison) give the reference's results too ----
 for c in phage_podoviridae:300 lassa_G5012.3:500; do

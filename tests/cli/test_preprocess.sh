@@ -7,14 +7,7 @@ VNP=${VIRNUCPRO:-build/virnucpro}
 DATA=${VNP_TEST_DATA:-tests/data}
 work=$(mktemp -d "${TMPDIR:-/tmp}/vnp_cli_pre.XXXXXX")
 trap 'chmod -R u+rwx "$work" 2>/dev/null; rm -rf "$work"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { # check DESCRIPTION COMMAND...
-  local d=$1; shift
-  if "$@"; then ok; else bad "$d"; fi
-}
+. "$(dirname "$0")/lib.sh"
 OUTS="chunked.fa identified_nucleotide.fa identified_protein.faa"
 
 same_as() { # same_as OUTDIR GOLDENDIR
@@ -25,11 +18,6 @@ no_outputs() { # no file of DIR looks finished and no temporary is left
   local f
   for f in $OUTS; do [ ! -e "$1/$f" ] || { echo "  $1/$f exists" >&2; return 1; }; done
   ! ls "$1" 2>/dev/null | grep -q '\.tmp\.'
-}
-run() { # run OUTPUT_PREFIX ARGS...: stdout/stderr into files, exit status into $rc
-  local p=$1; shift
-  "$VNP" preprocess "$@" >"$p.out" 2>"$p.err"
-  rc=$?
 }
 
 # ---- golden outputs: every case folder ----
@@ -43,7 +31,7 @@ for dir in "$DATA"/preprocess/*/; do
     input=$(ls "$DATA"/inputs/"$base".* 2>/dev/null | grep -v '\.bam$' | head -n 1)
   fi
   if [ -z "$input" ] || [ ! -f "$input" ]; then bad "$case_name: no input found"; continue; fi
-  run "$work/g" "$input" -l "$len" -o "$work/golden/$case_name"
+  run "$work/g" "$VNP" preprocess "$input" -l "$len" -o "$work/golden/$case_name"
   check "$case_name: exit 0 (got $rc: $(cat "$work/g.err"))" test "$rc" -eq 0
   check "$case_name: byte-identical" same_as "$work/golden/$case_name" "$dir"
 done
@@ -55,7 +43,7 @@ gzip -c "$fa" >"$work/in.fa.gz"
 bgzip -c "$fa" >"$work/in.fa.bgz"
 cp "$work/in.fa.gz" "$work/in.txt"
 for v in in.fa.gz in.fa.bgz in.txt; do
-  run "$work/v" "$work/$v" -l 500 -o "$work/o_$v"
+  run "$work/v" "$VNP" preprocess "$work/$v" -l 500 -o "$work/o_$v"
   check "$v: exit 0" test "$rc" -eq 0
   check "$v: same as the plain FASTA" same_as "$work/o_$v" "$gold"
 done
@@ -78,7 +66,7 @@ if command -v samtools >/dev/null; then
   samtools view -C -o "$work/r.cram" "$bam"
   samtools fastq -N "$bam" 2>/dev/null | gzip -c >"$work/r.fq.gz"
   for v in r.sam r.cram r.fq.gz; do
-    run "$work/v" "$work/$v" -l 300 -o "$work/o_$v"
+    run "$work/v" "$VNP" preprocess "$work/$v" -l 300 -o "$work/o_$v"
     check "$v: exit 0 ($(cat "$work/v.err"))" test "$rc" -eq 0
     check "$v: same as the BAM" same_as "$work/o_$v" "$bgold"
   done
@@ -87,17 +75,17 @@ else
 fi
 
 # ---- bad input ----
-run "$work/e" "$work/missing.fa" -l 500 -o "$work/o_missing"
+run "$work/e" "$VNP" preprocess "$work/missing.fa" -l 500 -o "$work/o_missing"
 check "missing file: exit 2" test "$rc" -eq 2
 check "missing file: named" grep -q "missing.fa" "$work/e.err"
 
-run "$work/e" "$work" -l 500 -o "$work/o_dir"
+run "$work/e" "$VNP" preprocess "$work" -l 500 -o "$work/o_dir"
 check "directory as input: exit 2" test "$rc" -eq 2
 
 cp "$fa" "$work/noread.fa"
 chmod 000 "$work/noread.fa"
 if ! cat "$work/noread.fa" >/dev/null 2>&1; then
-  run "$work/e" "$work/noread.fa" -l 500 -o "$work/o_noread"
+  run "$work/e" "$VNP" preprocess "$work/noread.fa" -l 500 -o "$work/o_noread"
   check "unreadable file: exit 2" test "$rc" -eq 2
   check "unreadable file: named" grep -q "noread.fa" "$work/e.err"
 else
@@ -105,14 +93,14 @@ else
 fi
 
 printf 'hello world\nthis is not a sequence file\n' >"$work/text.txt"
-run "$work/e" "$work/text.txt" -l 500 -o "$work/o_text"
+run "$work/e" "$VNP" preprocess "$work/text.txt" -l 500 -o "$work/o_text"
 check "text: exit 2" test "$rc" -eq 2
 check "text: says what it saw" grep -q "hello world" "$work/e.err"
 check "text: no outputs" no_outputs "$work/o_text"
 
 head -c 3000 /dev/urandom >"$work/random.bin"
 printf '\x01\x02\x03' | cat - "$work/random.bin" >"$work/junk.bin"
-run "$work/e" "$work/junk.bin" -l 500 -o "$work/o_junk"
+run "$work/e" "$VNP" preprocess "$work/junk.bin" -l 500 -o "$work/o_junk"
 check "binary junk: exit 2" test "$rc" -eq 2
 check "binary junk: shows the first bytes" grep -q 'x01' "$work/e.err"
 
@@ -123,7 +111,7 @@ bgzip -c "$work/many.fa" >"$work/many.fa.bgz"
 for v in many.fa.gz many.fa.bgz; do
   sz=$(stat -c %s "$work/$v")
   head -c $((sz * 2 / 3)) "$work/$v" >"$work/cut_$v"
-  run "$work/e" "$work/cut_$v" -l 500 -o "$work/o_cut_$v"
+  run "$work/e" "$VNP" preprocess "$work/cut_$v" -l 500 -o "$work/o_cut_$v"
   check "truncated $v: exit 1" test "$rc" -eq 1
   check "truncated $v: names the file and the records reached" grep -q "cut_$v.*truncated.*after [0-9]* complete records" "$work/e.err"
   check "truncated $v: no finished-looking outputs" no_outputs "$work/o_cut_$v"
@@ -131,7 +119,7 @@ done
 # A bgzip file cut exactly before its end-of-file block.
 sz=$(stat -c %s "$work/many.fa.bgz")
 head -c $((sz - 28)) "$work/many.fa.bgz" >"$work/noeof.fa.bgz"
-run "$work/e" "$work/noeof.fa.bgz" -l 500 -o "$work/o_noeof"
+run "$work/e" "$VNP" preprocess "$work/noeof.fa.bgz" -l 500 -o "$work/o_noeof"
 check "BGZF without EOF block: exit 1" test "$rc" -eq 1
 check "BGZF without EOF block: no outputs" no_outputs "$work/o_noeof"
 
@@ -141,26 +129,26 @@ if command -v samtools >/dev/null; then
     samtools view -b -o "$work/many.bam" -
   sz=$(stat -c %s "$work/many.bam")
   head -c $((sz / 2)) "$work/many.bam" >"$work/cut.bam"
-  run "$work/e" "$work/cut.bam" -l 500 -o "$work/o_cutbam"
+  run "$work/e" "$VNP" preprocess "$work/cut.bam" -l 500 -o "$work/o_cutbam"
   check "truncated BAM: exit 1" test "$rc" -eq 1
   check "truncated BAM: names the file and the reads reached" grep -q "cut.bam.*truncated.*after [0-9]* reads" "$work/e.err"
   check "truncated BAM: no finished-looking outputs" no_outputs "$work/o_cutbam"
 fi
 head -c 10000 "$bam" >"$work/cuthdr.bam"
-run "$work/e" "$work/cuthdr.bam" -l 500 -o "$work/o_cuthdr"
+run "$work/e" "$VNP" preprocess "$work/cuthdr.bam" -l 500 -o "$work/o_cuthdr"
 check "BAM cut inside its first block: exit 1" test "$rc" -eq 1
 check "BAM cut inside its first block: no outputs" no_outputs "$work/o_cuthdr"
 
 # An earlier run's complete outputs are not replaced by a failing run's partial ones.
 cp -r "$work/golden/lassa_G5012.3_500" "$work/o_keep"
-run "$work/e" "$work/cut_many.fa.gz" -l 500 -o "$work/o_keep"
+run "$work/e" "$VNP" preprocess "$work/cut_many.fa.gz" -l 500 -o "$work/o_keep"
 check "failing run keeps the old complete outputs" same_as "$work/o_keep" "$gold"
 
 # Empty input: empty outputs, exit 0 (plain, gzip and standard input).
 : >"$work/empty.fa"
 gzip -c "$work/empty.fa" >"$work/empty.fa.gz"
 for v in empty.fa empty.fa.gz; do
-  run "$work/e" "$work/$v" -l 300 -o "$work/o_$v"
+  run "$work/e" "$VNP" preprocess "$work/$v" -l 300 -o "$work/o_$v"
   check "empty $v: exit 0" test "$rc" -eq 0
   for f in $OUTS; do check "empty $v: $f empty" test -f "$work/o_$v/$f" -a ! -s "$work/o_$v/$f"; done
 done
@@ -170,7 +158,7 @@ check "empty stdin: empty chunked.fa" test -f "$work/o_empty_stdin/chunked.fa" -
 
 # Duplicate ids: processed as separate records, one warning.
 printf '>a x\nATGAAACCCGGG\n>b\nATGAAA\n>a y\nATGAAACCCGGG\n>a\nATG\n' >"$work/dup.fa"
-run "$work/e" "$work/dup.fa" -l 300 -o "$work/o_dup"
+run "$work/e" "$VNP" preprocess "$work/dup.fa" -l 300 -o "$work/o_dup"
 check "duplicates: exit 0" test "$rc" -eq 0
 check "duplicates: one warning" test "$(grep -c 'repeat an earlier id' "$work/e.err")" -eq 1
 check "duplicates: count 2 in the warning" grep -q '^virnucpro: warning: 2 record' "$work/e.err"
@@ -178,7 +166,7 @@ check "duplicates: all records chunked" test "$(grep -c '^>a_chunk_1$' "$work/o_
 
 # Characters outside ACGT: handled as the original (codon dropped), counted in one warning.
 printf '>n1\nATGNNNAAA\n>n2\nATGRYKaaa\n>n3\nATGAAA\n' >"$work/nonacgt.fa"
-run "$work/e" "$work/nonacgt.fa" -l 300 -o "$work/o_nonacgt"
+run "$work/e" "$VNP" preprocess "$work/nonacgt.fa" -l 300 -o "$work/o_nonacgt"
 check "non-ACGT: exit 0" test "$rc" -eq 0
 check "non-ACGT: one warning" test "$(grep -c 'outside ACGT' "$work/e.err")" -eq 1
 check "non-ACGT: counted (6 in 2 records)" grep -q '6 character(s) outside ACGT in 2 record' "$work/e.err"
@@ -189,27 +177,27 @@ if command -v python3 >/dev/null && [ -f bench/ref_preprocess.py ]; then
 fi
 
 # ---- usage ----
-run "$work/u" "$fa" -l 400 -o "$work/o_u"
+run "$work/u" "$VNP" preprocess "$fa" -l 400 -o "$work/o_u"
 check "-l 400: exit 2" test "$rc" -eq 2
-run "$work/u" "$fa" -l abc -o "$work/o_u"
+run "$work/u" "$VNP" preprocess "$fa" -l abc -o "$work/o_u"
 check "-l abc: exit 2" test "$rc" -eq 2
-run "$work/u" "$fa" -o "$work/o_u"
+run "$work/u" "$VNP" preprocess "$fa" -o "$work/o_u"
 check "no -l: exit 2" test "$rc" -eq 2
-run "$work/u" "$fa" -l 500
+run "$work/u" "$VNP" preprocess "$fa" -l 500
 check "no -o: exit 2" test "$rc" -eq 2
-run "$work/u" -l 500 -o "$work/o_u"
+run "$work/u" "$VNP" preprocess -l 500 -o "$work/o_u"
 check "no INPUT: exit 2" test "$rc" -eq 2
-run "$work/u" "$fa" "$fa" -l 500 -o "$work/o_u"
+run "$work/u" "$VNP" preprocess "$fa" "$fa" -l 500 -o "$work/o_u"
 check "two INPUTs: exit 2" test "$rc" -eq 2
-run "$work/u" --bogus
+run "$work/u" "$VNP" preprocess --bogus
 check "unknown option: exit 2" test "$rc" -eq 2
-run "$work/u" --help
+run "$work/u" "$VNP" preprocess --help
 check "--help: exit 0" test "$rc" -eq 0
 check "--help: usage on stdout" grep -q "usage: virnucpro preprocess" "$work/u.out"
 : >"$work/afile"
-run "$work/u" "$fa" -l 500 -o "$work/afile"
+run "$work/u" "$VNP" preprocess "$fa" -l 500 -o "$work/afile"
 check "output path is a file: exit 2" test "$rc" -eq 2
-run "$work/u" "$fa" -l 500 -o "$work/new/nested/dir"
+run "$work/u" "$VNP" preprocess "$fa" -l 500 -o "$work/new/nested/dir"
 check "nested output directory created" same_as "$work/new/nested/dir" "$gold"
 check "stdout stays empty" test ! -s "$work/u.out"
 

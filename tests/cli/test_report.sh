@@ -62,42 +62,41 @@ check "merge: the report names the shards" grep -q 'shards merged</th><td class=
 check "report after merge: exit 0" "$BIN" report "$T/merged" -q
 
 # ---- options and bad folders ----
-run() { local o=$1; shift; "$BIN" "$@" >"$o.out" 2>"$o.err"; rc=$?; }
-run "$T/u1" report
+run "$T/u1" "$BIN" report
 check "report without OUTDIR: exit 2" test "$rc" -eq 2
-run "$T/u2" report "$d" --region-window 4
+run "$T/u2" "$BIN" report "$d" --region-window 4
 check "even window: exit 2" test "$rc" -eq 2
 check "even window: says odd" grep -q odd "$T/u2.err"
-run "$T/u3" report "$d" --region-min-score 1.5
+run "$T/u3" "$BIN" report "$d" --region-min-score 1.5
 check "score > 1: exit 2" test "$rc" -eq 2
-run "$T/u4" predict "$DATA/inputs/mt_human.fa" -l 300 -o "$T/x" "${M[@]}" --region-min-chunks 0
+run "$T/u4" "$BIN" predict "$DATA/inputs/mt_human.fa" -l 300 -o "$T/x" "${M[@]}" --region-min-chunks 0
 check "predict --region-min-chunks 0: exit 2" test "$rc" -eq 2
 check "report --help" "$BIN" report --help
 mkdir "$T/empty"
-run "$T/e1" report "$T/empty"
+run "$T/e1" "$BIN" report "$T/empty"
 check "empty folder: exit 2" test "$rc" -eq 2
 check "empty folder: names the file" grep -q "sequence_summary.tsv" "$T/e1.err"
 check "empty folder: nothing written" test -z "$(ls "$T/empty")"
 c="$T/corrupt"
 cp -r "$d" "$c"
 sed -i '5s/\t0\.[0-9]*$/\tabc/' "$c/prediction_results.txt"
-run "$T/e2" report "$c"
+run "$T/e2" "$BIN" report "$c"
 check "bad score: exit 2" test "$rc" -eq 2
 check "bad score: names the line" grep -q "prediction_results.txt' line 5" "$T/e2.err"
 check "bad score: the old regions are kept" cmp "$c/viral_regions.tsv" "$T/regions.ref"
 cp "$d/prediction_results.txt" "$c/"
 sed -i '2d' "$c/sequence_summary.tsv"
-run "$T/e3" report "$c"
+run "$T/e3" "$BIN" report "$c"
 check "files of two runs: exit 2" test "$rc" -eq 2
 check "files of two runs: says so" grep -q "of no record" "$T/e3.err"
 cp "$d/sequence_summary.tsv" "$c/"
 sed -i 's/"chunk_length": 300/"chunk_length": 500/' "$c/run_summary.json"
-run "$T/e4" report "$c"
+run "$T/e4" "$BIN" report "$c"
 check "wrong chunk length: exit 2" test "$rc" -eq 2
 check "wrong chunk length: names the line" grep -q "sequence_summary.tsv' line 2" "$T/e4.err"
 cp "$d/run_summary.json" "$c/"
 sed -i 's/"complete": true/"complete": false/' "$c/.virnucpro/run.json"
-run "$T/e5" report "$c"
+run "$T/e5" "$BIN" report "$c"
 check "unfinished run: exit 2" test "$rc" -eq 2
 check "unfinished run: says --resume" grep -q -- "--resume" "$T/e5.err"
 
