@@ -1,7 +1,7 @@
 /* backend: the small table of tensor ops that the encoders are written over, and its CPU implementation.
  *
- * A backend is a struct of function pointers plus private state, so the CPU (OpenBLAS + threads) and a later
- * CUDA implementation plug into the same model code. Buffers handed to the compute ops live in backend memory
+ * A backend is a struct of function pointers plus private state, so the CPU (OpenBLAS + threads) and the CUDA
+ * backend (src/backend/cuda) plug into the same model code. Buffers handed to the compute ops live in backend memory
  * (be->ops->alloc); on the CPU that is ordinary host memory. Compute ops cannot fail: a GPU backend records
  * its errors and reports them from sync(). Tensors are row-major, with an explicit row stride (ld) where an op
  * reads a column slice of a wider buffer.

@@ -197,6 +197,11 @@ static inline void vnp_stats_add(vnp_predict_stats *dst, const vnp_predict_stats
 /* The frame id "<record id>_chunk_<c+1><F|R><n>" of item i into buf (size >= id length + 32). */
 int vnp_block_item_id(const vnp_block *b, size_t i, char *buf, size_t size);
 
+/* ---- the signal flag (signals.c): vnp_pipeline_install_signals sets it on SIGINT/SIGTERM, vnp_pipeline_signal
+ * reads it (vnp/pipeline.h); predict.c and flow.c both poll it ---- */
+/* Clears the flag at the start of a run: a signal counts from there. */
+void vnp_pipeline_signal_reset(void);
+
 /* ---- the stages on their threads (flow.c) ---- */
 typedef struct {
     vnp_block b;

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,22 +13,6 @@
 
 #include "vnp/dist.h"
 #include "vnp/io.h"
-
-static volatile sig_atomic_t g_signal;
-
-static void on_signal(int sig) { g_signal = sig; }
-
-void vnp_pipeline_install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
-int vnp_pipeline_signal(void) { return (int)g_signal; }
 
 void vnp_predict_opts_init(vnp_predict_opts *o)
 {
@@ -364,7 +347,7 @@ int vnp_predict_run(const vnp_predict_opts *o, const vnp_scorer *sc, int n_sc, v
     r.n_sc = n_sc;
     r.st = st;
     memset(st, 0, sizeof *st);
-    g_signal = 0; /* a signal counts from the start of this run */
+    vnp_pipeline_signal_reset(); /* a signal counts from the start of this run */
     r.t_start = r.t_last_bar = vnp_time_now();
     r.rank = o->distributed ? vnp_dist_rank() : 0;
     r.ranks = o->distributed ? vnp_dist_size() : 1;
