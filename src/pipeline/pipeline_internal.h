@@ -238,6 +238,10 @@ int vnp_flow_finish(vnp_flow *f, vnp_predict_stats *st);
 typedef struct vnp_ship vnp_ship;
 /* Rank r != 0: sends the block's parts (from the scratch journal j) and its counts to rank 0, then removes them. */
 int vnp_ship_send(void *j, uint64_t block, const vnp_block_counts *c, const char *first_id) VNP_MUST_CHECK;
+#ifdef VNP_TEST_HOOKS
+/* Test builds only (virnucpro_faults, tests/faults/faults.c): called by vnp_ship_send after each block sent. */
+void vnp_test_hook_block_sent(void);
+#endif
 /* Rank r != 0: tells rank 0 this rank is done (rc: its outcome) with its stage times. */
 int vnp_ship_done(int rc, const vnp_predict_stats *st) VNP_MUST_CHECK;
 /* Rank 0: a thread that receives the other ranks' blocks into j until every rank said it is done. */
