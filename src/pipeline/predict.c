@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vnp/dist.h"
+#include "vnp/env.h"
 #include "vnp/io.h"
 
 void vnp_predict_opts_init(vnp_predict_opts *o)
@@ -251,7 +252,7 @@ static int open_journals(run *r)
         rc = vnp_journal_open(&r->j, o->outdir, o->identity ? o->identity : "{}", o->resume, o->force, o->lock);
         r->jw = &r->j;
     } else {
-        const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+        const char *tmp = vnp_env_get()->tmpdir ? vnp_env_get()->tmpdir : "/tmp";
         size_t n = strlen(tmp) + 64;
         r->scratch_dir = malloc(n);
         if (!r->scratch_dir) return VNP_ERR_NOMEM;

@@ -365,7 +365,7 @@ static void test_encoder(const char *shape, int layers)
     vnp_encoder *ec = cpu ? vnp_encoder_random(cpu, &cfg, 7) : NULL;
     CHECK(ec && vnp_encoder_reserve(ec, T, nseq) == VNP_OK && vnp_encoder_forward(ec, ids, cu, nseq, ref, NULL) == 0);
     for (int fp16 = 0; fp16 <= 1; fp16++) {
-        vnp_backend *gb = vnp_backend_cuda_create(0, fp16);
+        vnp_backend *gb = vnp_backend_cuda_create(0, fp16, NULL);
         vnp_encoder *eg = gb ? vnp_encoder_random(gb, &cfg, 7) : NULL;
         CHECK_MSG(eg != NULL, "%s: CUDA encoder", shape);
         if (!eg || vnp_encoder_reserve(eg, T, nseq) || vnp_encoder_forward(eg, ids, cu, nseq, got, NULL)) {
