@@ -344,14 +344,13 @@ static const vnp_backend_ops cuda_ops = {
 int vnp_cuda_usable(void) { return vnp_cuda_device_count() > 0; }
 int vnp_cuda_count(void) { return vnp_cuda_device_count(); }
 
-/* The model path's kernel choices (docs/gpu-notes.md): batch-invariant GEMM plans, one per (n, k) whatever the row
- * count (issue 14: untuned plans measured as fast as tuned ones in run 16), and the branch-free FP16 GELU pass (-5 to
- * -10% on the pass). The settings, from the environment (vnp_env, read by the caller): profile (per-op times on
- * stderr at exit) and invariant = 0 (bucket plans, tuned, and attention key tiles from each block's start: the
+/* The kernels are the measured best (docs/gpu-notes.md): batch-invariant GEMM plans, one per (n, k) whatever the
+ * row count (issue 14: untuned plans measured as fast as tuned ones in run 16), the branch-free FP16 GELU pass, one
+ * attention head per block. The settings, from the environment (vnp_env, read by backend.c): profile (per-op times
+ * on stderr at exit) and invariant = 0 (bucket plans, tuned, and attention key tiles from each block's start: the
  * kernels before issue 14, to measure what invariance costs). */
 static void apply_settings(cuda_be *b, const vnp_cuda_settings *s)
 {
-    vnp_cuda_set_gelu_variant(b->c, 2);
     if (s->profile && vnp_cuda_prof_enable(b->c) == 0) b->prof = 1;
     if (!s->invariant) {
         vnp_cuda_set_gemm_plans(b->c, 1);
