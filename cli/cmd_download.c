@@ -485,8 +485,7 @@ int vnp_cmd_models_download(int argc, char **argv)
         vnp_cli_usage_error("models download", "unexpected argument '%s'", argv[optind]);
         goto out;
     }
-    if (!o.dir) o.dir = getenv("VIRNUCPRO_MODELS") && *getenv("VIRNUCPRO_MODELS") ? getenv("VIRNUCPRO_MODELS")
-                                                                                 : "models";
+    if (!o.dir && !(o.dir = vnp_cli_models_dir(NULL))) o.dir = "models";
     if (o.base_url) { /* without the trailing slashes: URL/<path> */
         if (!(base = vnp_strdup(o.base_url))) goto out;
         size_t n = strlen(base);

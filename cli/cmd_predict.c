@@ -4,6 +4,7 @@
 #include "vnp/backend.h"
 #include "vnp/config.h"
 #include "vnp/dist.h"
+#include "vnp/env.h"
 #include "vnp/pipeline.h"
 #include "vnp/util.h"
 #include "vnp/weights.h"
@@ -215,7 +216,7 @@ static int apply_broad(predict_args *a, const char *first_input)
     }
     a->device = vnp_broad_device(a->device, a->device_buf, sizeof a->device_buf);
     /* as in broad (and PyTorch): no visible GPU means the CPU */
-    const char *cvd = getenv("CUDA_VISIBLE_DEVICES");
+    const char *cvd = vnp_env_get()->cuda_visible_devices;
     if (cvd && strcmp(cvd, "-1") == 0 && strcmp(a->device, "auto") == 0) a->device = "cpu";
     return 0;
 }

@@ -1,6 +1,7 @@
 /* main: finds the subcommand and hands it argv; prints the version and the command list. */
 #include "cli.h"
 #include "vnp/dist.h"
+#include "vnp/env.h"
 #include "vnp/util.h"
 
 #include <signal.h>
@@ -43,6 +44,8 @@ static void print_help(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* every environment switch is read here, once: a bad value stops the program before it does anything */
+    if (vnp_env_init()) return 2;
     /* A file-size limit must make writes fail (EFBIG), reported like a full disk, not kill the process. */
     signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {

@@ -10,13 +10,12 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include "vnp/env.h"
 #include "vnp/util.h"
 
 const char *vnp_cli_models_dir(const char *given)
 {
-    if (given) return given;
-    const char *env = getenv("VIRNUCPRO_MODELS");
-    return env && *env ? env : NULL;
+    return given ? given : vnp_env_get()->models;
 }
 
 /* DIR/name when it exists, malloc'ed; NULL otherwise. */
@@ -54,19 +53,20 @@ char *vnp_cli_model_in_dir(const char *dir, vnp_cli_model what, int length)
  * $HF_HUB_CACHE, else $HF_HOME/hub (HF_HOME defaults to $XDG_CACHE_HOME/huggingface, that to ~/.cache/huggingface),
  * as models--<org>--<name>/snapshots/<revision>/ with refs/main naming the revision. */
 
-static int cache_home(char *buf, size_t size, const char *env, const char *under_xdg)
+/* v (TORCH_HOME or HF_HOME, NULL when unset), else $XDG_CACHE_HOME/under_xdg, else ~/.cache/under_xdg. */
+static int cache_home(char *buf, size_t size, const char *v, const char *under_xdg)
 {
-    const char *v = getenv(env), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (v && *v) return snprintf(buf, size, "%s", v) < (int)size;
-    if (xdg && *xdg) return snprintf(buf, size, "%s/%s", xdg, under_xdg) < (int)size;
-    if (home && *home) return snprintf(buf, size, "%s/.cache/%s", home, under_xdg) < (int)size;
+    const vnp_env *env = vnp_env_get();
+    if (v) return snprintf(buf, size, "%s", v) < (int)size;
+    if (env->xdg_cache_home) return snprintf(buf, size, "%s/%s", env->xdg_cache_home, under_xdg) < (int)size;
+    if (env->home) return snprintf(buf, size, "%s/.cache/%s", env->home, under_xdg) < (int)size;
     return 0;
 }
 
 static int torch_checkpoint(char *buf, size_t size)
 {
     char home[3072];
-    return cache_home(home, sizeof home, "TORCH_HOME", "torch") &&
+    return cache_home(home, sizeof home, vnp_env_get()->torch_home, "torch") &&
            snprintf(buf, size, "%s/hub/checkpoints/esm2_t36_3B_UR50D.pt", home) < (int)size;
 }
 
@@ -75,9 +75,9 @@ static int torch_checkpoint(char *buf, size_t size)
 static int hf_snapshot(const char *repo, char *buf, size_t size)
 {
     char hub[3072];
-    const char *hc = getenv("HF_HUB_CACHE");
-    if (hc && *hc) snprintf(hub, sizeof hub, "%s", hc);
-    else if (cache_home(hub, sizeof hub - 4, "HF_HOME", "huggingface")) strcat(hub, "/hub");
+    const char *hc = vnp_env_get()->hf_hub_cache;
+    if (hc) snprintf(hub, sizeof hub, "%s", hc);
+    else if (cache_home(hub, sizeof hub - 4, vnp_env_get()->hf_home, "huggingface")) strcat(hub, "/hub");
     else return 0;
     char ref[4096], rev[128] = "<revision>";
     snprintf(ref, sizeof ref, "%s/models--%s/refs/main", hub, repo);

@@ -1,7 +1,7 @@
 /* backend: the small table of tensor ops that the encoders are written over, and its CPU implementation.
  *
- * A backend is a struct of function pointers plus private state, so the CPU (OpenBLAS + threads) and a later
- * CUDA implementation plug into the same model code. Buffers handed to the compute ops live in backend memory
+ * A backend is a struct of function pointers plus private state, so the CPU (OpenBLAS + threads) and the CUDA
+ * backend (src/backend/cuda) plug into the same model code. Buffers handed to the compute ops live in backend memory
  * (be->ops->alloc); on the CPU that is ordinary host memory. Compute ops cannot fail: a GPU backend records
  * its errors and reports them from sync(). Tensors are row-major, with an explicit row stride (ld) where an op
  * reads a column slice of a wider buffer.
@@ -147,7 +147,7 @@ int vnp_device_parse(const char *s, vnp_device *dev, int *gpu) VNP_MUST_CHECK;
 int vnp_cuda_usable(void);
 /* How many GPUs this process sees (CUDA_VISIBLE_DEVICES applies); 0 without CUDA in the build. */
 int vnp_cuda_count(void);
-/* 1 when FP32 is forced on a GPU: precision "fp32", or VIRNUCPRO_DISABLE_FP16 = 1|true|yes (any case). */
+/* 1 when FP32 is forced on a GPU: precision "fp32", or VIRNUCPRO_DISABLE_FP16 set true (vnp/env.h). */
 int vnp_precision_fp32(const char *precision);
 /* 1 when a --precision value is one the command line takes: fp16, fp32 or fp8 (VNP_PRECISION_VALUES). */
 #define VNP_PRECISION_VALUES "fp16, fp32 or fp8"
@@ -166,12 +166,18 @@ const char *vnp_backend_precision(const vnp_backend *be);
 vnp_backend *vnp_backend_cpu_create(int nthreads);
 /* Releases a backend created by any vnp_backend_*_create; accepts NULL. */
 void vnp_backend_free(vnp_backend *be);
-/* The CUDA backend on `device`: FP16 elements (fp16 != 0) or FP32 (TF32 off). NULL after logging when this
- * build has no CUDA or the device cannot be used. */
-vnp_backend *vnp_backend_cuda_create(int device, int fp16);
+/* The CUDA backend's settings; vnp_backend_open fills them from the environment (vnp/env.h). */
+typedef struct {
+    int profile;   /* per-op GPU times on stderr at exit (VIRNUCPRO_CUDA_PROFILE) */
+    int invariant; /* batch-invariant kernels (default 1); 0: those before issue 14 (VIRNUCPRO_CUDA_INVARIANT) */
+} vnp_cuda_settings;
+#define VNP_CUDA_SETTINGS_DEFAULT {0, 1}
+/* The CUDA backend on `device`: FP16 elements (fp16 != 0) or FP32 (TF32 off); settings NULL means
+ * VNP_CUDA_SETTINGS_DEFAULT. NULL after logging when this build has no CUDA or the device cannot be used. */
+vnp_backend *vnp_backend_cuda_create(int device, int fp16, const vnp_cuda_settings *settings);
 /* The CUDA backend in FP16 with the FP8 ops on (be->fp8 = 1); NULL after an error naming the GPU and its compute
  * capability when it has no FP8 tensor cores. */
-vnp_backend *vnp_backend_cuda_create_fp8(int device);
+vnp_backend *vnp_backend_cuda_create_fp8(int device, const vnp_cuda_settings *settings);
 
 /* ALiBi slopes of the MosaicBERT/DNABERT-S code for `heads` heads, rounded to float (power-of-two head counts:
  * 2^(-8(h+1)/n); otherwise the closest power of two c below n, then every other slope of the 2c list). */

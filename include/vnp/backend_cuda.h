@@ -1,5 +1,6 @@
 /* backend_cuda: the CUDA kernels of the GPU engine behind a small C API (FP16 or FP32 activations, cuBLASLt GEMMs,
- * FlashAttention-2-style varlen attention, fused LayerNorm, GELU variants, rotary embedding, pooling into FP32).
+ * FlashAttention-2-style varlen attention, fused LayerNorm, GELU, rotary embedding, pooling into FP32). Only the
+ * kernels the program runs are here; the variants they were chosen against are measured in dev/cuda.
  *
  * The implementation lives in the .cu files of src/backend/cuda (compiled by nvcc, C++ inside). This header is plain C with no
  * linkage block: the .cu files include it inside extern "C" { } so that every function here has C linkage, and a
@@ -77,9 +78,8 @@ int vnp_cuda_nonfinite(vnp_cuda *c, int reset);
 
 /* ---- compute ---- */
 
-/* Epilogues; VNP_CUDA_EPI_BIAS_GELU_TANH (cuBLASLt's fused tanh-approximate GELU) is not the models' GELU and is
- * kept only to measure what the fusion would save. */
-enum { VNP_CUDA_EPI_NONE = 0, VNP_CUDA_EPI_BIAS = 1, VNP_CUDA_EPI_BIAS_GELU = 2, VNP_CUDA_EPI_BIAS_GELU_TANH = 3 };
+/* Epilogues (cuBLASLt's own GELU is the tanh form, not the models': EPI_BIAS_GELU runs the exact one as a pass). */
+enum { VNP_CUDA_EPI_NONE = 0, VNP_CUDA_EPI_BIAS = 1, VNP_CUDA_EPI_BIAS_GELU = 2 };
 /* y[m,n] = x[m,k] W[n,k]^T (+ b[n]) (+ y when accumulate), then the exact-erf GELU for EPI_BIAS_GELU (not with
  * accumulate). FP32 accumulation (CUBLAS_COMPUTE_32F, no TF32) in both element types. b may be NULL. */
 void vnp_cuda_gemm(vnp_cuda *c, vnp_cuda_dtype dt, void *y, const void *x, const void *w, const void *b, int m,
@@ -105,7 +105,8 @@ int vnp_cuda_batch_invariant(const vnp_cuda *c);
  * raise the non-finite flag. */
 void vnp_cuda_layernorm(vnp_cuda *c, vnp_cuda_dtype dt, void *y, void *sum, const void *x, const void *r,
                         const void *w, const void *b, int rows, int d, float eps);
-/* x[r,c] = gelu(x[r,c] + b[c]) (exact erf); b may be NULL. */
+/* x[r,c] = gelu(x[r,c] + b[c]); b may be NULL. FP32: exact erf; FP16: the branch-free erfc approximation of
+ * Abramowitz & Stegun 7.1.26 (|error| <= 0.75e-7 |x|, -5 to -10% on the pass against erff). */
 void vnp_cuda_bias_gelu(vnp_cuda *c, vnp_cuda_dtype dt, void *x, const void *b, int rows, int n);
 /* u[r,c] = gelu(g[r,c]) * g[r,f+c]: g is [rows, 2f], u is [rows, f]. */
 void vnp_cuda_gated_gelu(vnp_cuda *c, vnp_cuda_dtype dt, void *u, const void *g, int rows, int f);
@@ -123,11 +124,6 @@ void vnp_cuda_rope(vnp_cuda *c, vnp_cuda_dtype dt, void *x, int ld, int heads, i
 void vnp_cuda_attention(vnp_cuda *c, vnp_cuda_dtype dt, void *out, int ld_out, const void *q, const void *k,
                         const void *v, int ld_in, int heads, int hd, float scale, const float *slopes,
                         const vnp_cuda_varlen *vl);
-/* The same attention with the rotary embedding of vnp_cuda_rope applied on the fly: q is scaled by q_scale and
- * rotated, k rotated, as they are read (q and k in memory are left as they are). Tables as for vnp_cuda_rope. */
-void vnp_cuda_attention_rope(vnp_cuda *c, vnp_cuda_dtype dt, void *out, int ld_out, const void *q, const void *k,
-                             const void *v, int ld_in, int heads, int hd, float q_scale, float scale,
-                             const float *cos_t, const float *sin_t, const float *slopes, const vnp_cuda_varlen *vl);
 /* row_seq[t] = the sequence owning row t, for vl->rows rows ([rows] int32 on the device). */
 void vnp_cuda_row_seq(vnp_cuda *c, int32_t *row_seq, const vnp_cuda_varlen *vl);
 /* out[s,:] (FP32, [nseq, d]) = mean of x rows cu[s]+skip_first .. over min(max_rows, len-skip_first-skip_last)
@@ -183,24 +179,5 @@ void vnp_cuda_prof_end(vnp_cuda *c, const char *name, double flops);
 void vnp_cuda_prof_drain(vnp_cuda *c);
 void vnp_cuda_prof_report(vnp_cuda *c);
 void vnp_cuda_prof_free(vnp_cuda *c);
-
-/* ---- variants kept for measurement (dev/cuda) ---- */
-
-/* The attention kernels by name: 0 = the tensor-core kernel, one head per block; 1 = the simple kernel (any dtype,
- * hd <= 256); 2 and 3 = the tensor-core kernel with 2 or 4 heads per block in turn, each step prefetching the next
- * (FP16 without rotary; otherwise as 0).
- * Rotary embedding on the fly when cos_t is not NULL (q_scale as for vnp_cuda_attention_rope). */
-void vnp_cuda_attention_variant(vnp_cuda *c, int variant, vnp_cuda_dtype dt, void *out, int ld_out,
-                                const void *q, const void *k, const void *v, int ld_in, int heads, int hd,
-                                float q_scale, float scale, const float *cos_t, const float *sin_t,
-                                const float *slopes, const vnp_cuda_varlen *vl);
-/* The kernel vnp_cuda_attention uses (0, 2 or 3 of vnp_cuda_attention_variant; 1 reads as 0). */
-void vnp_cuda_set_attention_variant(vnp_cuda *c, int variant);
-/* GELU pass variants (FP16; FP32 always takes 1): 0 = erff of x * (1/sqrt 2), 1 = the FP32-exact form x / sqrt(2),
- * 2 = the branch-free erfc approximation of Abramowitz & Stegun 7.1.26 (|error| <= 0.75e-7 |x|). */
-void vnp_cuda_bias_gelu_variant(vnp_cuda *c, int variant, vnp_cuda_dtype dt, void *x, const void *b, int rows,
-                                int n);
-/* The FP16 GELU pass vnp_cuda_bias_gelu uses: 0 or 2 of vnp_cuda_bias_gelu_variant (others read as 0). */
-void vnp_cuda_set_gelu_variant(vnp_cuda *c, int variant);
 
 #endif

@@ -168,9 +168,6 @@ long vnp_encoder_fp32_reruns(const vnp_encoder *e);
 typedef vnp_encoder *(*vnp_encoder_twin_fn)(void *ctx);
 /* Lets vnp_encoder_forward redo a NaN/Inf batch in FP32 (ARCHITECTURE.md, Precision) instead of failing. */
 void vnp_encoder_set_fp32_twin(vnp_encoder *e, vnp_encoder_twin_fn make, void *ctx);
-/* Test hook: the next n batches are treated as if the backend's NaN/Inf flag had fired (backends without the
- * flag, like the CPU, included). */
-void vnp_encoder_force_nonfinite(vnp_encoder *e, int n);
 /* --precision fp8: 1 while ESM-2's layer GEMMs run in FP8 (a backend with be->fp8 quantized them at load); set_fp8
  * switches between FP8 and the FP16 weights kept beside them (the self-check, the fall-back to FP16). No-op on an
  * encoder without FP8 weights. */

@@ -170,7 +170,8 @@ typedef struct {
     const char *classifier;   /* VirNucPro MLP (.pth, .safetensors); NULL: features only, classify gives 0.5 */
     const char *device;       /* "auto" (NULL), "cpu", "cuda" or "cuda:N" (vnp_device_parse) */
     int threads;              /* <= 0: every CPU */
-    int tokens_per_batch;     /* packing budget per encoder batch; <= 0: 16384 on the CPU, 65536 on a GPU */
+    int tokens_per_batch;     /* packing budget per encoder batch; <= 0: 16384 on the CPU; on a GPU, what half
+                               * the memory left after loading the models holds, within [2048, 65536] (scorer.c) */
     const char *precision;    /* NULL/"fp16" or "fp32" (vnp_backend_open) */
     int dna_tokens_per_batch; /* > 0: DNABERT-S's own budget (broad's --dnabert-batch-size); else as above */
     int esm_tokens_per_batch; /* > 0: ESM-2's own budget (broad's --esm-batch-size); else as above */

@@ -106,8 +106,6 @@ void vnp_queue_close(vnp_queue *q);
 int vnp_read_file(const char *path, size_t max_bytes, vnp_buf *out) VNP_MUST_CHECK;
 /* Writes n bytes to path as an atomic output file (vnp_outfile); logs the path and reason on failure. */
 int vnp_write_file(const char *path, const void *data, size_t n) VNP_MUST_CHECK;
-/* 1 when the environment variable is 1, true or yes (any case); 0 otherwise. */
-int vnp_env_true(const char *name);
 
 /* ---- checksums ---- */
 /* SHA-256 of a file's bytes as 64 lowercase hex digits plus NUL in hex; VNP_ERR_NOTFOUND or VNP_ERR_IO after

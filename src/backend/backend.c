@@ -2,6 +2,7 @@
  * ALiBi slopes and the reference GELU. */
 #define _POSIX_C_SOURCE 200809L
 #include "vnp/backend.h"
+#include "vnp/env.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -74,7 +75,7 @@ int vnp_device_parse(const char *s, vnp_device *dev, int *gpu)
 int vnp_precision_fp32(const char *precision)
 {
     if (precision && strcmp(precision, "fp32") == 0) return 1;
-    return vnp_env_true("VIRNUCPRO_DISABLE_FP16");
+    return vnp_env_get()->disable_fp16;
 }
 
 int vnp_precision_ok(const char *p)
@@ -111,13 +112,15 @@ int vnp_backend_open(vnp_device dev, int gpu, int threads, const char *precision
         );
         return VNP_ERR_UNSUPPORTED;
     }
+    const vnp_env *env = vnp_env_get();
+    const vnp_cuda_settings cs = {.profile = env->cuda_profile, .invariant = env->cuda_invariant};
     if (fp8) {
-        *out = vnp_backend_cuda_create_fp8(gpu);
+        *out = vnp_backend_cuda_create_fp8(gpu, &cs);
         return *out ? VNP_OK : VNP_ERR_UNSUPPORTED;
     }
     int fp32 = vnp_precision_fp32(precision);
     if (fp32) vnp_warn("FP32 on the GPU is a slower diagnostic mode (FP16 is the default; TF32 stays off)");
-    *out = vnp_backend_cuda_create(gpu, !fp32);
+    *out = vnp_backend_cuda_create(gpu, !fp32, &cs);
     return *out ? VNP_OK : VNP_ERR_UNSUPPORTED;
 }
 

@@ -233,6 +233,10 @@ void vnp_esm2_fp8_rest(vnp_encoder *e, int i, int T);
 void vnp_esm2_fp8_end(vnp_encoder *e, int T);
 void vnp_esm2_fp8_free(vnp_encoder *e);
 
+/* Test hook (tests/unit/test_fp32_twin.c): the next n batches are treated as if the backend's NaN/Inf flag had
+ * fired (backends without the flag, like the CPU, included). Not in vnp/model.h: no product caller has a use. */
+void vnp_encoder_force_nonfinite(vnp_encoder *e, int n);
+
 /* The fp16 rounding of a float (round to nearest even), used for default rotary frequencies. */
 float vnp_round_fp16(float x);
 

@@ -197,6 +197,11 @@ static inline void vnp_stats_add(vnp_predict_stats *dst, const vnp_predict_stats
 /* The frame id "<record id>_chunk_<c+1><F|R><n>" of item i into buf (size >= id length + 32). */
 int vnp_block_item_id(const vnp_block *b, size_t i, char *buf, size_t size);
 
+/* ---- the signal flag (signals.c): vnp_pipeline_install_signals sets it on SIGINT/SIGTERM, vnp_pipeline_signal
+ * reads it (vnp/pipeline.h); predict.c and flow.c both poll it ---- */
+/* Clears the flag at the start of a run: a signal counts from there. */
+void vnp_pipeline_signal_reset(void);
+
 /* ---- the stages on their threads (flow.c) ---- */
 typedef struct {
     vnp_block b;
@@ -233,6 +238,10 @@ int vnp_flow_finish(vnp_flow *f, vnp_predict_stats *st);
 typedef struct vnp_ship vnp_ship;
 /* Rank r != 0: sends the block's parts (from the scratch journal j) and its counts to rank 0, then removes them. */
 int vnp_ship_send(void *j, uint64_t block, const vnp_block_counts *c, const char *first_id) VNP_MUST_CHECK;
+#ifdef VNP_TEST_HOOKS
+/* Test builds only (virnucpro_faults, tests/faults/faults.c): called by vnp_ship_send after each block sent. */
+void vnp_test_hook_block_sent(void);
+#endif
 /* Rank r != 0: tells rank 0 this rank is done (rc: its outcome) with its stage times. */
 int vnp_ship_done(int rc, const vnp_predict_stats *st) VNP_MUST_CHECK;
 /* Rank 0: a thread that receives the other ranks' blocks into j until every rank said it is done. */

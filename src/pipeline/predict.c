@@ -6,30 +6,14 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "vnp/dist.h"
+#include "vnp/env.h"
 #include "vnp/io.h"
-
-static volatile sig_atomic_t g_signal;
-
-static void on_signal(int sig) { g_signal = sig; }
-
-void vnp_pipeline_install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
-int vnp_pipeline_signal(void) { return (int)g_signal; }
 
 void vnp_predict_opts_init(vnp_predict_opts *o)
 {
@@ -268,7 +252,7 @@ static int open_journals(run *r)
         rc = vnp_journal_open(&r->j, o->outdir, o->identity ? o->identity : "{}", o->resume, o->force, o->lock);
         r->jw = &r->j;
     } else {
-        const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+        const char *tmp = vnp_env_get()->tmpdir ? vnp_env_get()->tmpdir : "/tmp";
         size_t n = strlen(tmp) + 64;
         r->scratch_dir = malloc(n);
         if (!r->scratch_dir) return VNP_ERR_NOMEM;
@@ -364,7 +348,7 @@ int vnp_predict_run(const vnp_predict_opts *o, const vnp_scorer *sc, int n_sc, v
     r.n_sc = n_sc;
     r.st = st;
     memset(st, 0, sizeof *st);
-    g_signal = 0; /* a signal counts from the start of this run */
+    vnp_pipeline_signal_reset(); /* a signal counts from the start of this run */
     r.t_start = r.t_last_bar = vnp_time_now();
     r.rank = o->distributed ? vnp_dist_rank() : 0;
     r.ranks = o->distributed ? vnp_dist_size() : 1;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "vnp/backend.h"
+#include "vnp/env.h"
 #include "vnp/model.h"
 #include "vnp/tok.h"
 #include "vnp/weights.h"
@@ -272,7 +273,7 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
     c->budget = o->tokens_per_batch > 0 ? (size_t)o->tokens_per_batch : auto_budget(c);
     c->budget_dna = o->dna_tokens_per_batch > 0 ? (size_t)o->dna_tokens_per_batch : c->budget;
     c->budget_esm = o->esm_tokens_per_batch > 0 ? (size_t)o->esm_tokens_per_batch : c->budget;
-    c->padded = vnp_env_true("VIRNUCPRO_DISABLE_PACKING");
+    c->padded = vnp_env_get()->disable_packing;
     if (c->padded) vnp_warn("VIRNUCPRO_DISABLE_PACKING: padded batches, for comparison (slower; same results)");
     free(tok);
     s->ctx = c;

@@ -10,7 +10,6 @@
 #include "pipeline_internal.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,16 +24,6 @@
 static int put(vnp_buf *b, const void *p, size_t n) { return vnp_buf_append(b, p, n); }
 static int put_u32(vnp_buf *b, uint32_t v) { return put(b, &v, 4); }
 static int put_u64(vnp_buf *b, uint64_t v) { return put(b, &v, 8); }
-
-/* The fault a test asks for with VIRNUCPRO_TEST_RANK_DIES=R:K: rank R dies (SIGKILL) once it has sent K blocks,
- * as a crashed node would. */
-static void maybe_die(void)
-{
-    static int sent;
-    const char *v = getenv("VIRNUCPRO_TEST_RANK_DIES");
-    int r = -1, k = -1;
-    if (v && sscanf(v, "%d:%d", &r, &k) == 2 && r == vnp_dist_rank() && ++sent >= k) raise(SIGKILL);
-}
 
 int vnp_ship_send(void *jv, uint64_t block, const vnp_block_counts *c, const char *first_id)
 {
@@ -72,7 +61,9 @@ int vnp_ship_send(void *jv, uint64_t block, const vnp_block_counts *c, const cha
     if (rc == VNP_OK) {
         vnp_journal_part(j, block, "done", path, sizeof path);
         unlink(path);
-        maybe_die();
+#ifdef VNP_TEST_HOOKS
+        vnp_test_hook_block_sent(); /* test builds only: a rank may be made to die here */
+#endif
     }
     return rc;
 }

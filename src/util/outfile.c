@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 struct vnp_outfile {
@@ -122,10 +121,4 @@ int vnp_write_file(const char *path, const void *data, size_t n)
         return VNP_ERR_IO;
     }
     return vnp_outfile_commit(o);
-}
-
-int vnp_env_true(const char *name)
-{
-    const char *v = getenv(name);
-    return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0);
 }

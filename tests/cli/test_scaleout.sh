@@ -6,6 +6,7 @@
 # $VNP_OUTPUT_STYLE (default broad).
 set -u
 BIN=${VIRNUCPRO:-build/virnucpro}
+FAULTS=${VIRNUCPRO_FAULTS:-$(dirname "$BIN")/virnucpro_faults} # the program with its test hooks (a rank that dies)
 DATA=${VNP_TEST_DATA:-tests/data}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -102,9 +103,9 @@ else
       fi
     done
   done
-  # a rank dies (SIGKILL after sending 2 blocks): the job fails with a message; --resume completes it
+  # a rank dies (SIGKILL after sending 2 blocks; the test build virnucpro_faults): the job fails with a message; --resume completes it
   in=lassa_reads_subset.bam
-  VIRNUCPRO_TEST_RANK_DIES=1:2 mpirun -n 3 --oversubscribe "$BIN" predict "$DATA/inputs/$in" -l 500 \
+  VIRNUCPRO_TEST_RANK_DIES=1:2 mpirun -n 3 --oversubscribe "$FAULTS" predict "$DATA/inputs/$in" -l 500 \
     -o "$T/mpi_dies" "${M[@]}" "${OPTS[@]}" >"$T/out" 2>"$T/err"
   check "a rank killed mid-run fails the job" test $? -ne 0
   check "... with a message naming the rank" grep -q "rank 1" "$T/err"
@@ -121,7 +122,7 @@ else
     bad "resuming the MPI run failed: $(tail -5 "$T/err")"
   fi
   # a resumed MPI run may use another number of ranks
-  VIRNUCPRO_TEST_RANK_DIES=1:1 mpirun -n 2 --oversubscribe "$BIN" predict "$DATA/inputs/$in" -l 500 \
+  VIRNUCPRO_TEST_RANK_DIES=1:1 mpirun -n 2 --oversubscribe "$FAULTS" predict "$DATA/inputs/$in" -l 500 \
     -o "$T/mpi_dies2" "${M[@]}" "${OPTS[@]}" >/dev/null 2>&1
   if mpirun -n 3 --oversubscribe "$BIN" predict "$DATA/inputs/$in" -l 500 -o "$T/mpi_dies2" "${M[@]}" "${OPTS[@]}" \
     --resume >"$T/out" 2>"$T/err"; then

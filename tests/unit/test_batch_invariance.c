@@ -155,7 +155,7 @@ int main(void)
 #ifdef VNP_HAVE_CUDA
     if (vnp_cuda_device_count() > 0) {
         for (int fp16 = 1; fp16 >= 0; fp16--) {
-            vnp_backend *be = vnp_backend_cuda_create(0, fp16);
+            vnp_backend *be = vnp_backend_cuda_create(0, fp16, NULL);
             CHECK(be != NULL);
             if (!be) continue;
             check_backend(be, fp16 ? "cuda fp16" : "cuda fp32", NULL);

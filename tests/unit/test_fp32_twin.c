@@ -3,6 +3,7 @@
  * source the batch fails and is counted. */
 #include "vnp/backend.h"
 #include "vnp/model.h"
+#include "model/model_internal.h"
 #include "vnp_test.h"
 
 #include <math.h>

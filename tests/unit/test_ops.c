@@ -41,7 +41,7 @@ static void open_targets(void)
     if (vnp_cuda_usable()) {
         static const char *cuda_names[2] = {"cuda fp32", "cuda fp16"};
         for (int fp16 = 0; fp16 < 2; fp16++) {
-            vnp_backend *be = vnp_backend_cuda_create(0, fp16);
+            vnp_backend *be = vnp_backend_cuda_create(0, fp16, NULL);
             CHECK_MSG(be != NULL, "%s backend", cuda_names[fp16]);
             if (be) tg[ntg++] = (target){cuda_names[fp16], be, fp16};
         }

@@ -12,7 +12,12 @@
  * the order in which its scores and values are summed (which keys share an mma, when the running maximum is
  * rescaled) is the one it has alone. A block of several short sequences (the host's tile plan puts only sequences
  * shorter than a block together) walks one tile per sequence, each cut at that sequence's end; for the rows of the
- * other sequences such a tile is masked, an exact no-op (their factor is 1 and their p are 0). */
+ * other sequences such a tile is masked, an exact no-op (their factor is 1 and their p are 0).
+ *
+ * The kernels' ROPE parameter (rotary applied to q and k as they are read) belonged to a measured variant; only
+ * ROPE = false is instantiated, since the model rotates q and k with vnp_cuda_rope first. The parameter stays in the
+ * kernels' text so that the code of the kernels the program runs is unchanged; the variants (rotary inside, several
+ * heads per block) are measured in dev/cuda. */
 #include "cuda_internal.cuh"
 
 #include <math.h>
@@ -369,211 +374,6 @@ __global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_tc_kernel(attn_arg
     }
 }
 
-/* The same attention with HPB heads per block, one after the other: a block's work is the list of steps (head,
- * key tile) and each step prefetches the next one's K and V (and the next head's Q) while it computes, so the
- * load latency at a block's start, which dominates on short sequences (one or two key tiles per head), is paid once
- * per HPB heads. K and V of a step travel in separate cp.async groups so that QK^T starts before V lands. */
-template <int HD, bool ALIBI, int HPB>
-__global__ void __launch_bounds__(128, HD <= 64 ? 4 : 2) attn_mh_kernel(attn_args a)
-{
-    constexpr int LDS = HD + 8, KS = HD / 16, NT = HD / 8;
-    extern __shared__ __align__(16) unsigned char smem_raw[];
-    __half *sQ = reinterpret_cast<__half *>(smem_raw); /* two buffers */
-    __half *sK = sQ + 2 * BR * LDS;                    /* two buffers */
-    __half *sV = sK + 2 * BC * LDS;                    /* two buffers */
-
-    const int h0 = blockIdx.y * HPB, nh = min(HPB, a.heads - h0);
-    const int q0 = a.tiles ? __ldg(a.tiles + 2 * blockIdx.x) : blockIdx.x * BR;
-    const int qend = a.tiles ? __ldg(a.tiles + 2 * blockIdx.x + 1) : min(q0 + BR, a.rows);
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, tq = lane & 3;
-
-    const kv_walk kw = kv_walk_of(a, q0, qend);
-    int r0 = q0 + warp * 16 + g, r1 = r0 + 8, lo0 = 0, hi0 = 0, lo1 = 0, hi1 = 0;
-    if (r0 < qend) {
-        int s = seq_of(a, r0);
-        lo0 = __ldg(a.cu + s);
-        hi0 = __ldg(a.cu + s + 1);
-    }
-    if (r1 < qend) {
-        int s = seq_of(a, r1);
-        lo1 = __ldg(a.cu + s);
-        hi1 = __ldg(a.cu + s + 1);
-    }
-    int wlo = INT_MAX, whi = INT_MIN, wmaxlo = INT_MIN, wminhi = INT_MAX;
-    if (r0 < qend) { wlo = lo0; whi = hi0; wmaxlo = lo0; wminhi = hi0; }
-    if (r1 < qend) { wlo = min(wlo, lo1); whi = max(whi, hi1); wmaxlo = max(wmaxlo, lo1); wminhi = min(wminhi, hi1); }
-#pragma unroll
-    for (int o = 16; o; o >>= 1) {
-        wlo = min(wlo, __shfl_xor_sync(0xffffffffu, wlo, o));
-        whi = max(whi, __shfl_xor_sync(0xffffffffu, whi, o));
-        wmaxlo = max(wmaxlo, __shfl_xor_sync(0xffffffffu, wmaxlo, o));
-        wminhi = min(wminhi, __shfl_xor_sync(0xffffffffu, wminhi, o));
-    }
-    const bool warp_partial = (q0 + warp * 16 + 15) >= qend;
-    const int ntiles = kw.ntiles, nsteps = nh * ntiles;
-
-    /* step s: head h0 + s / ntiles, key tile s % ntiles; K and V into buffer s & 1, Q (first tile) into hh & 1 */
-    auto issue = [&](int s) {
-        const int hh = s / ntiles, t = s - hh * ntiles, off = (h0 + hh) * a.hd;
-        int tb, tl;
-        kv_tile(a, kw, t, tb, tl);
-        if (t == 0) load_tile<HD>(sQ + (hh & 1) * BR * LDS, a.q + off, a.ld_in, q0, qend, a.hd, a.vec);
-        load_tile<HD>(sK + (s & 1) * BC * LDS, a.k + off, a.ld_in, tb, tl, a.hd, a.vec);
-        cp_async_commit();
-        load_tile<HD>(sV + (s & 1) * BC * LDS, a.v + off, a.ld_in, tb, tl, a.hd, a.vec);
-        cp_async_commit();
-    };
-
-    unsigned qf[KS][4];
-    float o[NT][4];
-    float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.0f, l1 = 0.0f, slope = 0.0f;
-    if (nsteps > 0) issue(0);
-    for (int s = 0; s < nsteps; s++) {
-        const int hh = s / ntiles, t = s - hh * ntiles, h = h0 + hh;
-        int kbase, klim;
-        kv_tile(a, kw, t, kbase, klim);
-        const bool more = s + 1 < nsteps;
-        if (more) {
-            issue(s + 1);
-            cp_async_wait<3>(); /* K (and Q) of step s */
-        } else {
-            cp_async_wait<1>();
-        }
-        __syncthreads();
-        if (t == 0) {
-            const __half *q = sQ + (hh & 1) * BR * LDS;
-#pragma unroll
-            for (int kk = 0; kk < KS; kk++)
-                ldmatrix_x4(qf[kk], q + (warp * 16 + (lane & 15)) * LDS + kk * 16 + (lane >> 4) * 8);
-#pragma unroll
-            for (int n = 0; n < NT; n++) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.0f;
-            m0 = m1 = -INFINITY;
-            l0 = l1 = 0.0f;
-            slope = ALIBI ? __ldg(a.slopes + h) * LOG2E : 0.0f;
-        }
-        const __half *cK = sK + (s & 1) * BC * LDS, *cV = sV + (s & 1) * BC * LDS;
-        const bool active = wlo < min(kbase + BC, klim) && whi > kbase; /* warp-uniform */
-        float sc[BC / 8][4];
-        if (active) {
-#pragma unroll
-            for (int j = 0; j < BC / 8; j++) sc[j][0] = sc[j][1] = sc[j][2] = sc[j][3] = 0.0f;
-#pragma unroll
-            for (int kk = 0; kk < KS; kk++)
-#pragma unroll
-                for (int np = 0; np < BC / 16; np++) {
-                    if (kbase + np * 16 >= min(whi, klim) || kbase + np * 16 + 16 <= wlo) continue;
-                    unsigned b[4];
-                    ldmatrix_x4(b, cK + (np * 16 + (lane & 7) + ((lane >> 4) << 3)) * LDS + kk * 16 + ((lane >> 3) & 1) * 8);
-                    mma16816(sc[2 * np], qf[kk], b[0], b[1]);
-                    mma16816(sc[2 * np + 1], qf[kk], b[2], b[3]);
-                }
-            const bool inside = !warp_partial && kbase >= wmaxlo && kbase + BC <= min(wminhi, klim);
-            float mx0 = -INFINITY, mx1 = -INFINITY;
-#pragma unroll
-            for (int j = 0; j < BC / 8; j++)
-#pragma unroll
-                for (int e = 0; e < 4; e++) {
-                    int key = kbase + j * 8 + 2 * tq + (e & 1);
-                    int row = e < 2 ? r0 : r1;
-                    float v = sc[j][e] * a.scale_log2;
-                    if (ALIBI) v += slope * (float)(-abs(row - key));
-                    bool ok = inside || (key < klim && (e < 2 ? (key >= lo0 && key < hi0) : (key >= lo1 && key < hi1)));
-                    v = ok ? v : -INFINITY;
-                    sc[j][e] = v;
-                    if (e < 2) mx0 = fmaxf(mx0, v);
-                    else mx1 = fmaxf(mx1, v);
-                }
-            mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1));
-            mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
-            mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1));
-            mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
-            const float mn0 = fmaxf(m0, mx0), mn1 = fmaxf(m1, mx1);
-            const float base0 = mn0 == -INFINITY ? 0.0f : mn0, base1 = mn1 == -INFINITY ? 0.0f : mn1;
-            const float al0 = exp2f(m0 - base0), al1 = exp2f(m1 - base1);
-            m0 = mn0;
-            m1 = mn1;
-            float ps0 = 0.0f, ps1 = 0.0f;
-#pragma unroll
-            for (int j = 0; j < BC / 8; j++) {
-                sc[j][0] = exp2f(sc[j][0] - base0);
-                sc[j][1] = exp2f(sc[j][1] - base0);
-                sc[j][2] = exp2f(sc[j][2] - base1);
-                sc[j][3] = exp2f(sc[j][3] - base1);
-                ps0 += sc[j][0] + sc[j][1];
-                ps1 += sc[j][2] + sc[j][3];
-            }
-            l0 = l0 * al0 + ps0;
-            l1 = l1 * al1 + ps1;
-#pragma unroll
-            for (int n = 0; n < NT; n++) {
-                o[n][0] *= al0;
-                o[n][1] *= al0;
-                o[n][2] *= al1;
-                o[n][3] *= al1;
-            }
-        }
-        if (more)
-            cp_async_wait<2>(); /* V of step s */
-        else
-            cp_async_wait<0>();
-        __syncthreads();
-        if (active) {
-#pragma unroll
-            for (int kk = 0; kk < BC / 16; kk++) {
-                if (kbase + kk * 16 >= min(whi, klim) || kbase + kk * 16 + 16 <= wlo) continue;
-                unsigned pa[4] = {pack_half2(sc[2 * kk][0], sc[2 * kk][1]), pack_half2(sc[2 * kk][2], sc[2 * kk][3]),
-                                  pack_half2(sc[2 * kk + 1][0], sc[2 * kk + 1][1]),
-                                  pack_half2(sc[2 * kk + 1][2], sc[2 * kk + 1][3])};
-#pragma unroll
-                for (int np = 0; np < HD / 16; np++) {
-                    unsigned b[4];
-                    ldmatrix_x4_trans(b, cV + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LDS + np * 16 + (lane >> 4) * 8);
-                    mma16816(o[2 * np], pa, b[0], b[1]);
-                    mma16816(o[2 * np + 1], pa, b[2], b[3]);
-                }
-            }
-        }
-        if (t == ntiles - 1) { /* the head is done: normalise and store */
-            float L0 = l0, L1 = l1;
-            L0 += __shfl_xor_sync(0xffffffffu, L0, 1);
-            L0 += __shfl_xor_sync(0xffffffffu, L0, 2);
-            L1 += __shfl_xor_sync(0xffffffffu, L1, 1);
-            L1 += __shfl_xor_sync(0xffffffffu, L1, 2);
-            const float inv0 = L0 > 0.0f ? 1.0f / L0 : 0.0f, inv1 = L1 > 0.0f ? 1.0f / L1 : 0.0f;
-            __half *out0 = a.out + (size_t)r0 * a.ld_out + (size_t)h * a.hd;
-            __half *out1 = a.out + (size_t)r1 * a.ld_out + (size_t)h * a.hd;
-#pragma unroll
-            for (int n = 0; n < NT; n++) {
-                int col = n * 8 + 2 * tq;
-                if (col < a.hd) {
-                    if (r0 < qend) *reinterpret_cast<__half2 *>(out0 + col) = __floats2half2_rn(o[n][0] * inv0, o[n][1] * inv0);
-                    if (r1 < qend) *reinterpret_cast<__half2 *>(out1 + col) = __floats2half2_rn(o[n][2] * inv1, o[n][3] * inv1);
-                }
-            }
-        }
-        __syncthreads(); /* buffers s & 1 are refilled by step s + 2 */
-    }
-}
-
-template <int HD, bool ALIBI, int HPB>
-static void launch_mh(vnp_cuda *c, const attn_args &a)
-{
-    size_t smem = (size_t)(2 * BR + 4 * BC) * (HD + 8) * sizeof(__half);
-    if (smem > 46 * 1024)
-        cudaFuncSetAttribute(attn_mh_kernel<HD, ALIBI, HPB>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
-    dim3 grid(a.tiles ? a.ntiles : (a.rows + BR - 1) / BR, (a.heads + HPB - 1) / HPB);
-    attn_mh_kernel<HD, ALIBI, HPB><<<grid, 128, smem, c->stream>>>(a);
-}
-
-template <int HD>
-static void launch_mh_hd(vnp_cuda *c, const attn_args &a, bool alibi, int hpb)
-{
-    if (hpb >= 4)
-        alibi ? launch_mh<HD, true, 4>(c, a) : launch_mh<HD, false, 4>(c, a);
-    else
-        alibi ? launch_mh<HD, true, 2>(c, a) : launch_mh<HD, false, 2>(c, a);
-}
-
 template <int HD, bool ALIBI, bool ROPE>
 static void launch_tc(vnp_cuda *c, const attn_args &a)
 {
@@ -584,13 +384,11 @@ static void launch_tc(vnp_cuda *c, const attn_args &a)
     attn_tc_kernel<HD, ALIBI, ROPE><<<grid, 128, smem, c->stream>>>(a);
 }
 
+/* Only ROPE = false is built: rotary is applied by vnp_cuda_rope before attention (see the top of the file). */
 template <int HD>
-static void launch_tc_hd(vnp_cuda *c, const attn_args &a, bool alibi, bool rope)
+static void launch_tc_hd(vnp_cuda *c, const attn_args &a, bool alibi)
 {
-    if (alibi)
-        rope ? launch_tc<HD, true, true>(c, a) : launch_tc<HD, true, false>(c, a);
-    else
-        rope ? launch_tc<HD, false, true>(c, a) : launch_tc<HD, false, false>(c, a);
+    alibi ? launch_tc<HD, true, false>(c, a) : launch_tc<HD, false, false>(c, a);
 }
 
 /* The simple kernel: one warp per (query row, head), keys in chunks of 32 (one per lane), online softmax in
@@ -684,16 +482,12 @@ static void launch_simple(vnp_cuda *c, T *out, int ld_out, const T *q, const T *
 
 template <typename T>
 static void launch_simple_t(vnp_cuda *c, void *out, int ld_out, const void *q, const void *k, const void *v,
-                            int ld_in, int heads, int hd, float q_scale, float scale, const float *cos_t,
-                            const float *sin_t, const float *slopes, const vnp_cuda_varlen *vl)
+                            int ld_in, int heads, int hd, float scale, const float *slopes, const vnp_cuda_varlen *vl)
 {
-#define VNP_SIMPLE(A, R)                                                                                              \
-    launch_simple<T, A, R>(c, (T *)out, ld_out, (const T *)q, (const T *)k, (const T *)v, ld_in, heads, hd, q_scale, \
-                           scale, cos_t, sin_t, slopes, vl)
-    if (slopes)
-        cos_t ? VNP_SIMPLE(true, true) : VNP_SIMPLE(true, false);
-    else
-        cos_t ? VNP_SIMPLE(false, true) : VNP_SIMPLE(false, false);
+#define VNP_SIMPLE(A)                                                                                                 \
+    launch_simple<T, A, false>(c, (T *)out, ld_out, (const T *)q, (const T *)k, (const T *)v, ld_in, heads, hd, 1.0f, \
+                               scale, nullptr, nullptr, slopes, vl)
+    slopes ? VNP_SIMPLE(true) : VNP_SIMPLE(false);
 #undef VNP_SIMPLE
 }
 
@@ -740,18 +534,16 @@ void vnp_cuda_row_seq(vnp_cuda *c, int32_t *row_seq, const vnp_cuda_varlen *vl)
     vnp_cuda_check_launch(c, "row_seq");
 }
 
-void vnp_cuda_attention_variant(vnp_cuda *c, int variant, vnp_cuda_dtype dt, void *out, int ld_out, const void *q,
-                                const void *k, const void *v, int ld_in, int heads, int hd, float q_scale,
-                                float scale, const float *cos_t, const float *sin_t, const float *slopes,
-                                const vnp_cuda_varlen *vl)
+void vnp_cuda_attention(vnp_cuda *c, vnp_cuda_dtype dt, void *out, int ld_out, const void *q, const void *k,
+                        const void *v, int ld_in, int heads, int hd, float scale, const float *slopes,
+                        const vnp_cuda_varlen *vl)
 {
     if (vl->rows <= 0 || vl->nseq <= 0 || heads <= 0) return;
-    if (hd <= 0 || (cos_t && hd % 2)) {
+    if (hd <= 0) {
         vnp_cuda_fail(c, "attention: head size %d", hd);
         return;
     }
-    int tc = variant != 1 && dt == VNP_CUDA_F16 && hd % 2 == 0 && hd <= 128 && ld_out % 2 == 0 &&
-             (uintptr_t)out % 4 == 0 && (!cos_t || (vnp_aligned16(cos_t) && vnp_aligned16(sin_t)));
+    int tc = dt == VNP_CUDA_F16 && hd % 2 == 0 && hd <= 128 && ld_out % 2 == 0 && (uintptr_t)out % 4 == 0;
     if (tc) {
         attn_args a;
         a.out = (__half *)out;
@@ -772,59 +564,27 @@ void vnp_cuda_attention_variant(vnp_cuda *c, int variant, vnp_cuda_dtype dt, voi
         a.nseq = vl->nseq;
         a.rows = vl->rows;
         a.vec = hd % 8 == 0 && ld_in % 8 == 0 && vnp_aligned16(q) && vnp_aligned16(k) && vnp_aligned16(v);
-        a.cos_t = cos_t;
-        a.sin_t = sin_t;
-        a.q_scale = q_scale;
-        bool alibi = slopes != nullptr, rope = cos_t != nullptr;
-        if (variant >= 2 && !rope) { /* several heads per block */
-            int hpb = variant == 2 ? 2 : 4;
-            if (hd <= 32)
-                launch_mh_hd<32>(c, a, alibi, hpb);
-            else if (hd <= 64)
-                launch_mh_hd<64>(c, a, alibi, hpb);
-            else if (hd <= 96)
-                launch_mh_hd<96>(c, a, alibi, hpb);
-            else
-                launch_mh_hd<128>(c, a, alibi, hpb);
-        } else if (hd <= 32)
-            launch_tc_hd<32>(c, a, alibi, rope);
+        a.cos_t = nullptr;
+        a.sin_t = nullptr;
+        a.q_scale = 1.0f;
+        bool alibi = slopes != nullptr;
+        if (hd <= 32)
+            launch_tc_hd<32>(c, a, alibi);
         else if (hd <= 64)
-            launch_tc_hd<64>(c, a, alibi, rope);
+            launch_tc_hd<64>(c, a, alibi);
         else if (hd <= 96)
-            launch_tc_hd<96>(c, a, alibi, rope);
+            launch_tc_hd<96>(c, a, alibi);
         else
-            launch_tc_hd<128>(c, a, alibi, rope);
+            launch_tc_hd<128>(c, a, alibi);
     } else {
         if (hd > 256) {
             vnp_cuda_fail(c, "attention: head size %d is over the simple kernel's 256", hd);
             return;
         }
         if (dt == VNP_CUDA_F16)
-            launch_simple_t<__half>(c, out, ld_out, q, k, v, ld_in, heads, hd, q_scale, scale, cos_t, sin_t, slopes, vl);
+            launch_simple_t<__half>(c, out, ld_out, q, k, v, ld_in, heads, hd, scale, slopes, vl);
         else
-            launch_simple_t<float>(c, out, ld_out, q, k, v, ld_in, heads, hd, q_scale, scale, cos_t, sin_t, slopes, vl);
+            launch_simple_t<float>(c, out, ld_out, q, k, v, ld_in, heads, hd, scale, slopes, vl);
     }
     vnp_cuda_check_launch(c, "attention");
-}
-
-void vnp_cuda_attention(vnp_cuda *c, vnp_cuda_dtype dt, void *out, int ld_out, const void *q, const void *k,
-                        const void *v, int ld_in, int heads, int hd, float scale, const float *slopes,
-                        const vnp_cuda_varlen *vl)
-{
-    vnp_cuda_attention_variant(c, c->attn_variant, dt, out, ld_out, q, k, v, ld_in, heads, hd, 1.0f, scale, nullptr,
-                               nullptr, slopes, vl);
-}
-
-void vnp_cuda_set_attention_variant(vnp_cuda *c, int variant) { c->attn_variant = variant == 1 ? 0 : variant; }
-
-void vnp_cuda_attention_rope(vnp_cuda *c, vnp_cuda_dtype dt, void *out, int ld_out, const void *q, const void *k,
-                             const void *v, int ld_in, int heads, int hd, float q_scale, float scale,
-                             const float *cos_t, const float *sin_t, const float *slopes, const vnp_cuda_varlen *vl)
-{
-    if (!cos_t || !sin_t) {
-        vnp_cuda_fail(c, "attention_rope: no rotary tables");
-        return;
-    }
-    vnp_cuda_attention_variant(c, 0, dt, out, ld_out, q, k, v, ld_in, heads, hd, q_scale, scale, cos_t, sin_t,
-                               slopes, vl);
 }

@@ -344,43 +344,23 @@ static const vnp_backend_ops cuda_ops = {
 int vnp_cuda_usable(void) { return vnp_cuda_device_count() > 0; }
 int vnp_cuda_count(void) { return vnp_cuda_device_count(); }
 
-/* 1 or 0 when the variable says so, else dflt. */
-static int env_flag(const char *name, int dflt)
+/* The kernels are the measured best (docs/gpu-notes.md): batch-invariant GEMM plans, one per (n, k) whatever the
+ * row count (issue 14: untuned plans measured as fast as tuned ones in run 16), the branch-free FP16 GELU pass, one
+ * attention head per block. The settings, from the environment (vnp_env, read by backend.c): profile (per-op times
+ * on stderr at exit) and invariant = 0 (bucket plans, tuned, and attention key tiles from each block's start: the
+ * kernels before issue 14, to measure what invariance costs). */
+static void apply_settings(cuda_be *b, const vnp_cuda_settings *s)
 {
-    const char *v = getenv(name);
-    if (!v) return dflt;
-    if (strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0) return 1;
-    if (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "false") == 0) return 0;
-    return dflt;
-}
-
-/* The model path's kernel choices (docs/gpu-notes.md): batch-invariant GEMM plans, one per (n, k) whatever the row
- * count (issue 14: untuned plans measured as fast as tuned ones in run 16), and the branch-free FP16 GELU pass (-5 to
- * -10% on the pass). Switches, for measuring on a GPU machine: VIRNUCPRO_CUDA_PROFILE=1 (per-op times on stderr at
- * exit), VIRNUCPRO_CUDA_GEMM_PLANS=bucket|exact (plans per bucket of row counts or per exact row count: not batch
- * invariant), VIRNUCPRO_CUDA_INVARIANT=0 (bucket plans, tuned, and attention key tiles from each block's start:
- * the kernels before issue 14), VIRNUCPRO_CUDA_GEMM_TUNE=1 (time the candidates; bucket and exact plans only),
- * VIRNUCPRO_CUDA_ATTN=0|2|3 (attention kernel variant), VIRNUCPRO_CUDA_GELU=0|2 (FP16 GELU pass). */
-static void env_settings(cuda_be *b)
-{
-    if (env_flag("VIRNUCPRO_CUDA_PROFILE", 0) && vnp_cuda_prof_enable(b->c) == 0) b->prof = 1;
-    vnp_cuda_set_gemm_tuning(b->c, env_flag("VIRNUCPRO_CUDA_GEMM_TUNE", 0));
-    if (!env_flag("VIRNUCPRO_CUDA_INVARIANT", 1)) { /* the kernels before issue 14, to measure what it costs */
+    if (s->profile && vnp_cuda_prof_enable(b->c) == 0) b->prof = 1;
+    if (!s->invariant) {
         vnp_cuda_set_gemm_plans(b->c, 1);
-        vnp_cuda_set_gemm_tuning(b->c, env_flag("VIRNUCPRO_CUDA_GEMM_TUNE", 1));
+        vnp_cuda_set_gemm_tuning(b->c, 1);
     }
-    const char *plans = getenv("VIRNUCPRO_CUDA_GEMM_PLANS");
-    if (plans && strcmp(plans, "exact") == 0) vnp_cuda_set_gemm_plans(b->c, 0);
-    if (plans && strcmp(plans, "bucket") == 0) vnp_cuda_set_gemm_plans(b->c, 1);
-    const char *gelu = getenv("VIRNUCPRO_CUDA_GELU");
-    vnp_cuda_set_gelu_variant(b->c, gelu && strcmp(gelu, "0") == 0 ? 0 : 2);
-    const char *attn = getenv("VIRNUCPRO_CUDA_ATTN");
-    if (attn && (attn[0] == '0' || attn[0] == '2' || attn[0] == '3') && !attn[1])
-        vnp_cuda_set_attention_variant(b->c, attn[0] - '0');
 }
 
-vnp_backend *vnp_backend_cuda_create(int device, int fp16)
+vnp_backend *vnp_backend_cuda_create(int device, int fp16, const vnp_cuda_settings *settings)
 {
+    static const vnp_cuda_settings defaults = VNP_CUDA_SETTINGS_DEFAULT;
     vnp_backend *be = calloc(1, sizeof *be);
     cuda_be *b = calloc(1, sizeof *b);
     char err[256] = "";
@@ -405,15 +385,15 @@ vnp_backend *vnp_backend_cuda_create(int device, int fp16)
         cb_destroy(be);
         return NULL;
     }
-    env_settings(b);
+    apply_settings(b, settings ? settings : &defaults);
     be->batch_invariant = vnp_cuda_batch_invariant(b->c);
     vnp_info("CUDA backend on device %d (%s), %s", device, vnp_cuda_device_name(b->c), fp16 ? "FP16" : "FP32");
     return be;
 }
 
-vnp_backend *vnp_backend_cuda_create_fp8(int device)
+vnp_backend *vnp_backend_cuda_create_fp8(int device, const vnp_cuda_settings *settings)
 {
-    vnp_backend *be = vnp_backend_cuda_create(device, 1);
+    vnp_backend *be = vnp_backend_cuda_create(device, 1, settings);
     if (!be) return NULL;
     int major, minor;
     if (!vnp_cuda_fp8_capable(CB(be)->c, &major, &minor) || !vnp_fp8_cc_ok(major, minor)) {
@@ -434,17 +414,19 @@ vnp_backend *vnp_backend_cuda_create_fp8(int device)
 int vnp_cuda_usable(void) { return 0; }
 int vnp_cuda_count(void) { return 0; }
 
-vnp_backend *vnp_backend_cuda_create(int device, int fp16)
+vnp_backend *vnp_backend_cuda_create(int device, int fp16, const vnp_cuda_settings *settings)
 {
     (void)device;
     (void)fp16;
+    (void)settings;
     vnp_error("this build has no CUDA backend (nvcc was not found at configure time)");
     return NULL;
 }
 
-vnp_backend *vnp_backend_cuda_create_fp8(int device)
+vnp_backend *vnp_backend_cuda_create_fp8(int device, const vnp_cuda_settings *settings)
 {
     (void)device;
+    (void)settings;
     vnp_error("--precision fp8 needs a GPU with FP8 tensor cores, and this build has no CUDA backend");
     return NULL;
 }

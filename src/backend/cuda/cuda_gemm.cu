@@ -1,6 +1,6 @@
 /* GEMMs through cuBLASLt: y = x W^T (+ b) (+ y) in PyTorch Linear layout, FP16 or FP32 operands with FP32
  * accumulation, one cached plan (descriptors + heuristic algorithm) per (n, k) whatever the row count m (batch
- * invariance, the default), or per shape and bucket of row counts (VIRNUCPRO_CUDA_GEMM_PLANS). */
+ * invariance, the default), or per shape and bucket of row counts (VIRNUCPRO_CUDA_INVARIANT=0, for measuring). */
 #include "cuda_internal.cuh"
 
 #include <string.h>
@@ -34,7 +34,6 @@ static cublasLtEpilogue_t lt_epilogue(int epi, const void *b)
     switch (epi) {
     case VNP_CUDA_EPI_BIAS:
     case VNP_CUDA_EPI_BIAS_GELU: return b ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT;
-    case VNP_CUDA_EPI_BIAS_GELU_TANH: return b ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_GELU;
     default: return CUBLASLT_EPILOGUE_DEFAULT;
     }
 }
@@ -259,7 +258,7 @@ void vnp_cuda_gemm(vnp_cuda *c, vnp_cuda_dtype dt, void *y, const void *x, const
         if (m < 0 || n < 0 || k < 0) vnp_cuda_fail(c, "gemm: negative shape %dx%dx%d", m, n, k);
         return;
     }
-    if ((epilogue == VNP_CUDA_EPI_BIAS_GELU || epilogue == VNP_CUDA_EPI_BIAS_GELU_TANH) && accumulate) {
+    if (epilogue == VNP_CUDA_EPI_BIAS_GELU && accumulate) {
         vnp_cuda_fail(c, "gemm: a GELU epilogue cannot accumulate");
         return;
     }

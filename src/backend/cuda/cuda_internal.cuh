@@ -37,8 +37,6 @@ struct vnp_cuda {
     int *flag;      /* device int: non-zero once a checked tensor was not finite */
     char err[512];  /* first error since the last sync */
     int tune;       /* time the heuristic's candidates when a GEMM plan is made */
-    int attn_variant; /* kernel of vnp_cuda_attention (vnp_cuda_set_attention_variant) */
-    int gelu_variant; /* FP16 GELU pass of vnp_cuda_bias_gelu (vnp_cuda_set_gelu_variant) */
     int plan_mode;  /* 0: a plan per exact m; 1: per power-of-two bucket of m; 2 (default): one per (n, k) whatever
                      * m, batch invariance (vnp_cuda_set_gemm_plans) */
     long variant_plans; /* row counts the invariant algorithm refused (vnp_cuda_variant_plans) */

@@ -194,30 +194,22 @@ static void bias_gelu_t(vnp_cuda *c, int mode, T *x, const T *b, int rows, int n
     if (n % 8 == 0 && vnp_aligned16(x) && (!b || vnp_aligned16(b))) {
         if (mode == GELU_EXACT)
             bias_gelu_vec_kernel<T, GELU_EXACT><<<grid, 256, 0, c->stream>>>(x, b, rows, n);
-        else if (mode == 2)
-            bias_gelu_vec_kernel<T, 2><<<grid, 256, 0, c->stream>>>(x, b, rows, n);
         else
-            bias_gelu_vec_kernel<T, 0><<<grid, 256, 0, c->stream>>>(x, b, rows, n);
+            bias_gelu_vec_kernel<T, 2><<<grid, 256, 0, c->stream>>>(x, b, rows, n);
     } else {
         bias_gelu_kernel<T><<<vnp_cuda_blocks(total, 256, 65535), 256, 0, c->stream>>>(x, b, rows, n);
     }
     vnp_cuda_check_launch(c, "bias_gelu");
 }
 
-void vnp_cuda_bias_gelu_variant(vnp_cuda *c, int variant, vnp_cuda_dtype dt, void *x, const void *b, int rows, int n)
+/* FP16: the branch-free A&S pass (2), measured -5 to -10% against erff (docs/gpu-notes.md); FP32: the exact one. */
+void vnp_cuda_bias_gelu(vnp_cuda *c, vnp_cuda_dtype dt, void *x, const void *b, int rows, int n)
 {
     if (rows <= 0 || n <= 0) return;
     if (dt == VNP_CUDA_F16)
-        bias_gelu_t(c, variant, (__half *)x, (const __half *)b, rows, n);
+        bias_gelu_t(c, 2, (__half *)x, (const __half *)b, rows, n);
     else
         bias_gelu_t(c, GELU_EXACT, (float *)x, (const float *)b, rows, n);
-}
-
-void vnp_cuda_set_gelu_variant(vnp_cuda *c, int variant) { c->gelu_variant = variant == 2 ? 2 : 0; }
-
-void vnp_cuda_bias_gelu(vnp_cuda *c, vnp_cuda_dtype dt, void *x, const void *b, int rows, int n)
-{
-    vnp_cuda_bias_gelu_variant(c, c->gelu_variant, dt, x, b, rows, n);
 }
 
 template <typename T>
