@@ -95,6 +95,7 @@ static int check(int argc, char **argv)
 
 int vnp_cmd_config(int argc, char **argv)
 {
+    vnp_config_set_table(&vnp_cli_predict_cmd);
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
