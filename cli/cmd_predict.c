@@ -80,11 +80,12 @@ static const vnp_opt predict_opts[] = {
     {.name = "output-style", .type = VNP_OPT_CHOICE, .choices = "broad|original", .def = "broad",
      .off = P(style_name), .flags = VNP_OPT_CFG,
      .help = "layout of the two result files: broad (virnucpro-broad v2.0's, four-column consensus) or original "
-             "(VirNucPro's, byte for byte; see the README)"},
+             "(VirNucPro's, byte for byte; see the README). Part of the run's identity: --resume and merge need the "
+             "same style"},
     {.name = "min-confident-score", .type = VNP_OPT_DOUBLE, .def = "0.8", .min = 0.5, .max = 1.0,
      .off = P(min_conf), .flags = VNP_OPT_CFG, .help = "confidence tier threshold of sequence_summary.tsv"},
     {.name = "block-records", .type = VNP_OPT_INT, .def = "2000", .min = 1, .max = 10000000,
-     .off = P(block_records), .flags = VNP_OPT_CFG, .help = "records per journal block (the unit of --resume)"},
+     .off = P(block_records), .flags = VNP_OPT_CFG, .help = "records per journal block (the unit of --resume; a block also closes at 1 Mbp)"},
     VNP_CLI_OPT_NO_REPORT(predict_args, no_report),
     VNP_CLI_OPTS_REGIONS(predict_args, report),
     {.name = "reference", .short_opt = 'T', .type = VNP_OPT_PATH, .arg = "FA", .off = P(reference),

@@ -12,7 +12,7 @@ const char vnp_cli_help_precision[] =
     "1,024 frames; README: --precision fp8); the CPU always runs fp32";
 const char vnp_cli_help_tpb[] =
     "packing budget of an encoder batch, in tokens (a longer sequence runs alone); auto: 16384 on the CPU, on a GPU "
-    "what half of the memory left after loading the models holds, at most 65536";
+    "what half of the memory left after loading the models holds, at most 65536 (on a GPU, -v prints the choice)";
 const char vnp_cli_help_threads[] = "CPU threads; all: every online CPU";
 const char vnp_cli_help_gpus[] =
     "with --device cuda: the GPUs to use, e.g. 0,2 (default: every visible GPU; under MPI, the ranks of one host "
