@@ -41,6 +41,9 @@ typedef struct vnp_opt {
     /* extra check of a value (after type and range): 0 when good; expects says what is wanted, for the message */
     int (*check)(const char *value);
     const char *expects;
+    /* for an option that adds up over repeats (--only a --only b): called with each value instead of storing it;
+     * nonzero: a bad value (the message says expects) */
+    int (*apply)(void *dest, const char *value);
     const char *group;   /* an entry with only a group is a heading of --help ("models:"), no option */
     unsigned flags;      /* VNP_OPT_CFG, VNP_OPT_HIDDEN, VNP_OPT_MIN_OPEN */
 } vnp_opt;

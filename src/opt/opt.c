@@ -39,6 +39,12 @@ static int in_list(const char *list, const char *value)
 int vnp_opt_set(const vnp_opt_cmd *cmd, const vnp_opt *o, const char *value, void *dest)
 {
     char *p = (char *)dest + o->off, *end = NULL;
+    if (o->apply) {
+        if ((o->check && o->check(value)) || o->apply(dest, value))
+            return usage_error(cmd, "--%s expects %s, got '%s'", o->name, o->expects ? o->expects : "another value",
+                               value);
+        return 0;
+    }
     switch (o->type) {
     case VNP_OPT_FLAG: *(int *)(void *)p = 1; return 0;
     case VNP_OPT_INT: {

@@ -14,12 +14,18 @@
 #include <unistd.h>
 
 typedef struct {
-    int flag, n, tpb, threads;
+    int flag, n, tpb, threads, adds;
     double x;
     const char *s, *choice, *path, *device, *precision;
 } args;
 
 static int check_even(const char *v) { return atoi(v) % 2 != 0; }
+static int add_one(void *dest, const char *v)
+{
+    if (strcmp(v, "bad") == 0) return -1;
+    ((args *)dest)->adds++;
+    return 0;
+}
 
 static const vnp_opt opts[] = {
     {.group = "group one:"},
@@ -34,6 +40,7 @@ static const vnp_opt opts[] = {
     {.name = "file", .type = VNP_OPT_PATH, .off = offsetof(args, path), .help = "a file"},
     {.name = "alias", .type = VNP_OPT_INT, .min = 2, .max = 10, .off = offsetof(args, n),
      .flags = VNP_OPT_HIDDEN, .help = "hidden"},
+    {.name = "add", .type = VNP_OPT_STRING, .apply = add_one, .expects = "anything but bad", .help = "repeatable"},
     VNP_CLI_OPT_TPB(args, tpb, 'b'),
     VNP_CLI_OPT_THREADS(args, threads, 't'),
     VNP_CLI_OPT_DEVICE(args, device, 0),
@@ -86,6 +93,8 @@ static void test_defaults_and_values(void)
     CHECK_EQ_INT(first, 18); /* getopt_long moved the positional to the end */
     CHECK_EQ_INT(parse(&a, &first, err, sizeof err, "--alias", "8", "-b", "auto", "--threads", "all", NULL), 0);
     CHECK(a.n == 8 && a.tpb == 0 && a.threads == 0);
+    CHECK_EQ_INT(parse(&a, &first, err, sizeof err, "--add", "x", "--add=y", NULL), 0);
+    CHECK_EQ_INT(a.adds, 2);
     CHECK_EQ_INT(parse(&a, &first, err, sizeof err, "--col", "green", "--", "-f", NULL), 0); /* abbreviation */
     CHECK(strcmp(a.choice, "green") == 0 && a.flag == 0 && first == 4);
 }
@@ -104,6 +113,7 @@ static void test_bad_values(void)
         {"--tokens-per-batch", "63", "--tokens-per-batch expects an integer in [64, 16777216] or auto, got '63'"},
         {"--threads", "0", "--threads expects an integer in [1, 4096] or all, got '0'"},
         {"--device", "gpu", "--device expects auto, cpu, cuda or cuda:N, got 'gpu'"},
+        {"--add", "bad", "--add expects anything but bad, got 'bad'"},
         {"--precision", "bf16", "--precision expects one of " VNP_PRECISION_CHOICES ", got 'bf16'"},
     };
     args a;
