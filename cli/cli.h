@@ -36,9 +36,7 @@ int vnp_cli_wants_help(int argc, char **argv);
 /* Parses a positive integer option value; prints an error naming the option and returns -1 on failure. */
 long vnp_cli_parse_long(const char *opt, const char *value, long min, long max);
 /* A size in bytes: a number with an optional K, M, G or T (powers of 1024; a trailing B is allowed), e.g. "512M";
- * -1 after a message naming opt when it is not one. */
-long long vnp_cli_parse_bytes(const char *opt, const char *value);
-/* The same without a message: the bytes, or -1. */
+ * -1 when it is not one (predict's --reuse-memory check says so). */
 long long vnp_cli_bytes_value(const char *value);
 /* Prints "virnucpro <cmd>: <message>" plus a hint to use --help, returns 2. */
 int vnp_cli_usage_error(const char *cmd, const char *fmt, ...);
@@ -75,7 +73,6 @@ int vnp_cli_length_in_name(const char *path);
  * --force, --threads. broad's -o (--output-dir) clashes with predict's -o (--output): -o keeps predict's meaning. */
 #define VNP_BROAD_OPT_BASE 2000
 #define VNP_BROAD_SHORTOPTS "m:p:e:b:w:"
-#define VNP_BROAD_MAX_LONGOPTS 32 /* room a command's option table keeps for vnp_broad_longopts */
 extern const struct option vnp_broad_longopts[];
 extern const size_t vnp_broad_n_longopts;
 typedef struct {

@@ -28,15 +28,6 @@ long vnp_cli_parse_long(const char *opt, const char *value, long min, long max)
     return v;
 }
 
-long long vnp_cli_parse_bytes(const char *opt, const char *value)
-{
-    long long v = vnp_cli_bytes_value(value);
-    if (v < 0)
-        fprintf(stderr, "virnucpro: error: %s expects a size in bytes with an optional K, M, G or T (e.g. 512M, 2G), "
-                        "got '%s'\n", opt, value);
-    return v;
-}
-
 long long vnp_cli_bytes_value(const char *value)
 {
     char *end = NULL;

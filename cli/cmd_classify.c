@@ -6,7 +6,6 @@
 #include "vnp/report.h"
 #include "vnp/weights.h"
 
-#include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,10 +45,9 @@ int vnp_cmd_classify(int argc, char **argv)
     int first, prc = vnp_opt_parse(&classify_cmd, argc, argv, &a, &first);
     if (prc) return prc == 1 ? 0 : 2;
     const char *out_path = a.out_path;
-    optind = first;
-    if (argc - optind != 2) return vnp_cli_usage_error("classify", "expected CLASSIFIER and FEATURES.f32");
+    if (argc - first != 2) return vnp_cli_usage_error("classify", "expected CLASSIFIER and FEATURES.f32");
     if (!out_path) return vnp_cli_usage_error("classify", "missing -o OUT.tsv");
-    const char *model_path = argv[optind], *feat_path = argv[optind + 1];
+    const char *model_path = argv[first], *feat_path = argv[first + 1];
 
     int rc = VNP_OK;
     vnp_weights *w = NULL;

@@ -5,7 +5,6 @@
 #include "vnp/config.h"
 #include "vnp/util.h"
 
-#include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,8 +53,7 @@ static int generate(int argc, char **argv)
     if (prc) return prc == 1 ? 0 : 2;
     const char *path = a.path;
     int force = a.force;
-    optind = first;
-    if (optind < argc) return vnp_cli_usage_error("config generate", "unexpected argument '%s'", argv[optind]);
+    if (first < argc) return vnp_cli_usage_error("config generate", "unexpected argument '%s'", argv[first]);
     if (!path || strcmp(path, "-") == 0) return vnp_config_write_template(stdout) ? 1 : 0;
     struct stat st;
     if (!force && stat(path, &st) == 0) {

@@ -13,7 +13,6 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -472,9 +471,8 @@ int vnp_cmd_models_download(int argc, char **argv)
         ret = prc == 1 ? 0 : 2;
         goto out;
     }
-    optind = first;
-    if (optind < argc) {
-        vnp_cli_usage_error("models download", "unexpected argument '%s'", argv[optind]);
+    if (first < argc) {
+        vnp_cli_usage_error("models download", "unexpected argument '%s'", argv[first]);
         goto out;
     }
     if (!o.dir) o.dir = getenv("VIRNUCPRO_MODELS") && *getenv("VIRNUCPRO_MODELS") ? getenv("VIRNUCPRO_MODELS")

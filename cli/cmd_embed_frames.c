@@ -93,15 +93,14 @@ int vnp_cmd_embed_frames(int argc, char **argv)
     frames_args a = {0};
     int first, prc = vnp_opt_parse(&frames_cmd, argc, argv, &a, &first);
     if (prc) return prc == 1 ? 0 : 2;
-    optind = first;
     const char *out = a.out, *device = a.device, *precision = a.precision;
     int len = a.len, threads = a.threads, tpb = a.tpb, quiet = a.quiet;
-    int n_inputs = argc - optind;
+    int n_inputs = argc - first;
     if (n_inputs < 1) return vnp_cli_usage_error("embed-frames", "no INPUT given");
     if (!out) return vnp_cli_usage_error("embed-frames", "-o FEATURES.h5 is required");
     if (!len) return vnp_cli_usage_error("embed-frames", "-l 300|500 is required");
     for (int i = 0; i < n_inputs; i++) {
-        const char *in = argv[optind + i];
+        const char *in = argv[first + i];
         if (strcmp(in, "-") && access(in, R_OK) != 0) {
             fprintf(stderr, "virnucpro embed-frames: error: cannot read input '%s': %s\n", in, strerror(errno));
             return 2;
@@ -137,7 +136,7 @@ int vnp_cmd_embed_frames(int argc, char **argv)
     }
     vnp_predict_opts po;
     vnp_predict_opts_init(&po);
-    po.inputs = (const char *const *)(argv + optind);
+    po.inputs = (const char *const *)(argv + first);
     po.n_inputs = n_inputs;
     po.outdir = tmpdir;
     po.chunk_len = len;

@@ -4,7 +4,6 @@
 #include "vnp/pipeline.h"
 #include "vnp/util.h"
 
-#include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -48,19 +47,18 @@ int vnp_cmd_merge(int argc, char **argv)
 {
     merge_args a = {0};
     vnp_report_opts_init(&a.ro);
-    int optind_, prc = vnp_opt_parse(&merge_cmd, argc, argv, &a, &optind_);
+    int first, prc = vnp_opt_parse(&merge_cmd, argc, argv, &a, &first);
     if (prc) return prc == 1 ? 0 : 2;
     a.ro.html = !a.no_report;
     const char *out = a.out;
     int force = a.force, quiet = a.quiet;
     vnp_report_opts ro = a.ro;
-    optind = optind_;
     if (!out) return vnp_cli_usage_error("merge", "-o OUTDIR is required");
-    int n = argc - optind;
+    int n = argc - first;
     if (n < 1) return vnp_cli_usage_error("merge", "no SHARD_DIR given");
     vnp_log_set_level(quiet ? VNP_LOG_ERROR : VNP_LOG_WARN);
     double t0 = vnp_time_now();
-    int rc = vnp_merge_run(out, (const char *const *)(argv + optind), n, force);
+    int rc = vnp_merge_run(out, (const char *const *)(argv + first), n, force);
     if (rc) return vnp_status_exit_code(rc);
     int ret = vnp_cli_report_write("merge", out, &ro);
     if (ret) return ret;

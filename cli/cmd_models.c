@@ -6,7 +6,6 @@
 #include "vnp/model.h"
 #include "vnp/weights.h"
 
-#include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,9 +188,8 @@ static int cmd_convert(int argc, char **argv)
     if (prc) return prc == 1 ? 0 : 2;
     vnp_dtype dt = VNP_DT_COUNT;
     if (a.dtype) dt = a.dtype[0] == 'b' ? VNP_DT_BF16 : strstr(a.dtype, "16") ? VNP_DT_F16 : VNP_DT_F32;
-    optind = first;
-    if (argc - optind != 2) return vnp_cli_usage_error("models", "convert expects IN and OUT.safetensors");
-    const char *in = argv[optind], *out = argv[optind + 1];
+    if (argc - first != 2) return vnp_cli_usage_error("models", "convert expects IN and OUT.safetensors");
+    const char *in = argv[first], *out = argv[first + 1];
     int code = 0;
     vnp_weights *w = open_or_report(in, &code);
     if (!w) return code;

@@ -261,7 +261,6 @@ static int predict_main(int argc, char **argv)
     cmd.n_extra = vnp_broad_n_longopts;
     int first, prc = vnp_opt_parse(&cmd, argc, argv, &a, &first);
     if (prc) return prc == 1 ? 0 : 2;
-    optind = first;
     if (a.style_name && vnp_output_style_parse(a.style_name, &a.style))
         return vnp_cli_usage_error("predict", "--output-style must be broad or original, got '%s'", a.style_name);
     if (a.shard_text) {
@@ -273,9 +272,9 @@ static int predict_main(int argc, char **argv)
     }
     a.reuse_bytes = a.reuse_text ? vnp_cli_bytes_value(a.reuse_text) : -1;
     a.report.html = !a.no_report;
-    int ret = apply_broad(&a, argc - optind > 0 ? argv[optind] : NULL);
+    int ret = apply_broad(&a, argc - first > 0 ? argv[first] : NULL);
     if (ret) return ret;
-    int n_inputs = argc - optind;
+    int n_inputs = argc - first;
     if (n_inputs < 1) return vnp_cli_usage_error("predict", "no INPUT given");
     if (!a.outdir) return vnp_cli_usage_error("predict", "-o OUTDIR (or --output-dir DIR) is required");
     if (!a.length) return vnp_cli_usage_error("predict", "-l 300|500 (or --model-type 300|500) is required");
@@ -292,12 +291,12 @@ static int predict_main(int argc, char **argv)
     if (distributed && a.n_shards > 1)
         return vnp_cli_usage_error("predict", "--shard and MPI are two ways of splitting a run: use one");
     for (int i = 0; distributed && i < n_inputs; i++)
-        if (strcmp(argv[optind + i], "-") == 0)
+        if (strcmp(argv[first + i], "-") == 0)
             return vnp_cli_usage_error("predict", "under MPI every rank reads the inputs: standard input ('-') cannot "
                                                   "be shared; give a file");
     vnp_log_set_level(a.quiet || vnp_dist_rank() > 0 ? VNP_LOG_ERROR : a.verbose ? VNP_LOG_INFO : VNP_LOG_WARN);
     for (int i = 0; i < n_inputs; i++) {
-        const char *in = argv[optind + i];
+        const char *in = argv[first + i];
         if (strcmp(in, "-") && access(in, R_OK) != 0) {
             fprintf(stderr, "virnucpro predict: error: cannot read input '%s': %s\n", in, strerror(errno));
             return 2;
@@ -366,7 +365,7 @@ static int predict_main(int argc, char **argv)
         goto out;
     }
     scorer_open = 1;
-    identity = make_identity(&a, &scorers[0], argv + optind, n_inputs);
+    identity = make_identity(&a, &scorers[0], argv + first, n_inputs);
     info = make_run_info(&a, &scorers[0], gpus, n_gpus, argc, argv, t_ready - t_open, t_ready - t_start);
     vnp_info("models ready %.2f s after the start (%.2f s loading them)", t_ready - t_start, t_ready - t_open);
     if (!identity || !info) {
@@ -376,7 +375,7 @@ static int predict_main(int argc, char **argv)
     }
     vnp_predict_opts po;
     vnp_predict_opts_init(&po);
-    po.inputs = (const char *const *)(argv + optind);
+    po.inputs = (const char *const *)(argv + first);
     po.n_inputs = n_inputs;
     po.outdir = a.outdir;
     po.chunk_len = a.length;

@@ -6,7 +6,6 @@
 #include "vnp/seq.h"
 #include "vnp/util.h"
 
-#include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -192,17 +191,16 @@ int vnp_cmd_preprocess(int argc, char **argv)
     preprocess_args a = {0};
     int first, prc = vnp_opt_parse(&preprocess_cmd, argc, argv, &a, &first);
     if (prc) return prc == 1 ? 0 : 2;
-    optind = first;
     if (a.verbose) vnp_log_set_level(VNP_LOG_INFO);
     if (a.quiet) vnp_log_set_level(VNP_LOG_ERROR);
     long k = a.length;
     const char *outdir = a.outdir;
     vnp_seqreader_opts opts = {0};
     opts.reference = a.reference;
-    if (optind >= argc) return vnp_cli_usage_error("preprocess", "missing INPUT (a file, or '-' for standard input)");
-    if (argc - optind > 1) return vnp_cli_usage_error("preprocess", "one INPUT expected, got %d", argc - optind);
+    if (first >= argc) return vnp_cli_usage_error("preprocess", "missing INPUT (a file, or '-' for standard input)");
+    if (argc - first > 1) return vnp_cli_usage_error("preprocess", "one INPUT expected, got %d", argc - first);
     if (!k) return vnp_cli_usage_error("preprocess", "missing -l/--length (300 or 500)");
     if (!outdir || !*outdir) return vnp_cli_usage_error("preprocess", "missing -o/--output DIR");
-    int rc = run(argv[optind], (size_t)k, outdir, &opts);
+    int rc = run(argv[first], (size_t)k, outdir, &opts);
     return vnp_status_exit_code(rc);
 }

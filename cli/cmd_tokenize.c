@@ -7,7 +7,6 @@
 #include "vnp/util.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,10 +78,9 @@ int vnp_cmd_tokenize(int argc, char **argv)
     int first, prc = vnp_opt_parse(&tokenize_cmd, argc, argv, &a, &first);
     if (prc) return prc == 1 ? 0 : 2;
     const char *tok_arg = a.tok_arg;
-    optind = first;
-    int npos = argc - optind;
+    int npos = argc - first;
     if (npos < 1 || npos > 2) return vnp_cli_usage_error("tokenize", "expected esm2|dnabert and at most one INPUT");
-    const char *mode = argv[optind], *input = npos == 2 ? argv[optind + 1] : "-";
+    const char *mode = argv[first], *input = npos == 2 ? argv[first + 1] : "-";
     int esm = strcmp(mode, "esm2") == 0;
     if (!esm && strcmp(mode, "dnabert") != 0)
         return vnp_cli_usage_error("tokenize", "unknown tokenizer '%s' (expected esm2 or dnabert)", mode);

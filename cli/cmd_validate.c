@@ -10,7 +10,6 @@
 #include "vnp/model.h"
 #include "vnp/weights.h"
 
-#include <getopt.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -309,8 +308,7 @@ int vnp_cmd_validate(int argc, char **argv)
     validate_args a = {0};
     int first, prc = vnp_opt_parse(&validate_cmd, argc, argv, &a, &first);
     if (prc) return prc == 1 ? 0 : 2;
-    optind = first;
-    int n_inputs = argc - optind;
+    int n_inputs = argc - first;
     if (!n_inputs && !vnp_cli_models_dir(a.models) && !a.esm && !a.dnabert && !a.classifier)
         return vnp_cli_usage_error("validate", "nothing to check: give INPUT files and/or models");
     tally t = {0};
@@ -319,7 +317,7 @@ int vnp_cmd_validate(int argc, char **argv)
         fprintf(stderr, "virnucpro validate: error: out of memory\n");
         return 1;
     }
-    for (int i = 0; i < n_inputs; i++) check_input(&t, argv[optind + i], a.length, a.reference, ids);
+    for (int i = 0; i < n_inputs; i++) check_input(&t, argv[first + i], a.length, a.reference, ids);
     if (vnp_idset_full(ids)) say(&t, "warning", "more than %u records: later ids were not checked for repeats",
                                  VNP_IDSET_MAX_IDS);
     vnp_idset_free(ids);

@@ -49,7 +49,8 @@ typedef struct vnp_opt {
 } vnp_opt;
 
 /* Options a command parses itself (virnucpro-broad's, in predict): getopt entries added to the table's, and the
- * function that applies one: 1 applied, 0 not one of them, -1 after printing a usage error. */
+ * function that applies one: 1 applied, 0 not one of them, -1 after printing a usage error. Their getopt values
+ * must be letters or >= 2000: the table's options without a short letter are 256 + their index. */
 typedef int (*vnp_opt_extra_fn)(void *dest, int c, const char *arg, int longindex, const struct option *table);
 
 typedef struct {
