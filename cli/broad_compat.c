@@ -3,6 +3,7 @@
  * its output folder rule DIR/<Path(input).stem>_merged. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "options.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +43,6 @@ const struct option vnp_broad_longopts[] = {
     {"force-resume", no_argument, NULL, B_IGNORED_FLAG},
 };
 const size_t vnp_broad_n_longopts = sizeof vnp_broad_longopts / sizeof vnp_broad_longopts[0];
-_Static_assert(sizeof vnp_broad_longopts / sizeof vnp_broad_longopts[0] < VNP_BROAD_MAX_LONGOPTS,
-               "cmd_predict.c's option table has no room for broad's options");
 
 int vnp_broad_option(int c, const char *arg, int longindex, const struct option *table, vnp_broad_args *b)
 {
@@ -67,8 +66,8 @@ int vnp_broad_option(int c, const char *arg, int longindex, const struct option 
     case B_NO_PROGRESS: b->no_progress = 1; return 1;
     case B_ESM_BATCH:
     case B_DNA_BATCH:
-        if ((v = vnp_cli_parse_long(c == B_ESM_BATCH ? "--esm-batch-size" : "--dnabert-batch-size", arg, 64,
-                                    1 << 24)) < 0)
+        if ((v = vnp_cli_parse_long(c == B_ESM_BATCH ? "--esm-batch-size" : "--dnabert-batch-size", arg,
+                                    VNP_CLI_TPB_MIN, VNP_CLI_TPB_MAX)) < 0) /* --tokens-per-batch's range */
             return -1;
         *(c == B_ESM_BATCH ? &b->esm_tokens : &b->dna_tokens) = (int)v;
         return 1;

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stddef.h>
 
+#include "vnp/opt.h"
 #include "vnp/viral_report.h"
 
 typedef int (*vnp_cmd_fn)(int argc, char **argv);
@@ -24,6 +25,8 @@ int vnp_cmd_embed_frames(int argc, char **argv); /* cmd_embed_frames.c */
 int vnp_cmd_train(int argc, char **argv);      /* cmd_train.c */
 int vnp_cmd_merge(int argc, char **argv);      /* cmd_merge.c */
 int vnp_cmd_report(int argc, char **argv);     /* cmd_report.c */
+/* predict's option table: its --help, and the keys of its --config file (src/config/keys.c reads it). */
+extern const vnp_opt_cmd vnp_cli_predict_cmd; /* cmd_predict.c (n_extra 0: broad's options are added by predict) */
 /* `models download`, dispatched by vnp_cmd_models (argv[0] = "download"). */
 int vnp_cmd_models_download(int argc, char **argv); /* cmd_download.c */
 
@@ -33,8 +36,8 @@ int vnp_cli_wants_help(int argc, char **argv);
 /* Parses a positive integer option value; prints an error naming the option and returns -1 on failure. */
 long vnp_cli_parse_long(const char *opt, const char *value, long min, long max);
 /* A size in bytes: a number with an optional K, M, G or T (powers of 1024; a trailing B is allowed), e.g. "512M";
- * -1 after a message naming opt when it is not one. */
-long long vnp_cli_parse_bytes(const char *opt, const char *value);
+ * -1 when it is not one (predict's --reuse-memory check says so). */
+long long vnp_cli_bytes_value(const char *value);
 /* Prints "virnucpro <cmd>: <message>" plus a hint to use --help, returns 2. */
 int vnp_cli_usage_error(const char *cmd, const char *fmt, ...);
 
@@ -70,7 +73,6 @@ int vnp_cli_length_in_name(const char *path);
  * --force, --threads. broad's -o (--output-dir) clashes with predict's -o (--output): -o keeps predict's meaning. */
 #define VNP_BROAD_OPT_BASE 2000
 #define VNP_BROAD_SHORTOPTS "m:p:e:b:w:"
-#define VNP_BROAD_MAX_LONGOPTS 32 /* room a command's option table keeps for vnp_broad_longopts */
 extern const struct option vnp_broad_longopts[];
 extern const size_t vnp_broad_n_longopts;
 typedef struct {
@@ -95,19 +97,7 @@ char *vnp_broad_output_dir(const char *dir, const char *input);
 /* broad's --device N (a bare GPU number) as "cuda:N" in buf; any other value is returned as it is. */
 const char *vnp_broad_device(const char *device, char *buf, size_t size);
 
-/* ---- viral regions and report.html (report_opts.c), for predict, merge and report ---- */
-enum { VNP_CLI_OPT_NO_REPORT = 3000, VNP_CLI_OPT_REGION_SCORE, VNP_CLI_OPT_REGION_WINDOW, VNP_CLI_OPT_REGION_CHUNKS,
-       VNP_CLI_OPT_REGION_SEQ_CHUNKS };
-#define VNP_CLI_REGION_LONGOPTS                                                                                       \
-    {"region-min-score", required_argument, NULL, VNP_CLI_OPT_REGION_SCORE},                                         \
-    {"region-window", required_argument, NULL, VNP_CLI_OPT_REGION_WINDOW},                                           \
-    {"region-min-chunks", required_argument, NULL, VNP_CLI_OPT_REGION_CHUNKS},                                       \
-    {"region-min-seq-chunks", required_argument, NULL, VNP_CLI_OPT_REGION_SEQ_CHUNKS}
-/* The --help lines of the four region options. */
-extern const char vnp_cli_region_help[];
-/* Applies option c (one of VNP_CLI_REGION_LONGOPTS or --no-report) to o. Returns 1 when c was one of them, 0 when
- * not, -1 after printing a usage error for cmd. */
-int vnp_cli_report_option(const char *cmd, int c, const char *arg, vnp_report_opts *o);
+/* ---- viral regions and report.html (report_opts.c; their options: options.h), for predict, merge and report ---- */
 /* Writes viral_regions.tsv and report.html into outdir; on failure prints why for cmd and returns the exit code. */
 int vnp_cli_report_write(const char *cmd, const char *outdir, const vnp_report_opts *o);
 

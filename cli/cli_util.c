@@ -28,7 +28,7 @@ long vnp_cli_parse_long(const char *opt, const char *value, long min, long max)
     return v;
 }
 
-long long vnp_cli_parse_bytes(const char *opt, const char *value)
+long long vnp_cli_bytes_value(const char *value)
 {
     char *end = NULL;
     errno = 0;
@@ -43,11 +43,7 @@ long long vnp_cli_parse_bytes(const char *opt, const char *value)
             if (*end == 'B' || *end == 'b') end++;
         }
     }
-    if (errno || !end || end == value || *end || !(v >= 0) || v * mul > 9e18) {
-        fprintf(stderr, "virnucpro: error: %s expects a size in bytes with an optional K, M, G or T (e.g. 512M, 2G), "
-                        "got '%s'\n", opt, value);
-        return -1;
-    }
+    if (errno || !end || end == value || *end || !(v >= 0) || v * mul > 9e18) return -1;
     return (long long)(v * mul);
 }
 

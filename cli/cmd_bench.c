@@ -2,37 +2,54 @@
  * bench/torch_anchor.py (same sequence lengths: its Python random stream is reproduced), one JSON line. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "options.h"
 #include "vnp/pipeline.h"
 #include "vnp/backend.h"
 #include "vnp/model.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: virnucpro bench --model esm2_3b|esm2_650m|dnabert_s --workload chunks500|reads150\n"
-            "                       [--device cpu|cuda] [--precision fp16|fp32|fp8] [--n N] [--threads N] [--tokens-per-batch N] [--seed S]\n\n"
-            "Random weights of the real shape (no model file), sequences of the lengths bench/torch_anchor.py\n"
-            "draws (Python's random with the same seed), packed into token-budgeted batches (FFD). One batch is\n"
-            "run first as a warm-up, then every batch is timed. Prints one JSON line with the anchor's keys:\n"
-            "sequences, tokens, seconds, seq_per_s, tok_per_s, device, plus batches and peak memory.\n\n"
-            "  --model M              esm2_3b (36x2560, 40 heads), esm2_650m (33x1280, 20 heads), dnabert_s\n"
-            "                         (12x768, 12 heads, ALiBi, gated GELU); also esm2_8m/35m/150m/15b\n"
-            "  --workload W           chunks500: proteins of 500 bp chunks (70%% 166 aa, rest 30..165) or DNA\n"
-            "                         slices of 499 bp; reads150: 20..50 aa or 61..151 bp\n"
-            "  --n N                  sequences (default 2000)\n"
-            "  --threads N            CPU threads (default: all)\n"
-            "  --tokens-per-batch N   token budget of one batch (default 16384, as the anchor)\n"
-            "  --device cpu|cuda      where to run (cuda[:N]: exit 2 when no GPU is usable)\n"
-            "  --precision P          on CUDA: fp16 (default), fp32 (diagnostic; VIRNUCPRO_DISABLE_FP16=1 too) or fp8\n"
-            "                         (ESM-2's layer GEMMs in FP8 E4M3; compute capability 8.9+)\n\n"
-            "exit status: 0 success, 1 failure while running, 2 bad usage\n");
-}
+typedef struct {
+    const char *model, *workload, *device, *precision;
+    int n, threads, budget, seed;
+} bench_args;
+
+#define B(f) offsetof(bench_args, f)
+static const vnp_opt bench_opts[] = {
+    {.name = "model", .type = VNP_OPT_STRING, .arg = "M", .def = "esm2_650m", .off = B(model),
+     .help = "esm2_3b (36x2560, 40 heads), esm2_650m (33x1280, 20 heads), dnabert_s (12x768, 12 heads, ALiBi, gated "
+             "GELU); also esm2_8m/35m/150m/15b"},
+    {.name = "workload", .type = VNP_OPT_CHOICE, .choices = "chunks500|reads150", .def = "chunks500",
+     .off = B(workload),
+     .help = "chunks500: proteins of 500 bp chunks (70% 166 aa, rest 30..165) or DNA slices of 499 bp; reads150: "
+             "20..50 aa or 61..151 bp"},
+    {.name = "n", .type = VNP_OPT_INT, .def = "2000", .min = 1, .max = 100000000, .off = B(n), .help = "sequences"},
+    VNP_CLI_OPT_THREADS(bench_args, threads, 0),
+    VNP_CLI_OPT_TPB(bench_args, budget, 0),
+    {.name = "seed", .type = VNP_OPT_INT, .arg = "S", .def = "0", .min = 0, .max = 0x7fffffff, .off = B(seed),
+     .help = "seed of the workload's lengths (Python's random, as bench/torch_anchor.py)"},
+    VNP_CLI_OPT_DEVICE(bench_args, device, 0),
+    VNP_CLI_OPT_PRECISION(bench_args, precision, 0),
+};
+#undef B
+
+static const vnp_opt_cmd bench_cmd = {
+    .name = "bench",
+    .synopsis = "virnucpro bench --model M --workload W [options]",
+    .about =
+"Random weights of the real shape (no model file), sequences of the lengths bench/torch_anchor.py\n"
+"draws (Python's random with the same seed), packed into token-budgeted batches (FFD). One batch is\n"
+"run first as a warm-up, then every batch is timed. Prints one JSON line with the anchor's keys:\n"
+"sequences, tokens, seconds, seq_per_s, tok_per_s, device, plus batches and peak memory.\n"
+"(bench/torch_anchor.py packs 16384 tokens a batch: give --tokens-per-batch 16384 to compare on a GPU.)",
+    .epilog = "exit status: 0 success, 1 failure while running, 2 bad usage\n",
+    .opts = bench_opts,
+    .n_opts = VNP_OPT_COUNT(bench_opts),
+};
 
 /* ---- Python's random module: MT19937 seeded by init_by_array([seed]), random() and randint() ---- */
 typedef struct {
@@ -125,56 +142,15 @@ static void workload_tokens(int esm, int chunks, long n, uint32_t seed, int32_t 
 
 int vnp_cmd_bench(int argc, char **argv)
 {
-    if (vnp_cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return 0;
-    }
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
-                                         {"workload", required_argument, 0, 'w'},
-                                         {"device", required_argument, 0, 'd'},
-                                         {"n", required_argument, 0, 'n'},
-                                         {"threads", required_argument, 0, 't'},
-                                         {"tokens-per-batch", required_argument, 0, 'b'},
-                                         {"seed", required_argument, 0, 's'},
-                                         {"precision", required_argument, 0, 'p'},
-                                         {0, 0, 0, 0}};
-    vnp_device device = VNP_DEVICE_CPU;
-    int gpu = 0;
-    const char *precision = NULL;
-    const char *model = "esm2_650m", *workload = "chunks500";
-    long n = 2000, threads = 0, budget = 16384, seed = 0;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm': model = optarg; break;
-        case 'w': workload = optarg; break;
-        case 'd':
-            if (vnp_device_parse(optarg, &device, &gpu))
-                return vnp_cli_usage_error("bench", "--device must be cpu, cuda[:N] or auto, got '%s'", optarg);
-            break;
-        case 'p':
-            if (!vnp_precision_ok(optarg))
-                return vnp_cli_usage_error("bench", "--precision must be " VNP_PRECISION_VALUES ", got '%s'", optarg);
-            precision = optarg;
-            break;
-        case 'n':
-            if ((n = vnp_cli_parse_long("--n", optarg, 1, 100000000)) < 0) return 2;
-            break;
-        case 't':
-            if ((threads = vnp_cli_parse_long("--threads", optarg, 1, 4096)) < 0) return 2;
-            break;
-        case 'b':
-            if ((budget = vnp_cli_parse_long("--tokens-per-batch", optarg, 1, 1L << 24)) < 0) return 2;
-            break;
-        case 's':
-            if ((seed = vnp_cli_parse_long("--seed", optarg, 0, 0x7fffffffL)) < 0) return 2;
-            break;
-        default: return vnp_cli_usage_error("bench", "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind != argc) return vnp_cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    bench_args a = {0};
+    int first, prc = vnp_opt_parse(&bench_cmd, argc, argv, &a, &first);
+    if (prc) return prc == 1 ? 0 : 2;
+    if (first != argc) return vnp_cli_usage_error("bench", "unexpected argument '%s'", argv[first]);
+    vnp_device device;
+    int gpu;
+    if (vnp_device_parse(a.device, &device, &gpu)) return 2; /* checked by the table */
+    const char *model = a.model, *workload = a.workload, *precision = a.precision;
+    long n = a.n, threads = a.threads, seed = a.seed;
     vnp_encoder_config cfg;
     if (vnp_encoder_config_named(model, &cfg))
         return vnp_cli_usage_error("bench", "unknown model '%s' (esm2_3b, esm2_650m, dnabert_s, ...)", model);
@@ -219,6 +195,7 @@ int vnp_cmd_bench(int argc, char **argv)
         goto done;
     }
     double load_s = vnp_time_now() - tl;
+    long budget = a.budget > 0 ? a.budget : (long)vnp_encoders_auto_budget(be, &enc, 1);
     /* warm-up: the first (largest) batch */
     {
         vnp_window first = {0};

@@ -1,11 +1,12 @@
 /* `virnucpro classify`: the VirNucPro MLP on raw float32 feature rows, softmax probabilities as TSV. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "vnp/opt.h"
 #include "vnp/model.h"
 #include "vnp/report.h"
 #include "vnp/weights.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,41 +14,40 @@
 
 #define BLOCK_ROWS 4096
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: virnucpro classify CLASSIFIER FEATURES.f32 -o OUT.tsv\n\n"
-            "CLASSIFIER is a VirNucPro MLP (300_model.pth / 500_model.pth, or any file with hidden_layer.*,\n"
-            "bn1.* and output_layer.* tensors). FEATURES.f32 holds raw little-endian float32 rows of the\n"
-            "classifier's input width (3328 = DNABERT-S 768 | ESM-2 3B 2560 for the released models), e.g. from\n"
-            "`virnucpro embed` outputs placed side by side.\n\n"
-            "OUT.tsv: a header `score1<TAB>score2` (one column per class), then one row of softmax probabilities\n"
-            "per feature row (score1 = P(others), score2 = P(virus)), each printed with 9 significant digits.\n\n"
-            "  -o, --output OUT.tsv   output file (written atomically)\n\n"
-            "exit status: 0 success, 1 failure while running, 2 bad usage or bad input (e.g. a file size that\n"
-            "is not a whole number of rows)\n");
-}
+typedef struct {
+    const char *out_path;
+} classify_args;
+
+static const vnp_opt classify_opts[] = {
+    {.name = "output", .short_opt = 'o', .type = VNP_OPT_PATH, .arg = "OUT.tsv",
+     .off = offsetof(classify_args, out_path), .help = "output file (written atomically); required"},
+};
+
+static const vnp_opt_cmd classify_cmd = {
+    .name = "classify",
+    .synopsis = "virnucpro classify CLASSIFIER FEATURES.f32 -o OUT.tsv",
+    .about =
+"CLASSIFIER is a VirNucPro MLP (300_model.pth / 500_model.pth, or any file with hidden_layer.*,\n"
+"bn1.* and output_layer.* tensors). FEATURES.f32 holds raw little-endian float32 rows of the\n"
+"classifier's input width (3328 = DNABERT-S 768 | ESM-2 3B 2560 for the released models), e.g. from\n"
+"`virnucpro embed` outputs placed side by side.\n\n"
+"OUT.tsv: a header `score1<TAB>score2` (one column per class), then one row of softmax probabilities\n"
+"per feature row (score1 = P(others), score2 = P(virus)), each printed with 9 significant digits.",
+    .epilog = "exit status: 0 success, 1 failure while running, 2 bad usage or bad input (e.g. a file size that\n"
+              "is not a whole number of rows)\n",
+    .opts = classify_opts,
+    .n_opts = VNP_OPT_COUNT(classify_opts),
+};
 
 int vnp_cmd_classify(int argc, char **argv)
 {
-    if (vnp_cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return 0;
-    }
-    static const struct option opts[] = {{"output", required_argument, 0, 'o'}, {0, 0, 0, 0}};
-    const char *out_path = NULL;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-        if (c == 'o')
-            out_path = optarg;
-        else
-            return vnp_cli_usage_error("classify", "unknown option '%s'", argv[optind - 1]);
-    }
-    if (argc - optind != 2) return vnp_cli_usage_error("classify", "expected CLASSIFIER and FEATURES.f32");
+    classify_args a = {0};
+    int first, prc = vnp_opt_parse(&classify_cmd, argc, argv, &a, &first);
+    if (prc) return prc == 1 ? 0 : 2;
+    const char *out_path = a.out_path;
+    if (argc - first != 2) return vnp_cli_usage_error("classify", "expected CLASSIFIER and FEATURES.f32");
     if (!out_path) return vnp_cli_usage_error("classify", "missing -o OUT.tsv");
-    const char *model_path = argv[optind], *feat_path = argv[optind + 1];
+    const char *model_path = argv[first], *feat_path = argv[first + 1];
 
     int rc = VNP_OK;
     vnp_weights *w = NULL;

@@ -1,10 +1,11 @@
 /* `virnucpro config`: writes the commented YAML template of predict's options, and checks a config file. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "vnp/opt.h"
 #include "vnp/config.h"
 #include "vnp/util.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,23 +26,34 @@ static void usage(FILE *out)
 "exit status: 0 ok, 1 cannot write, 2 bad usage or a bad config file\n");
 }
 
+typedef struct {
+    const char *path;
+    int force;
+} generate_args;
+
+static const vnp_opt generate_opts[] = {
+    {.name = "output", .short_opt = 'o', .type = VNP_OPT_PATH, .arg = "FILE", .off = offsetof(generate_args, path),
+     .help = "write the template to FILE ('-': standard output, the default)"},
+    {.name = "force", .short_opt = 'f', .type = VNP_OPT_FLAG, .off = offsetof(generate_args, force),
+     .help = "replace an existing FILE"},
+};
+
+/* `config --help` describes both subcommands (usage above); this table parses generate's options */
+static const vnp_opt_cmd generate_cmd = {
+    .name = "config generate",
+    .synopsis = "virnucpro config generate [-o FILE] [--force]",
+    .opts = generate_opts,
+    .n_opts = VNP_OPT_COUNT(generate_opts),
+};
+
 static int generate(int argc, char **argv)
 {
-    static const struct option lo[] = {{"output", required_argument, NULL, 'o'},
-                                       {"force", no_argument, NULL, 'f'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
-    const char *path = NULL;
-    int force = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:fh", lo, NULL)) != -1) {
-        switch (c) {
-        case 'o': path = optarg; break;
-        case 'f': force = 1; break;
-        default: return vnp_cli_usage_error("config generate", "unknown option");
-        }
-    }
-    if (optind < argc) return vnp_cli_usage_error("config generate", "unexpected argument '%s'", argv[optind]);
+    generate_args a = {0};
+    int first, prc = vnp_opt_parse(&generate_cmd, argc, argv, &a, &first);
+    if (prc) return prc == 1 ? 0 : 2;
+    const char *path = a.path;
+    int force = a.force;
+    if (first < argc) return vnp_cli_usage_error("config generate", "unexpected argument '%s'", argv[first]);
     if (!path || strcmp(path, "-") == 0) return vnp_config_write_template(stdout) ? 1 : 0;
     struct stat st;
     if (!force && stat(path, &st) == 0) {
@@ -95,6 +107,7 @@ static int check(int argc, char **argv)
 
 int vnp_cmd_config(int argc, char **argv)
 {
+    vnp_config_set_table(&vnp_cli_predict_cmd);
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

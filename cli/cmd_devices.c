@@ -2,10 +2,11 @@
  * one JSON object. Reads /proc and /sys; nothing here changes any setting. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT; OpenBLAS's cblas.h uses cpu_set_t */
 #include "cli.h"
+#include "vnp/opt.h"
 #include "vnp/dist.h"
 #include "vnp/util.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <jansson.h>
 #include <sched.h>
 #include <stdio.h>
@@ -20,19 +21,26 @@
 #include <cuda_runtime_api.h>
 #endif
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-"usage: virnucpro devices [--json]\n"
-"\n"
+typedef struct {
+    int json;
+} devices_args;
+
+static const vnp_opt devices_opts[] = {
+    {.name = "json", .type = VNP_OPT_FLAG, .off = offsetof(devices_args, json),
+     .help = "print one JSON object instead of text"},
+};
+
+static const vnp_opt_cmd devices_cmd = {
+    .name = "devices",
+    .synopsis = "virnucpro devices [--json]",
+    .about =
 "Lists what `virnucpro predict` can use here: the CPU (model, cores online and usable by this process, SIMD\n"
 "extensions), memory (total, available, a cgroup limit when one is set), the BLAS library, and CUDA GPUs\n"
-"(name, compute capability, memory) when this build has the GPU engine.\n"
-"\n"
-"  --json   print one JSON object instead of text\n"
-"\n"
-"exit status: 0\n");
-}
+"(name, compute capability, memory) when this build has the GPU engine.",
+    .epilog = "exit status: 0\n",
+    .opts = devices_opts,
+    .n_opts = VNP_OPT_COUNT(devices_opts),
+};
 
 typedef struct {
     char cpu_model[256];
@@ -274,21 +282,11 @@ static int print_text(const host_info *h)
 
 int vnp_cmd_devices(int argc, char **argv)
 {
-    static const struct option lo[] = {{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
-    if (vnp_cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return 0;
-    }
-    int json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-        if (c == 'j')
-            json = 1;
-        else
-            return vnp_cli_usage_error("devices", "unknown option");
-    }
-    if (optind < argc) return vnp_cli_usage_error("devices", "unexpected argument '%s'", argv[optind]);
+    devices_args a = {0};
+    int first, prc = vnp_opt_parse(&devices_cmd, argc, argv, &a, &first);
+    if (prc) return prc == 1 ? 0 : 2;
+    int json = a.json;
+    if (first < argc) return vnp_cli_usage_error("devices", "unexpected argument '%s'", argv[first]);
     host_info h;
     host_collect(&h);
     return json ? print_json(&h) : print_text(&h);

@@ -6,13 +6,15 @@
  * (416 with "Content-Range: bytes * /<size>"), and renamed onto its final name once its size and hash check. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "vnp/opt.h"
 #include "vnp/io.h"
 #include "vnp/util.h"
 
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,32 +49,6 @@ static const model_file files[] = {
 };
 #define N_FILES (sizeof files / sizeof files[0])
 #define MAX_ATTEMPTS 4 /* transfers cut by the network are resumed this many times in all */
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-"usage: virnucpro models download [--dir DIR] [--only esm2|dnabert|classifier]... [options]\n"
-"\n"
-"Downloads the released model files into DIR (default: $VIRNUCPRO_MODELS, else ./models) with the layout\n"
-"`virnucpro predict --models DIR` reads:\n"
-"  esm2_t36_3B_UR50D.pt     ESM-2 3B (fair-esm), 5.7 GB     dl.fbaipublicfiles.com/fair-esm/models/\n"
-"  DNABERT-S/               config.json, tokenizer.json, tokenizer_config.json, special_tokens_map.json,\n"
-"                           pytorch_model.bin               huggingface.co/zhihan1996/DNABERT-S\n"
-"  300_model.pth, 500_model.pth  VirNucPro classifiers      github.com/Li-Jing-1997/VirNucPro\n"
-"Files already present are skipped. A file is written as <name>.part and renamed when complete and verified\n"
-"(SHA-256 where known), so an interrupted download is resumed by running the same command again.\n"
-"\n"
-"  --dir DIR          where to put the files\n"
-"  --only GROUP       only esm2, dnabert or classifier (repeat, or separate with commas)\n"
-"  --base-url URL     fetch every file from URL/<path in the layout above> (a mirror, or a test server)\n"
-"  --sha256 PATH=HEX  expect this SHA-256 for PATH (a layout path as above); replaces the built-in value\n"
-"                     (pins a file whose hash is not built in, or accepts a mirror's own file)\n"
-"  -q, --quiet        no progress line\n"
-"\n"
-"Proxies are taken from the usual environment variables (https_proxy, ...).\n"
-"exit status: 0 every file present; 1 a download failed (message names the URL and the HTTP status);\n"
-"2 bad usage\n");
-}
 
 /* ---- one transfer ---- */
 
@@ -439,50 +415,64 @@ static int parse_sha(dl_opts *o, char *arg)
     return 0;
 }
 
+typedef struct {
+    dl_opts o;
+    unsigned only;
+} download_args;
+
+static int apply_only(void *dest, const char *v) { return parse_only(v, &((download_args *)dest)->only); }
+/* the value is split at its '=' in place: argv strings are ours */
+static int apply_sha(void *dest, const char *v) { return parse_sha(&((download_args *)dest)->o, (char *)(uintptr_t)v); }
+
+#define D(f) offsetof(download_args, f)
+static const vnp_opt download_opts[] = {
+    {.name = "dir", .type = VNP_OPT_PATH, .arg = "DIR", .off = D(o.dir),
+     .help = "where to put the files (default: $VIRNUCPRO_MODELS, else ./models)"},
+    {.name = "only", .type = VNP_OPT_STRING, .arg = "GROUP", .apply = apply_only,
+     .expects = "esm2, dnabert or classifier", .help = "only esm2, dnabert or classifier (repeat, or separate with commas)"},
+    {.name = "base-url", .type = VNP_OPT_STRING, .arg = "URL", .off = D(o.base_url),
+     .help = "fetch every file from URL/<path in the layout above> (a mirror, or a test server)"},
+    {.name = "sha256", .type = VNP_OPT_STRING, .arg = "PATH=HEX", .apply = apply_sha,
+     .expects = "PATH=<64 hex digits> with PATH a file of the layout",
+     .help = "expect this SHA-256 for PATH (a layout path as above); replaces the built-in value (pins a file whose "
+             "hash is not built in, or accepts a mirror's own file)"},
+    {.name = "quiet", .short_opt = 'q', .type = VNP_OPT_FLAG, .off = D(o.quiet), .help = "no progress line"},
+};
+#undef D
+
+static const vnp_opt_cmd download_cmd = {
+    .name = "models download",
+    .synopsis = "virnucpro models download [--dir DIR] [--only esm2|dnabert|classifier]... [options]",
+    .about =
+"Downloads the released model files into DIR (default: $VIRNUCPRO_MODELS, else ./models) with the layout\n"
+"`virnucpro predict --models DIR` reads:\n"
+"  esm2_t36_3B_UR50D.pt     ESM-2 3B (fair-esm), 5.7 GB     dl.fbaipublicfiles.com/fair-esm/models/\n"
+"  DNABERT-S/               config.json, tokenizer.json, tokenizer_config.json, special_tokens_map.json,\n"
+"                           pytorch_model.bin               huggingface.co/zhihan1996/DNABERT-S\n"
+"  300_model.pth, 500_model.pth  VirNucPro classifiers      github.com/Li-Jing-1997/VirNucPro\n"
+"Files already present are skipped. A file is written as <name>.part and renamed when complete and verified\n"
+"(SHA-256 where known), so an interrupted download is resumed by running the same command again.",
+    .epilog =
+"Proxies are taken from the usual environment variables (https_proxy, ...).\n"
+"exit status: 0 every file present; 1 a download failed (message names the URL and the HTTP status);\n"
+"2 bad usage\n",
+    .opts = download_opts,
+    .n_opts = VNP_OPT_COUNT(download_opts),
+};
+
 int vnp_cmd_models_download(int argc, char **argv)
 {
-    static const struct option lo[] = {{"dir", required_argument, NULL, 'd'},
-                                       {"only", required_argument, NULL, 'O'},
-                                       {"base-url", required_argument, NULL, 'b'},
-                                       {"sha256", required_argument, NULL, 's'},
-                                       {"quiet", no_argument, NULL, 'q'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
-    if (vnp_cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return 0;
-    }
-    dl_opts o = {0};
-    unsigned only = 0;
-    int c, ret = 2;
+    download_args a = {0};
+    int ret = 2, first, prc = vnp_opt_parse(&download_cmd, argc, argv, &a, &first);
+    dl_opts o = a.o;
+    unsigned only = a.only;
     char *base = NULL;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
-        switch (c) {
-        case 'd': o.dir = optarg; break;
-        case 'O':
-            if (parse_only(optarg, &only) != 0) {
-                vnp_cli_usage_error("models download", "--only expects esm2, dnabert or classifier, got '%s'", optarg);
-                goto out;
-            }
-            break;
-        case 'b': o.base_url = optarg; break;
-        case 's': {
-            int rc = parse_sha(&o, optarg);
-            if (rc) {
-                vnp_cli_usage_error("models download", rc == -2 ? "--sha256: '%s' names no file of the layout"
-                                                               : "--sha256 expects PATH=<64 hex digits>, got '%s'",
-                                    optarg);
-                goto out;
-            }
-            break;
-        }
-        case 'q': o.quiet = 1; break;
-        default: vnp_cli_usage_error("models download", "unknown option"); goto out;
-        }
+    if (prc) {
+        ret = prc == 1 ? 0 : 2;
+        goto out;
     }
-    if (optind < argc) {
-        vnp_cli_usage_error("models download", "unexpected argument '%s'", argv[optind]);
+    if (first < argc) {
+        vnp_cli_usage_error("models download", "unexpected argument '%s'", argv[first]);
         goto out;
     }
     if (!o.dir && !(o.dir = vnp_cli_models_dir(NULL))) o.dir = "models";

@@ -3,6 +3,7 @@
  * token-budgeted batches. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "options.h"
 #include "vnp/pipeline.h"
 #include "vnp/backend.h"
 #include "vnp/io.h"
@@ -10,7 +11,7 @@
 #include "vnp/tok.h"
 #include "vnp/weights.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,32 +19,44 @@
 
 #define WINDOW_SEQS 8192 /* records per window: the unit of packing and of output order */
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: virnucpro embed MODEL INPUT -o OUT [--format f32|tsv] [--threads N] [--tokens-per-batch N]\n"
-            "                       [--tokenizer tokenizer.json] [--device cpu|cuda|auto] [--precision fp16|fp32|fp8]\n\n"
-            "MODEL is an ESM-2 or DNABERT-S model folder or file (safetensors, pytorch_model.bin, fair-esm .pt);\n"
-            "the kind is told from its tensors. INPUT holds proteins (ESM-2) or DNA (DNABERT-S): FASTA/FASTQ/SAM/\n"
-            "BAM/CRAM, plain or gzip, '-' for standard input. One pooled FP32 feature row per record, in input\n"
-            "order, exactly as VirNucPro computes it:\n"
-            "  ESM-2      mean of the final-LayerNorm output over residues 1..min(1024, len), full sequence in context\n"
-            "  DNABERT-S  mean of the last hidden state over all tokens, [CLS] and [SEP] included\n\n"
-            "  -o, --output OUT          output file (written atomically)\n"
-            "  -f, --format f32|tsv      f32 (default): raw little-endian float32 rows of D values, no header;\n"
-            "                            tsv: id<TAB>D values per line\n"
-            "  -t, --threads N           CPU threads (default: all)\n"
-            "  -b, --tokens-per-batch N  token budget of one packed batch (default 4096; longer sequences run alone)\n"
-            "      --tokenizer FILE      DNABERT-S tokenizer.json (default: tokenizer.json beside MODEL)\n"
-            "      --device D            cpu (default), cuda (or cuda:N; exit 2 when no GPU is usable), or auto\n"
-            "      --precision P         on CUDA: fp16 (default), fp32 (slower diagnostic mode; also\n"
-            "                            VIRNUCPRO_DISABLE_FP16=1) or fp8 (ESM-2's layer GEMMs in FP8, compute\n"
-            "                            capability 8.9+); the CPU is always fp32. Rows are FP32 either way\n\n"
-            "Characters a model cannot take: ESM-2 maps each run of them to <unk> (as Hugging Face does) and\n"
-            "DNABERT-S gives one [UNK] per character (N, IUPAC codes, lower case); both are counted in a warning.\n"
-            "An empty protein has no residue to average: its row is zeros, with a warning.\n\n"
-            "exit status: 0 success, 1 failure while running, 2 bad usage or bad input\n");
-}
+typedef struct {
+    const char *out_path, *format, *tok_path, *device, *precision;
+    int threads, budget;
+} embed_args;
+
+#define E(f) offsetof(embed_args, f)
+static const vnp_opt embed_opts[] = {
+    {.name = "output", .short_opt = 'o', .type = VNP_OPT_PATH, .arg = "OUT", .off = E(out_path),
+     .help = "output file (written atomically); required"},
+    {.name = "format", .short_opt = 'f', .type = VNP_OPT_CHOICE, .choices = "f32|tsv", .def = "f32", .off = E(format),
+     .help = "f32: raw little-endian float32 rows of D values, no header; tsv: id<TAB>D values per line"},
+    VNP_CLI_OPT_THREADS(embed_args, threads, 't'),
+    VNP_CLI_OPT_TPB(embed_args, budget, 'b'),
+    {.name = "tokenizer", .type = VNP_OPT_PATH, .arg = "FILE", .off = E(tok_path),
+     .help = "DNABERT-S tokenizer.json (default: tokenizer.json beside MODEL)"},
+    VNP_CLI_OPT_DEVICE(embed_args, device, 0),
+    VNP_CLI_OPT_PRECISION(embed_args, precision, 0),
+};
+#undef E
+
+static const vnp_opt_cmd embed_cmd = {
+    .name = "embed",
+    .synopsis = "virnucpro embed MODEL INPUT -o OUT [options]",
+    .about =
+"MODEL is an ESM-2 or DNABERT-S model folder or file (safetensors, pytorch_model.bin, fair-esm .pt);\n"
+"the kind is told from its tensors. INPUT holds proteins (ESM-2) or DNA (DNABERT-S): FASTA/FASTQ/SAM/\n"
+"BAM/CRAM, plain or gzip, '-' for standard input. One pooled FP32 feature row per record, in input\n"
+"order, exactly as VirNucPro computes it (rows are FP32 whatever --precision):\n"
+"  ESM-2      mean of the final-LayerNorm output over residues 1..min(1024, len), full sequence in context\n"
+"  DNABERT-S  mean of the last hidden state over all tokens, [CLS] and [SEP] included",
+    .epilog =
+"Characters a model cannot take: ESM-2 maps each run of them to <unk> (as Hugging Face does) and\n"
+"DNABERT-S gives one [UNK] per character (N, IUPAC codes, lower case); both are counted in a warning.\n"
+"An empty protein has no residue to average: its row is zeros, with a warning.\n\n"
+"exit status: 0 success, 1 failure while running, 2 bad usage or bad input\n",
+    .opts = embed_opts,
+    .n_opts = VNP_OPT_COUNT(embed_opts),
+};
 
 /* tokenizer.json beside the model: in the folder itself, or beside the file. */
 static char *default_tokenizer(const char *model)
@@ -85,59 +98,17 @@ static int write_rows(writer *w, const float *rows, size_t n)
 
 int vnp_cmd_embed(int argc, char **argv)
 {
-    if (vnp_cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return 0;
-    }
-    static const struct option opts[] = {{"output", required_argument, 0, 'o'},
-                                         {"format", required_argument, 0, 'f'},
-                                         {"threads", required_argument, 0, 't'},
-                                         {"tokens-per-batch", required_argument, 0, 'b'},
-                                         {"tokenizer", required_argument, 0, 'k'},
-                                         {"device", required_argument, 0, 'd'},
-                                         {"precision", required_argument, 0, 'p'},
-                                         {0, 0, 0, 0}};
-    const char *out_path = NULL, *tok_path = NULL, *precision = NULL;
-    vnp_device device = VNP_DEVICE_CPU;
-    int gpu = 0;
-    int tsv = 0;
-    long threads = 0, budget = 4096;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:f:t:b:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o': out_path = optarg; break;
-        case 'f':
-            if (strcmp(optarg, "f32") == 0)
-                tsv = 0;
-            else if (strcmp(optarg, "tsv") == 0)
-                tsv = 1;
-            else
-                return vnp_cli_usage_error("embed", "--format must be f32 or tsv, got '%s'", optarg);
-            break;
-        case 't':
-            if ((threads = vnp_cli_parse_long("--threads", optarg, 1, 4096)) < 0) return 2;
-            break;
-        case 'b':
-            if ((budget = vnp_cli_parse_long("--tokens-per-batch", optarg, 1, 1L << 24)) < 0) return 2;
-            break;
-        case 'k': tok_path = optarg; break;
-        case 'd':
-            if (vnp_device_parse(optarg, &device, &gpu))
-                return vnp_cli_usage_error("embed", "--device must be cpu, cuda[:N] or auto, got '%s'", optarg);
-            break;
-        case 'p':
-            if (!vnp_precision_ok(optarg))
-                return vnp_cli_usage_error("embed", "--precision must be " VNP_PRECISION_VALUES ", got '%s'", optarg);
-            precision = optarg;
-            break;
-        default: return vnp_cli_usage_error("embed", "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (argc - optind != 2) return vnp_cli_usage_error("embed", "expected MODEL and INPUT");
-    if (!out_path) return vnp_cli_usage_error("embed", "missing -o OUT");
-    const char *model_path = argv[optind], *in_path = argv[optind + 1];
+    embed_args a = {0};
+    int first, prc = vnp_opt_parse(&embed_cmd, argc, argv, &a, &first);
+    if (prc) return prc == 1 ? 0 : 2;
+    if (argc - first != 2) return vnp_cli_usage_error("embed", "expected MODEL and INPUT");
+    if (!a.out_path) return vnp_cli_usage_error("embed", "missing -o OUT");
+    const char *model_path = argv[first], *in_path = argv[first + 1], *out_path = a.out_path;
+    const char *tok_path = a.tok_path;
+    int tsv = strcmp(a.format, "tsv") == 0;
+    vnp_device device;
+    int gpu;
+    if (vnp_device_parse(a.device, &device, &gpu)) return 2; /* checked by the table */
 
     int rc = VNP_OK;
     vnp_bpe *bpe = NULL;
@@ -154,11 +125,12 @@ int vnp_cmd_embed(int argc, char **argv)
     size_t esm_unk_chars = 0, esm_unk_recs = 0, dna_unk = 0, dna_unk_recs = 0, empty = 0, total = 0;
 
     vnp_model_info info;
-    if ((rc = vnp_backend_open(device, gpu, (int)threads, precision, &be))) goto done;
+    if ((rc = vnp_backend_open(device, gpu, a.threads, a.precision, &be))) goto done;
     if (!(enc = vnp_encoder_open(be, model_path, VNP_ROLE_NONE, "model", &info, NULL))) {
         rc = VNP_ERR_FORMAT; /* said */
         goto done;
     }
+    size_t budget = a.budget > 0 ? (size_t)a.budget : vnp_encoders_auto_budget(be, &enc, 1);
     int esm = info.tokenizer == VNP_TOK_ESM;
     if (!esm) {
         if (!tok_path) tok_path = deftok = default_tokenizer(model_path);
@@ -214,7 +186,7 @@ int vnp_cmd_embed(int argc, char **argv)
             total++;
         }
         if (win.n == WINDOW_SEQS || (eof && win.n)) {
-            if ((rc = vnp_window_run(enc, &win, (size_t)budget, rows, (size_t)vnp_encoder_cfg(enc)->dim))) goto done;
+            if ((rc = vnp_window_run(enc, &win, budget, rows, (size_t)vnp_encoder_cfg(enc)->dim))) goto done;
             if ((rc = write_rows(&wr, rows, win.n))) {
                 wrote_rows_failed = 1;
                 goto done;

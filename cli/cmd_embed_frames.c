@@ -2,44 +2,52 @@
  * classifier into a temporary folder beside the output and keeps only its embeddings.h5, tagged with chunk_length. */
 #define _XOPEN_SOURCE 700
 #include "cli.h"
+#include "options.h"
 #include "vnp/pipeline.h"
 #include "vnp/train.h"
 #include "vnp/util.h"
 
 #include <errno.h>
 #include <ftw.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-"usage: virnucpro embed-frames INPUT... -l 300|500 -o FEATURES.h5 [options]\n"
-"\n"
+typedef struct {
+    const char *out, *models, *esm, *dnabert, *device, *precision, *gpus;
+    int len, threads, tpb, quiet;
+} frames_args;
+
+static const vnp_opt frames_opts[] = {
+    {.name = "output", .short_opt = 'o', .type = VNP_OPT_PATH, .arg = "FILE", .off = offsetof(frames_args, out),
+     .help = "the HDF5 file to write (replaced atomically); required"},
+    VNP_CLI_OPT_LENGTH(frames_args, len),
+    VNP_CLI_OPT_MODELS(frames_args, models),
+    VNP_CLI_OPT_ESM(frames_args, esm),
+    VNP_CLI_OPT_DNABERT(frames_args, dnabert),
+    VNP_CLI_OPT_DEVICE(frames_args, device, 0),
+    VNP_CLI_OPT_PRECISION(frames_args, precision, 0),
+    VNP_CLI_OPT_GPUS(frames_args, gpus),
+    VNP_CLI_OPT_THREADS(frames_args, threads, 0),
+    VNP_CLI_OPT_TPB(frames_args, tpb, 0),
+    {.name = "quiet", .short_opt = 'q', .type = VNP_OPT_FLAG, .off = offsetof(frames_args, quiet),
+     .help = "errors only"},
+};
+
+static const vnp_opt_cmd frames_cmd = {
+    .name = "embed-frames",
+    .synopsis = "virnucpro embed-frames INPUT... -l 300|500 -o FEATURES.h5 [options]",
+    .about =
 "Chunks, translates and embeds every input sequence as predict does, and writes the features of every kept frame\n"
 "(no classifier) to an HDF5 file for `virnucpro train`: datasets frame_id [N], dnabert_s [N, 768], esm2 [N, 2560]\n"
-"(widths of the given models) and the root attribute chunk_length.\n"
-"\n"
-"  -o, --output FILE      the HDF5 file to write (replaced atomically)\n"
-"  -l, --length N         chunk length, 300 or 500\n"
-"  --models DIR           folder holding the released models (default: $VIRNUCPRO_MODELS)\n"
-"  --esm PATH             ESM-2 file or folder\n"
-"  --dnabert PATH         DNABERT-S folder (or weights file with tokenizer.json beside it)\n"
-"  --device auto|cpu|cuda where the encoders run (default auto: a GPU when one is usable)\n"
-"  --precision P          on a GPU: fp16 (default), fp32 (diagnostic mode) or fp8 (README)\n"
-"  --gpus LIST            with --device cuda: the GPUs to use, e.g. 0,2 (default: every visible GPU)\n"
-"  --threads N            CPU threads (default: all)\n"
-"  --tokens-per-batch N   packing budget of an encoder batch (default 16384)\n"
-"  -q, --quiet            errors only\n"
-"\n"
-"exit status: 0 done; 1 failure while running; 2 bad usage or input\n");
-}
-
-enum { OPT_MODELS = 1000, OPT_ESM, OPT_DNABERT, OPT_THREADS, OPT_TPB, OPT_DEVICE, OPT_PRECISION, OPT_GPUS };
+"(widths of the given models) and the root attribute chunk_length.",
+    .epilog = "exit status: 0 done; 1 failure while running; 2 bad usage or input\n",
+    .opts = frames_opts,
+    .n_opts = VNP_OPT_COUNT(frames_opts),
+};
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -82,68 +90,29 @@ static int embed_into(const vnp_predict_opts *po, const vnp_scorer *s, int n_sc,
 
 int vnp_cmd_embed_frames(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},          {"length", required_argument, NULL, 'l'},
-        {"models", required_argument, NULL, OPT_MODELS},   {"esm", required_argument, NULL, OPT_ESM},
-        {"dnabert", required_argument, NULL, OPT_DNABERT}, {"threads", required_argument, NULL, OPT_THREADS},
-        {"tokens-per-batch", required_argument, NULL, OPT_TPB}, {"quiet", no_argument, NULL, 'q'},
-        {"device", required_argument, NULL, OPT_DEVICE},   {"precision", required_argument, NULL, OPT_PRECISION},
-        {"gpus", required_argument, NULL, OPT_GPUS},
-        {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
-    const char *out = NULL, *models = NULL, *esm = NULL, *dnabert = NULL;
-    int len = 0, threads = 0, tpb = 16384, quiet = 0, c;
-    const char *device = "auto", *precision = NULL, *gpu_list = NULL;
-    long v;
-    if (vnp_cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return 0;
-    }
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:l:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 'l':
-            if ((v = vnp_cli_parse_long("--length", optarg, 1, 100000)) < 0) return 2;
-            if (v != 300 && v != 500)
-                return vnp_cli_usage_error("embed-frames", "--length must be 300 or 500, got %ld", v);
-            len = (int)v;
-            break;
-        case OPT_MODELS: models = optarg; break;
-        case OPT_DEVICE: device = optarg; break;
-        case OPT_PRECISION: precision = optarg; break;
-        case OPT_GPUS: gpu_list = optarg; break;
-        case OPT_ESM: esm = optarg; break;
-        case OPT_DNABERT: dnabert = optarg; break;
-        case OPT_THREADS:
-            if ((v = vnp_cli_parse_long("--threads", optarg, 1, 4096)) < 0) return 2;
-            threads = (int)v;
-            break;
-        case OPT_TPB:
-            if ((v = vnp_cli_parse_long("--tokens-per-batch", optarg, 64, 1 << 24)) < 0) return 2;
-            tpb = (int)v;
-            break;
-        case 'q': quiet = 1; break;
-        default: return vnp_cli_usage_error("embed-frames", "unknown option");
-        }
-    }
-    int n_inputs = argc - optind;
+    frames_args a = {0};
+    int first, prc = vnp_opt_parse(&frames_cmd, argc, argv, &a, &first);
+    if (prc) return prc == 1 ? 0 : 2;
+    const char *out = a.out, *device = a.device, *precision = a.precision;
+    int len = a.len, threads = a.threads, tpb = a.tpb, quiet = a.quiet;
+    int n_inputs = argc - first;
     if (n_inputs < 1) return vnp_cli_usage_error("embed-frames", "no INPUT given");
     if (!out) return vnp_cli_usage_error("embed-frames", "-o FEATURES.h5 is required");
     if (!len) return vnp_cli_usage_error("embed-frames", "-l 300|500 is required");
     for (int i = 0; i < n_inputs; i++) {
-        const char *in = argv[optind + i];
+        const char *in = argv[first + i];
         if (strcmp(in, "-") && access(in, R_OK) != 0) {
             fprintf(stderr, "virnucpro embed-frames: error: cannot read input '%s': %s\n", in, strerror(errno));
             return 2;
         }
     }
     vnp_log_set_level(quiet ? VNP_LOG_ERROR : VNP_LOG_WARN);
-    vnp_cli_models mp = {esm, dnabert, NULL, {NULL, NULL, NULL}};
-    int ret = vnp_cli_resolve_models("embed-frames", models, 0, &mp);
+    vnp_cli_models mp = {a.esm, a.dnabert, NULL, {NULL, NULL, NULL}};
+    int ret = vnp_cli_resolve_models("embed-frames", a.models, 0, &mp);
     vnp_scorer scorers[VNP_CLI_MAX_GPUS];
     memset(scorers, 0, sizeof scorers);
     int gpus[VNP_CLI_MAX_GPUS];
-    int n_gpus = ret ? 0 : vnp_cli_choose_gpus("embed-frames", device, gpu_list, 0, gpus, VNP_CLI_MAX_GPUS);
+    int n_gpus = ret ? 0 : vnp_cli_choose_gpus("embed-frames", device, a.gpus, 0, gpus, VNP_CLI_MAX_GPUS);
     int n_sc = n_gpus > 0 ? n_gpus : 1;
     char *tmpdir = NULL;
     if (n_gpus < 0) ret = 2;
@@ -167,7 +136,7 @@ int vnp_cmd_embed_frames(int argc, char **argv)
     }
     vnp_predict_opts po;
     vnp_predict_opts_init(&po);
-    po.inputs = (const char *const *)(argv + optind);
+    po.inputs = (const char *const *)(argv + first);
     po.n_inputs = n_inputs;
     po.outdir = tmpdir;
     po.chunk_len = len;

@@ -2,10 +2,11 @@
  * holds, convert it to safetensors. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "vnp/opt.h"
 #include "vnp/model.h"
 #include "vnp/weights.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,25 +164,32 @@ static int cmd_check(const char *path)
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
+typedef struct {
+    const char *dtype;
+} convert_args;
+
+static const vnp_opt convert_opts[] = {
+    {.name = "dtype", .type = VNP_OPT_CHOICE, .choices = "f16|bf16|f32|fp16|fp32", .off = offsetof(convert_args, dtype),
+     .help = "converts the float tensors (default: keep each tensor's dtype)"},
+};
+
+/* `models --help` is the help of every subcommand: this table only parses convert's options */
+static const vnp_opt_cmd convert_cmd = {
+    .name = "models",
+    .synopsis = "virnucpro models convert IN OUT.safetensors [--dtype f16|bf16|f32]",
+    .opts = convert_opts,
+    .n_opts = VNP_OPT_COUNT(convert_opts),
+};
+
 static int cmd_convert(int argc, char **argv)
 {
-    static const struct option opts[] = {{"dtype", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
+    convert_args a = {0};
+    int first, prc = vnp_opt_parse(&convert_cmd, argc, argv, &a, &first);
+    if (prc) return prc == 1 ? 0 : 2;
     vnp_dtype dt = VNP_DT_COUNT;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
-        if (c != 'd') return vnp_cli_usage_error("models", "unknown option for convert");
-        if (strcmp(optarg, "f16") == 0 || strcmp(optarg, "fp16") == 0)
-            dt = VNP_DT_F16;
-        else if (strcmp(optarg, "bf16") == 0)
-            dt = VNP_DT_BF16;
-        else if (strcmp(optarg, "f32") == 0 || strcmp(optarg, "fp32") == 0)
-            dt = VNP_DT_F32;
-        else
-            return vnp_cli_usage_error("models", "--dtype expects f16, bf16 or f32, got '%s'", optarg);
-    }
-    if (argc - optind != 2) return vnp_cli_usage_error("models", "convert expects IN and OUT.safetensors");
-    const char *in = argv[optind], *out = argv[optind + 1];
+    if (a.dtype) dt = a.dtype[0] == 'b' ? VNP_DT_BF16 : strstr(a.dtype, "16") ? VNP_DT_F16 : VNP_DT_F32;
+    if (argc - first != 2) return vnp_cli_usage_error("models", "convert expects IN and OUT.safetensors");
+    const char *in = argv[first], *out = argv[first + 1];
     int code = 0;
     vnp_weights *w = open_or_report(in, &code);
     if (!w) return code;

@@ -1,6 +1,7 @@
 /* `virnucpro predict`: options, model resolution and the run's identity; the work is pipeline/'s. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "options.h"
 #include "vnp/backend.h"
 #include "vnp/config.h"
 #include "vnp/dist.h"
@@ -10,7 +11,7 @@
 #include "vnp/weights.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,62 +20,107 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void usage(FILE *out)
+typedef struct {
+    const char *models, *esm, *dnabert, *classifier, *device, *outdir, *reference, *precision, *gpus, *config;
+    const char *style_name, *shard_text, *reuse_text;
+    int length, force_length, threads, tpb, resume, force, save_emb, keep, block_records;
+    int shard, n_shards; /* 0-based shard of n_shards (0: not sharded) */
+    double min_conf;
+    int quiet, verbose;
+    vnp_output_style style;
+    vnp_broad_args broad;
+    char *broad_outdir; /* --output-dir's DIR/<stem>_merged */
+    char device_buf[32];
+    int no_reuse, no_report;
+    long long reuse_bytes; /* --reuse-memory; < 0: the default */
+    vnp_report_opts report;
+} predict_args;
+
+static int check_shard(const char *v)
 {
-    fprintf(out,
-"usage: virnucpro predict INPUT... -o OUTDIR -l 300|500 [options]\n"
-"\n"
+    int i = 0, n = 0, k = 0;
+    return sscanf(v, "%d/%d%n", &i, &n, &k) != 2 || v[k] || n < 1 || i < 1 || i > n || n > 100000;
+}
+
+static int check_bytes(const char *v) { return vnp_cli_bytes_value(v) < 0; }
+
+#define P(f) offsetof(predict_args, f)
+static const vnp_opt predict_opts[] = {
+    {.group = "required:"},
+    {.name = "output", .short_opt = 'o', .type = VNP_OPT_PATH, .arg = "DIR", .off = P(outdir),
+     .flags = VNP_OPT_CFG, .help = "output folder (created if needed); required"},
+    VNP_CLI_OPT_LENGTH(predict_args, length),
+    {.group = "models (each flag wins over --models):"},
+    VNP_CLI_OPT_MODELS(predict_args, models),
+    VNP_CLI_OPT_ESM(predict_args, esm),
+    VNP_CLI_OPT_DNABERT(predict_args, dnabert),
+    VNP_CLI_OPT_CLASSIFIER(predict_args, classifier),
+    {.name = "force-length", .type = VNP_OPT_FLAG, .off = P(force_length), .flags = VNP_OPT_CFG,
+     .help = "accept a classifier whose file name names the other chunk length"},
+    {.group = "run:"},
+    /* checked after the parse, once broad's bare GPU number (-d N) has become cuda:N */
+    VNP_CLI_OPT_DEVICE_CHECKED(predict_args, device, 'd', NULL),
+    VNP_CLI_OPT_PRECISION(predict_args, precision, 0),
+    VNP_CLI_OPT_GPUS(predict_args, gpus),
+    VNP_CLI_OPT_THREADS(predict_args, threads, 't'),
+    {.name = "merge-threads", .type = VNP_OPT_INT, .min = 1, .max = 4096, .off = P(threads),
+     .flags = VNP_OPT_HIDDEN, .help = "virnucpro-broad's name of --threads"},
+    VNP_CLI_OPT_TPB(predict_args, tpb, 0),
+    {.name = "shard", .type = VNP_OPT_STRING, .arg = "I/N", .off = P(shard_text), .check = check_shard,
+     .expects = "I/N with 1 <= I <= N (e.g. 2/8)", .flags = VNP_OPT_CFG,
+     .help = "score only shard I of N (1 <= I <= N) into OUTDIR, for schedulers without MPI; join the N shard "
+             "folders with `virnucpro merge`"},
+    {.name = "resume", .type = VNP_OPT_FLAG, .off = P(resume), .flags = VNP_OPT_CFG,
+     .help = "continue the run journaled in OUTDIR (after a crash, kill or Ctrl-C)"},
+    {.name = "force", .short_opt = 'f', .type = VNP_OPT_FLAG, .off = P(force), .flags = VNP_OPT_CFG,
+     .help = "replace another run's results in OUTDIR"},
+    {.name = "save-embeddings", .type = VNP_OPT_FLAG, .off = P(save_emb), .flags = VNP_OPT_CFG,
+     .help = "also write embeddings.h5 (frame_id, dnabert_s, esm2 datasets; fp32)"},
+    {.name = "keep-intermediate", .short_opt = 'k', .type = VNP_OPT_FLAG, .off = P(keep), .flags = VNP_OPT_CFG,
+     .help = "also write chunked.fa, identified_nucleotide.fa, identified_protein.faa"},
+    {.name = "output-style", .type = VNP_OPT_CHOICE, .choices = "broad|original", .def = "broad",
+     .off = P(style_name), .flags = VNP_OPT_CFG,
+     .help = "layout of the two result files: broad (virnucpro-broad v2.0's, four-column consensus) or original "
+             "(VirNucPro's, byte for byte; see the README). Part of the run's identity: --resume and merge need the "
+             "same style"},
+    {.name = "min-confident-score", .type = VNP_OPT_DOUBLE, .def = "0.8", .min = 0.5, .max = 1.0,
+     .off = P(min_conf), .flags = VNP_OPT_CFG, .help = "confidence tier threshold of sequence_summary.tsv"},
+    {.name = "block-records", .type = VNP_OPT_INT, .def = "2000", .min = 1, .max = 10000000,
+     .off = P(block_records), .flags = VNP_OPT_CFG, .help = "records per journal block (the unit of --resume; a block also closes at 1 Mbp)"},
+    VNP_CLI_OPT_NO_REPORT(predict_args, no_report),
+    VNP_CLI_OPTS_REGIONS(predict_args, report),
+    {.name = "reference", .short_opt = 'T', .type = VNP_OPT_PATH, .arg = "FA", .off = P(reference),
+     .flags = VNP_OPT_CFG, .help = "reference FASTA for CRAM input"},
+    {.name = "no-reuse", .type = VNP_OPT_FLAG, .off = P(no_reuse), .flags = VNP_OPT_CFG,
+     .help = "run every frame through the encoders, repeats included (same outputs, slower)"},
+    {.name = "reuse-memory", .type = VNP_OPT_STRING, .arg = "SIZE", .off = P(reuse_text), .check = check_bytes,
+     .expects = "a size in bytes with an optional K, M, G or T (e.g. 512M, 2G)", .flags = VNP_OPT_CFG,
+     .help = "memory for the features of the sequences seen, e.g. 512M, 4G (default: the smaller of 2G and an "
+             "eighth of RAM; 0 turns reuse off)"},
+    {.name = "config", .type = VNP_OPT_PATH, .arg = "FILE", .off = P(config),
+     .help = "read options from a YAML file (virnucpro config generate); the command line wins"},
+    {.name = "quiet", .short_opt = 'q', .type = VNP_OPT_FLAG, .off = P(quiet), .flags = VNP_OPT_CFG,
+     .help = "errors only, no progress bar"},
+    {.name = "verbose", .short_opt = 'v', .type = VNP_OPT_FLAG, .off = P(verbose), .flags = VNP_OPT_CFG,
+     .help = "more detail on stderr"},
+};
+#undef P
+
+static int broad_extra(void *dest, int c, const char *arg, int longindex, const struct option *table)
+{
+    return vnp_broad_option(c, arg, longindex, table, &((predict_args *)dest)->broad);
+}
+
+const vnp_opt_cmd vnp_cli_predict_cmd = {
+    .name = "predict",
+    .synopsis = "virnucpro predict INPUT... -o OUTDIR -l 300|500 [options]",
+    .about =
 "Scores every input sequence as VirNucPro does: chunks of the model length, six-frame translation, DNABERT-S\n"
 "and ESM-2 features of each stop-free frame, the MLP classifier, per-chunk consensus.\n"
 "\n"
 "INPUT    FASTA/FASTQ (plain, gzip, bgzip), SAM/BAM/CRAM, or '-' for standard input; several are read as one\n"
-"         stream, in order.\n"
-"\n"
-"models (each flag wins over --models):\n"
-"  --models DIR           folder holding the released files (default: $VIRNUCPRO_MODELS):\n"
-"                           esm2_t36_3B_UR50D.pt  or  esm2_t36_3B_UR50D/ (Hugging Face folder)\n"
-"                           DNABERT-S/            (Hugging Face folder with tokenizer.json)\n"
-"                           300_model.pth, 500_model.pth\n"
-"  --esm PATH             ESM-2 file or folder\n"
-"  --dnabert PATH         DNABERT-S folder (or weights file with tokenizer.json beside it)\n"
-"  --classifier FILE      VirNucPro classifier for this chunk length\n"
-"  --force-length         accept a classifier whose file name names the other chunk length\n"
-"\n"
-"run:\n"
-"  -o, --output DIR       output folder (created if needed)\n"
-"  -l, --length N         chunk length, 300 or 500 (must match the classifier)\n"
-"  --device auto|cpu|cuda where the encoders run (auto: cuda when a GPU is usable, else cpu;\n"
-"                         cuda[:N] exits with status 2 when no GPU is usable)\n"
-"  --precision fp16|fp32  on CUDA: fp16 (default) or fp32 (slower diagnostic mode; also\n"
-"                         VIRNUCPRO_DISABLE_FP16=1|true|yes); the CPU always runs fp32. fp8: ESM-2's\n"
-"                         layer GEMMs in FP8 (GPUs of compute capability 8.9+), checked against FP16\n"
-"                         on the first 1,024 frames (README: --precision fp8)\n"
-"  --gpus LIST            with --device cuda: the GPUs to use, e.g. 0,2 (default: every visible GPU;\n"
-"                         under MPI, the ranks of one host share them out). One worker per GPU takes\n"
-"                         the next block from one queue, so a slower GPU takes less work\n"
-"  --threads N            CPU threads (default: all)\n"
-"  --tokens-per-batch N   packing budget of an encoder batch (default: 16384 on the CPU; on a GPU, what\n"
-"                         half of the memory left after loading the models holds, at most 65536)\n"
-"  --shard I/N            score only shard I of N (1 <= I <= N) into OUTDIR, for schedulers without MPI;\n"
-"                         join the N shard folders with `virnucpro merge`\n"
-"  --resume               continue the run journaled in OUTDIR (after a crash, kill or Ctrl-C)\n"
-"  --force                replace another run's results in OUTDIR\n"
-"  --save-embeddings      also write embeddings.h5 (frame_id, dnabert_s, esm2 datasets; fp32)\n"
-"  --keep-intermediate    also write chunked.fa, identified_nucleotide.fa, identified_protein.faa\n"
-"  --output-style broad|original  layout of the two result files (default broad: virnucpro-broad v2.0's;\n"
-"                         original: VirNucPro's, byte for byte; see the README)\n"
-"  --min-confident-score X  confidence tier threshold of sequence_summary.tsv (default 0.8)\n"
-"  --block-records N      records per journal block (default 2000)\n"
-"  --no-report            do not write report.html (`virnucpro report OUTDIR` can, later)\n"
-"%s"
-"  -T, --reference FA     reference FASTA for CRAM input\n"
-"  --no-reuse             run every frame through the encoders, repeats included (same outputs, slower)\n"
-"  --reuse-memory SIZE    memory for the features of the sequences seen, e.g. 512M, 4G (default: the\n"
-"                         smaller of 2G and an eighth of RAM; 0 turns reuse off)\n"
-"  --config FILE          read options from a YAML file (virnucpro config generate); the command line wins\n"
-"  -q, --quiet            errors only, no progress bar\n"
-"  -v, --verbose          more detail on stderr\n"
-"\n"
+"         stream, in order.",
+    .epilog =
 "virnucpro-broad's command line is accepted as it is (README, \"Coming from virnucpro-broad\"):\n"
 "  -m, --model-type 300|500|custom   chunk length and classifier (custom: --model-path and -e)\n"
 "  -p, --model-path FILE  the classifier          -e, --expected-length N   chunk length\n"
@@ -98,34 +144,20 @@ static void usage(FILE *out)
 "  report.html                           self-contained report: overview, score histograms, top sequences,\n"
 "                                        score tracks (opens offline in any browser)\n"
 "\n"
-"\n"
 "MPI: `mpirun -n N virnucpro predict ...` (a build with MPI) shares the blocks among the ranks; rank 0\n"
 "writes OUTDIR (it must see the inputs and models, as every rank must).\n"
 "\n"
 "exit status: 0 done; 1 failure while running; 2 bad usage or input; 130/143 interrupted by SIGINT/SIGTERM\n"
-"(the blocks finished so far are kept: rerun with --resume).\n", vnp_cli_region_help);
-}
-
-enum {
-    OPT_MODELS = 1000, OPT_ESM, OPT_DNABERT, OPT_CLASSIFIER, OPT_FORCE_LENGTH, OPT_DEVICE, OPT_THREADS, OPT_TPB,
-    OPT_RESUME, OPT_FORCE, OPT_SAVE_EMB, OPT_KEEP, OPT_MIN_CONF, OPT_BLOCK, OPT_PRECISION, OPT_GPUS, OPT_SHARD,
-    OPT_OUTPUT_STYLE, OPT_NO_REUSE, OPT_REUSE_MEM
+"(the blocks finished so far are kept: rerun with --resume).\n",
+    .opts = predict_opts,
+    .n_opts = VNP_OPT_COUNT(predict_opts),
+    .inputs_help = "input files (FASTA/FASTQ plain/gzip/bgzip, SAM/BAM/CRAM, '-' = stdin), read in order; used "
+                   "only when the command line names none",
+    .extra = vnp_broad_longopts,
+    .n_extra = 0, /* set at run time: vnp_broad_n_longopts is no constant expression */
+    .extra_short = VNP_BROAD_SHORTOPTS,
+    .extra_fn = broad_extra,
 };
-
-typedef struct {
-    const char *models, *esm, *dnabert, *classifier, *device, *outdir, *reference, *precision, *gpus;
-    int length, force_length, threads, tpb, resume, force, save_emb, keep, block_records;
-    int shard, n_shards; /* 0-based shard of n_shards (0: not sharded) */
-    double min_conf;
-    int quiet, verbose;
-    vnp_output_style style;
-    vnp_broad_args broad;
-    char *broad_outdir; /* --output-dir's DIR/<stem>_merged */
-    char device_buf[32];
-    int no_reuse;
-    long long reuse_bytes; /* --reuse-memory; < 0: the default */
-    vnp_report_opts report;
-} predict_args;
 
 /* {"path", "bytes", "mtime"} of a file or folder: what a resumed run must find unchanged. */
 static json_t *file_identity(const char *path)
@@ -224,132 +256,33 @@ static int apply_broad(predict_args *a, const char *first_input)
 static int predict_main(int argc, char **argv)
 {
     double t_start = vnp_time_now();
-    static const struct option ownopts[] = {
-        {"output", required_argument, NULL, 'o'},        {"length", required_argument, NULL, 'l'},
-        {"models", required_argument, NULL, OPT_MODELS}, {"esm", required_argument, NULL, OPT_ESM},
-        {"dnabert", required_argument, NULL, OPT_DNABERT}, {"classifier", required_argument, NULL, OPT_CLASSIFIER},
-        {"force-length", no_argument, NULL, OPT_FORCE_LENGTH}, {"device", required_argument, NULL, OPT_DEVICE},
-        {"threads", required_argument, NULL, OPT_THREADS}, {"tokens-per-batch", required_argument, NULL, OPT_TPB},
-        {"resume", no_argument, NULL, OPT_RESUME},       {"force", no_argument, NULL, OPT_FORCE},
-        {"save-embeddings", no_argument, NULL, OPT_SAVE_EMB}, {"keep-intermediate", no_argument, NULL, OPT_KEEP},
-        {"min-confident-score", required_argument, NULL, OPT_MIN_CONF},
-        {"block-records", required_argument, NULL, OPT_BLOCK}, {"precision", required_argument, NULL, OPT_PRECISION},
-        {"reference", required_argument, NULL, 'T'},     {"gpus", required_argument, NULL, OPT_GPUS},
-        {"shard", required_argument, NULL, OPT_SHARD}, {"output-style", required_argument, NULL, OPT_OUTPUT_STYLE},
-        {"merge-threads", required_argument, NULL, OPT_THREADS},
-        {"no-reuse", no_argument, NULL, OPT_NO_REUSE},   {"reuse-memory", required_argument, NULL, OPT_REUSE_MEM},
-        {"no-report", no_argument, NULL, VNP_CLI_OPT_NO_REPORT}, VNP_CLI_REGION_LONGOPTS,
-        {"quiet", no_argument, NULL, 'q'},               {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
-    /* predict's options, then virnucpro-broad's (broad_compat.c) */
-    enum { N_OWN = sizeof ownopts / sizeof ownopts[0] - 1 };
-    struct option longopts[N_OWN + VNP_BROAD_MAX_LONGOPTS];
-    memcpy(longopts, ownopts, N_OWN * sizeof *ownopts);
-    memcpy(longopts + N_OWN, vnp_broad_longopts, vnp_broad_n_longopts * sizeof *longopts);
-    memset(&longopts[N_OWN + vnp_broad_n_longopts], 0, sizeof *longopts);
     predict_args a = {0};
-    a.device = "auto";
-    a.tpb = 0; /* the scorer chooses */
-    a.block_records = 2000;
-    a.min_conf = 0.8;
-    a.reuse_bytes = -1;
     vnp_report_opts_init(&a.report);
-    if (vnp_cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return 0;
-    }
-    optind = 1;
-    int c;
-    long v;
-    char *end;
-    int li = -1;
-    while ((c = getopt_long(argc, argv, "o:l:T:qvhd:kft:" VNP_BROAD_SHORTOPTS, longopts, &li)) != -1) {
-        int r = vnp_cli_report_option("predict", c, optarg, &a.report);
-        if (r < 0) return 2;
-        if (r > 0) {
-            li = -1;
-            continue;
-        }
-        switch (c) {
-        case 'o': a.outdir = optarg; break;
-        case 'l':
-            if ((v = vnp_cli_parse_long("--length", optarg, 1, 100000)) < 0) return 2;
-            if (v != 300 && v != 500) return vnp_cli_usage_error("predict", "--length must be 300 or 500, got %ld", v);
-            a.length = (int)v;
-            break;
-        case OPT_MODELS: a.models = optarg; break;
-        case OPT_ESM: a.esm = optarg; break;
-        case OPT_DNABERT: a.dnabert = optarg; break;
-        case OPT_CLASSIFIER: a.classifier = optarg; break;
-        case OPT_FORCE_LENGTH: a.force_length = 1; break;
-        case 'd':
-        case OPT_DEVICE: a.device = optarg; break;
-        case OPT_OUTPUT_STYLE:
-            if (vnp_output_style_parse(optarg, &a.style))
-                return vnp_cli_usage_error("predict", "--output-style must be broad or original, got '%s'", optarg);
-            break;
-        case OPT_PRECISION: a.precision = optarg; break;
-        case 't':
-        case OPT_THREADS:
-            if ((v = vnp_cli_parse_long("--threads", optarg, 1, 4096)) < 0) return 2;
-            a.threads = (int)v;
-            break;
-        case OPT_TPB:
-            if ((v = vnp_cli_parse_long("--tokens-per-batch", optarg, 64, 1 << 24)) < 0) return 2;
-            a.tpb = (int)v;
-            break;
-        case OPT_RESUME: a.resume = 1; break;
-        case 'f':
-        case OPT_FORCE: a.force = 1; break;
-        case OPT_SAVE_EMB: a.save_emb = 1; break;
-        case 'k':
-        case OPT_KEEP: a.keep = 1; break;
-        case OPT_MIN_CONF:
-            errno = 0;
-            a.min_conf = strtod(optarg, &end);
-            if (errno || *end || !(a.min_conf >= 0.5 && a.min_conf <= 1.0))
-                return vnp_cli_usage_error("predict", "--min-confident-score expects a number in [0.5, 1], got '%s'", optarg);
-            break;
-        case OPT_BLOCK:
-            if ((v = vnp_cli_parse_long("--block-records", optarg, 1, 10000000)) < 0) return 2;
-            a.block_records = (int)v;
-            break;
-        case 'T': a.reference = optarg; break;
-        case OPT_GPUS: a.gpus = optarg; break;
-        case OPT_SHARD: {
-            int i = 0, n = 0, k = 0;
-            if (sscanf(optarg, "%d/%d%n", &i, &n, &k) != 2 || optarg[k] || n < 1 || i < 1 || i > n || n > 100000)
-                return vnp_cli_usage_error("predict", "--shard expects I/N with 1 <= I <= N (e.g. 2/8), got '%s'", optarg);
+    vnp_opt_cmd cmd = vnp_cli_predict_cmd;
+    cmd.n_extra = vnp_broad_n_longopts;
+    int first, prc = vnp_opt_parse(&cmd, argc, argv, &a, &first);
+    if (prc) return prc == 1 ? 0 : 2;
+    if (a.style_name && vnp_output_style_parse(a.style_name, &a.style))
+        return vnp_cli_usage_error("predict", "--output-style must be broad or original, got '%s'", a.style_name);
+    if (a.shard_text) {
+        int i = 0, n = 0;
+        if (sscanf(a.shard_text, "%d/%d", &i, &n) == 2) {
             a.shard = i - 1;
             a.n_shards = n;
-            break;
         }
-        case OPT_NO_REUSE: a.no_reuse = 1; break;
-        case OPT_REUSE_MEM:
-            if ((a.reuse_bytes = vnp_cli_parse_bytes("--reuse-memory", optarg)) < 0) return 2;
-            break;
-        case 'q': a.quiet = 1; break;
-        case 'v': a.verbose = 1; break;
-        default: {
-            int r = vnp_broad_option(c, optarg, li, longopts, &a.broad);
-            if (r < 0) return 2;
-            if (r == 0) return vnp_cli_usage_error("predict", "unknown option");
-        }
-        }
-        li = -1;
     }
-    int ret = apply_broad(&a, argc - optind > 0 ? argv[optind] : NULL);
+    a.reuse_bytes = a.reuse_text ? vnp_cli_bytes_value(a.reuse_text) : -1;
+    a.report.html = !a.no_report;
+    int ret = apply_broad(&a, argc - first > 0 ? argv[first] : NULL);
     if (ret) return ret;
-    int n_inputs = argc - optind;
+    int n_inputs = argc - first;
     if (n_inputs < 1) return vnp_cli_usage_error("predict", "no INPUT given");
     if (!a.outdir) return vnp_cli_usage_error("predict", "-o OUTDIR (or --output-dir DIR) is required");
     if (!a.length) return vnp_cli_usage_error("predict", "-l 300|500 (or --model-type 300|500) is required");
     vnp_device dev;
     int gpu;
     if (vnp_device_parse(a.device, &dev, &gpu))
-        return vnp_cli_usage_error("predict", "--device must be auto, cpu or cuda[:N], got '%s'", a.device);
-    if (a.precision && !vnp_precision_ok(a.precision))
-        return vnp_cli_usage_error("predict", "--precision must be " VNP_PRECISION_VALUES ", got '%s'", a.precision);
+        return vnp_cli_usage_error("predict", "--device expects auto, cpu, cuda or cuda:N, got '%s'", a.device);
     if (dev == VNP_DEVICE_CUDA && !vnp_cuda_usable()) {
         fprintf(stderr, "virnucpro predict: error: --device %s: no usable CUDA GPU (no device or driver, or a build "
                         "without CUDA); use --device cpu\n", a.device);
@@ -359,12 +292,12 @@ static int predict_main(int argc, char **argv)
     if (distributed && a.n_shards > 1)
         return vnp_cli_usage_error("predict", "--shard and MPI are two ways of splitting a run: use one");
     for (int i = 0; distributed && i < n_inputs; i++)
-        if (strcmp(argv[optind + i], "-") == 0)
+        if (strcmp(argv[first + i], "-") == 0)
             return vnp_cli_usage_error("predict", "under MPI every rank reads the inputs: standard input ('-') cannot "
                                                   "be shared; give a file");
     vnp_log_set_level(a.quiet || vnp_dist_rank() > 0 ? VNP_LOG_ERROR : a.verbose ? VNP_LOG_INFO : VNP_LOG_WARN);
     for (int i = 0; i < n_inputs; i++) {
-        const char *in = argv[optind + i];
+        const char *in = argv[first + i];
         if (strcmp(in, "-") && access(in, R_OK) != 0) {
             fprintf(stderr, "virnucpro predict: error: cannot read input '%s': %s\n", in, strerror(errno));
             return 2;
@@ -433,7 +366,7 @@ static int predict_main(int argc, char **argv)
         goto out;
     }
     scorer_open = 1;
-    identity = make_identity(&a, &scorers[0], argv + optind, n_inputs);
+    identity = make_identity(&a, &scorers[0], argv + first, n_inputs);
     info = make_run_info(&a, &scorers[0], gpus, n_gpus, argc, argv, t_ready - t_open, t_ready - t_start);
     vnp_info("models ready %.2f s after the start (%.2f s loading them)", t_ready - t_start, t_ready - t_open);
     if (!identity || !info) {
@@ -443,7 +376,7 @@ static int predict_main(int argc, char **argv)
     }
     vnp_predict_opts po;
     vnp_predict_opts_init(&po);
-    po.inputs = (const char *const *)(argv + optind);
+    po.inputs = (const char *const *)(argv + first);
     po.n_inputs = n_inputs;
     po.outdir = a.outdir;
     po.chunk_len = a.length;
@@ -508,6 +441,7 @@ int vnp_cmd_predict(int argc, char **argv)
 {
     int n;
     char **v;
+    vnp_config_set_table(&vnp_cli_predict_cmd);
     int rc = vnp_config_splice(argc, argv, &n, &v); /* --config FILE: its options go first, so the command line wins */
     if (rc) return vnp_status_exit_code(rc);
     int ret = predict_main(n, v);

@@ -1,43 +1,55 @@
 /* `virnucpro preprocess`: chunks every input sequence and keeps its stop-free frames, writing the three FASTA
  * files of VirNucPro's preprocessing (spec §1-2) into an output directory. */
 #include "cli.h"
+#include "options.h"
 #include "vnp/io.h"
 #include "vnp/seq.h"
 #include "vnp/util.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: virnucpro preprocess INPUT -l 300|500 -o DIR [options]\n"
-            "\n"
-            "Cuts every sequence of INPUT into chunks of the model length, translates each chunk in six frames and\n"
-            "keeps the frames without a stop codon, exactly as VirNucPro does before embedding.\n"
-            "\n"
-            "INPUT   FASTA or FASTQ (plain, gzip or bgzip), SAM, BAM or CRAM; '-' reads standard input.\n"
-            "        The format is recognised from the content. SAM/BAM/CRAM: one record per read, secondary and\n"
-            "        supplementary alignments skipped, reverse-strand reads restored to their original\n"
-            "        orientation, '/1' or '/2' appended to paired read names (as `samtools fasta -N`).\n"
-            "\n"
-            "options:\n"
-            "  -l, --length N       chunk length: 300 or 500 (the two released models)\n"
-            "  -o, --output DIR     output directory (created if needed); it receives\n"
-            "                         chunked.fa                 the chunks, FASTA wrapped at 60 columns\n"
-            "                         identified_nucleotide.fa   kept frames, nucleotide slice, one line each\n"
-            "                         identified_protein.faa     kept frames, protein, one line each\n"
-            "                       Each file is written under a temporary name and renamed when complete.\n"
-            "  -T, --reference FA   reference FASTA for decoding CRAM input\n"
-            "  -v, --verbose        report counts and throughput on stderr\n"
-            "  -q, --quiet          report errors only\n"
-            "  -h, --help           show this help\n"
-            "\n"
-            "Ids: chunk '<id>_chunk_<n>', frame '<id>_chunk_<n>F1'..'F3' (forward) and 'R1'..'R3' (reverse).\n"
-            "exit status: 0 success (also for an empty input), 1 failure while running (e.g. a truncated\n"
-            "gzip/BAM file), 2 bad usage or bad input (missing file, not a sequence format).\n");
-}
+typedef struct {
+    int length, verbose, quiet;
+    const char *outdir, *reference;
+} preprocess_args;
+
+#define A(f) offsetof(preprocess_args, f)
+static const vnp_opt preprocess_opts[] = {
+    VNP_CLI_OPT_LENGTH(preprocess_args, length),
+    {.name = "output", .short_opt = 'o', .type = VNP_OPT_PATH, .arg = "DIR", .off = A(outdir),
+     .help = "output directory (created if needed); it receives\n"
+             "  chunked.fa                 the chunks, FASTA wrapped at 60 columns\n"
+             "  identified_nucleotide.fa   kept frames, nucleotide slice, one line each\n"
+             "  identified_protein.faa     kept frames, protein, one line each\n"
+             "Each file is written under a temporary name and renamed when complete."},
+    {.name = "reference", .short_opt = 'T', .type = VNP_OPT_PATH, .arg = "FA", .off = A(reference),
+     .help = "reference FASTA for decoding CRAM input"},
+    {.name = "verbose", .short_opt = 'v', .type = VNP_OPT_FLAG, .off = A(verbose),
+     .help = "report counts and throughput on stderr"},
+    {.name = "quiet", .short_opt = 'q', .type = VNP_OPT_FLAG, .off = A(quiet), .help = "report errors only"},
+};
+#undef A
+
+static const vnp_opt_cmd preprocess_cmd = {
+    .name = "preprocess",
+    .synopsis = "virnucpro preprocess INPUT -l 300|500 -o DIR [options]",
+    .about =
+"Cuts every sequence of INPUT into chunks of the model length, translates each chunk in six frames and\n"
+"keeps the frames without a stop codon, exactly as VirNucPro does before embedding.\n"
+"\n"
+"INPUT   FASTA or FASTQ (plain, gzip or bgzip), SAM, BAM or CRAM; '-' reads standard input.\n"
+"        The format is recognised from the content. SAM/BAM/CRAM: one record per read, secondary and\n"
+"        supplementary alignments skipped, reverse-strand reads restored to their original\n"
+"        orientation, '/1' or '/2' appended to paired read names (as `samtools fasta -N`).",
+    .epilog =
+"Ids: chunk '<id>_chunk_<n>', frame '<id>_chunk_<n>F1'..'F3' (forward) and 'R1'..'R3' (reverse).\n"
+"exit status: 0 success (also for an empty input), 1 failure while running (e.g. a truncated\n"
+"gzip/BAM file), 2 bad usage or bad input (missing file, not a sequence format).\n",
+    .opts = preprocess_opts,
+    .n_opts = VNP_OPT_COUNT(preprocess_opts),
+};
 
 /* Outputs and scratch of one run. */
 typedef struct {
@@ -176,39 +188,19 @@ done:
 
 int vnp_cmd_preprocess(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"length", required_argument, NULL, 'l'}, {"output", required_argument, NULL, 'o'},
-        {"reference", required_argument, NULL, 'T'}, {"verbose", no_argument, NULL, 'v'},
-        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    if (vnp_cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return 0;
-    }
-    long k = 0;
-    const char *outdir = NULL;
+    preprocess_args a = {0};
+    int first, prc = vnp_opt_parse(&preprocess_cmd, argc, argv, &a, &first);
+    if (prc) return prc == 1 ? 0 : 2;
+    if (a.verbose) vnp_log_set_level(VNP_LOG_INFO);
+    if (a.quiet) vnp_log_set_level(VNP_LOG_ERROR);
+    long k = a.length;
+    const char *outdir = a.outdir;
     vnp_seqreader_opts opts = {0};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "l:o:T:vqh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'l':
-            if (strcmp(optarg, "300") != 0 && strcmp(optarg, "500") != 0)
-                return vnp_cli_usage_error("preprocess", "-l/--length must be 300 or 500 (the released models), "
-                                                         "got '%s'", optarg);
-            k = optarg[0] == '3' ? 300 : 500;
-            break;
-        case 'o': outdir = optarg; break;
-        case 'T': opts.reference = optarg; break;
-        case 'v': vnp_log_set_level(VNP_LOG_INFO); break;
-        case 'q': vnp_log_set_level(VNP_LOG_ERROR); break;
-        case 'h': usage(stdout); return 0;
-        default: return vnp_cli_usage_error("preprocess", "unknown or incomplete option");
-        }
-    }
-    if (optind >= argc) return vnp_cli_usage_error("preprocess", "missing INPUT (a file, or '-' for standard input)");
-    if (argc - optind > 1) return vnp_cli_usage_error("preprocess", "one INPUT expected, got %d", argc - optind);
+    opts.reference = a.reference;
+    if (first >= argc) return vnp_cli_usage_error("preprocess", "missing INPUT (a file, or '-' for standard input)");
+    if (argc - first > 1) return vnp_cli_usage_error("preprocess", "one INPUT expected, got %d", argc - first);
     if (!k) return vnp_cli_usage_error("preprocess", "missing -l/--length (300 or 500)");
     if (!outdir || !*outdir) return vnp_cli_usage_error("preprocess", "missing -o/--output DIR");
-    int rc = run(argv[optind], (size_t)k, outdir, &opts);
+    int rc = run(argv[first], (size_t)k, outdir, &opts);
     return vnp_status_exit_code(rc);
 }

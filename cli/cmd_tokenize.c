@@ -2,33 +2,43 @@
  * against Hugging Face by eye or by script. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "vnp/opt.h"
 #include "vnp/tok.h"
 #include "vnp/util.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: virnucpro tokenize esm2|dnabert [--tokenizer FILE|DIR] [INPUT]\n\n"
-            "Prints the token ids of each input line (one sequence per line, the trailing newline and CR\n"
-            "removed) as one line of space-separated integers, exactly as Hugging Face produces them:\n"
-            "  esm2     <cls>=0, one id per residue, <eos>=2 (33-token ESM-2 alphabet; characters outside it\n"
-            "           become <unk>=3, one per run, with one warning at the end)\n"
-            "  dnabert  the BPE of a DNABERT-S tokenizer.json: [CLS]=1, tokens, [SEP]=2; every character not in\n"
-            "           the vocab (N, IUPAC codes, lower case, ...) is one [UNK]=0; never padded or truncated\n"
-            "An empty line gives the two special ids alone (\"0 2\" or \"1 2\").\n\n"
-            "options:\n"
-            "  -t, --tokenizer FILE|DIR  tokenizer.json, or a model folder holding one (required for dnabert)\n"
-            "  -h, --help                this help\n"
-            "INPUT is a text file; without it, or with '-', standard input is read.\n\n"
-            "exit status: 0 success, 1 read/write failure, 2 bad usage, missing or invalid input/tokenizer\n");
-}
+typedef struct {
+    const char *tok_arg;
+} tokenize_args;
+
+static const vnp_opt tokenize_opts[] = {
+    {.name = "tokenizer", .short_opt = 't', .type = VNP_OPT_PATH, .arg = "FILE|DIR",
+     .off = offsetof(tokenize_args, tok_arg),
+     .help = "tokenizer.json, or a model folder holding one (required for dnabert)"},
+};
+
+static const vnp_opt_cmd tokenize_cmd = {
+    .name = "tokenize",
+    .synopsis = "virnucpro tokenize esm2|dnabert [--tokenizer FILE|DIR] [INPUT]",
+    .about =
+"Prints the token ids of each input line (one sequence per line, the trailing newline and CR\n"
+"removed) as one line of space-separated integers, exactly as Hugging Face produces them:\n"
+"  esm2     <cls>=0, one id per residue, <eos>=2 (33-token ESM-2 alphabet; characters outside it\n"
+"           become <unk>=3, one per run, with one warning at the end)\n"
+"  dnabert  the BPE of a DNABERT-S tokenizer.json: [CLS]=1, tokens, [SEP]=2; every character not in\n"
+"           the vocab (N, IUPAC codes, lower case, ...) is one [UNK]=0; never padded or truncated\n"
+"An empty line gives the two special ids alone (\"0 2\" or \"1 2\").",
+    .epilog = "INPUT is a text file; without it, or with '-', standard input is read.\n\n"
+              "exit status: 0 success, 1 read/write failure, 2 bad usage, missing or invalid input/tokenizer\n",
+    .opts = tokenize_opts,
+    .n_opts = VNP_OPT_COUNT(tokenize_opts),
+};
 
 /* FILE, or DIR/tokenizer.json when the path is a folder; malloc'ed. */
 static char *tokenizer_path(const char *arg)
@@ -64,23 +74,13 @@ static int format_ids(vnp_buf *line, const int32_t *ids, size_t n)
 
 int vnp_cmd_tokenize(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"tokenizer", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    const char *tok_arg = NULL;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 't': tok_arg = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default:
-            return vnp_cli_usage_error("tokenize", "unknown option or missing value: '%s'", argv[optind - 1]);
-        }
-    }
-    int npos = argc - optind;
+    tokenize_args a = {0};
+    int first, prc = vnp_opt_parse(&tokenize_cmd, argc, argv, &a, &first);
+    if (prc) return prc == 1 ? 0 : 2;
+    const char *tok_arg = a.tok_arg;
+    int npos = argc - first;
     if (npos < 1 || npos > 2) return vnp_cli_usage_error("tokenize", "expected esm2|dnabert and at most one INPUT");
-    const char *mode = argv[optind], *input = npos == 2 ? argv[optind + 1] : "-";
+    const char *mode = argv[first], *input = npos == 2 ? argv[first + 1] : "-";
     int esm = strcmp(mode, "esm2") == 0;
     if (!esm && strcmp(mode, "dnabert") != 0)
         return vnp_cli_usage_error("tokenize", "unknown tokenizer '%s' (expected esm2 or dnabert)", mode);

@@ -2,12 +2,13 @@
  * metadata, metrics JSON); the recipe itself is train/'s. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "options.h"
 #include "vnp/train.h"
 #include "vnp/util.h"
 #include "vnp/weights.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
@@ -15,117 +16,74 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-"usage: virnucpro train --viral VIRAL.h5 --other OTHER.h5 -o MODEL.safetensors [options]\n"
-"\n"
-"Trains the VirNucPro classifier (MLP features -> 512 -> BatchNorm -> ReLU -> Dropout 0.5 -> 2) on the features of\n"
-"`virnucpro embed-frames` as VirNucPro's train.py does: cross-entropy, SGD with momentum 0.9, StepLR (step 10,\n"
-"gamma 0.85), batches of 32 shuffled each epoch, a held-out validation part, early stopping on its loss. Writes\n"
-"the model of the epoch with the lowest validation loss; `predict --classifier MODEL.safetensors` reads it.\n"
-"The same seed gives the same model bytes, whatever --threads.\n"
-"\n"
-"  --viral FILE           features labelled viral (1): HDF5 with datasets dnabert_s and esm2\n"
-"  --other FILE           features labelled other (0), same widths\n"
-"  -o, --output FILE      the classifier (safetensors; metadata chunk_length, feature_layout, seed, epochs_run)\n"
-"  --epochs N             most epochs (default 50)\n"
-"  --lr X                 initial learning rate (default 2e-4)\n"
-"  --batch-size N         rows per SGD step, 2..4096 (default 32)\n"
-"  --seed N               seed of the split, the initial weights, shuffling and dropout (default 1)\n"
-"  --val-fraction X       part held out for validation, in (0, 0.5] (default 0.1)\n"
-"  --patience N           stop after N epochs without a lower validation loss; 0 never (default 5)\n"
-"  --length N             chunk length to record when the files carry no chunk_length attribute\n"
-"  --threads N            CPU threads (default: all)\n"
-"  --metrics FILE         per-epoch and final metrics as JSON\n"
-"  -q, --quiet            no per-epoch lines\n"
-"\n"
-"Each epoch prints on stderr: epoch, lr, train loss, validation loss, accuracy, precision, recall, F1, AUROC\n"
-"(viral is the positive class).\n"
-"\n"
-"exit status: 0 done; 1 failure while running; 2 bad usage or input (one class only, widths that differ)\n");
-}
-
-enum { OPT_VIRAL = 1000, OPT_OTHER, OPT_EPOCHS, OPT_LR, OPT_BS, OPT_SEED, OPT_VAL, OPT_PAT, OPT_LEN, OPT_THREADS,
-       OPT_METRICS };
-
 typedef struct {
-    const char *viral, *other, *out, *metrics;
+    const char *viral, *other, *out, *metrics, *seed;
     int length;
     vnp_train_opts o;
 } train_args;
 
-static int parse_double(const char *opt, const char *s, double lo, double hi, int lo_open, double *out)
+static int check_seed(const char *v)
 {
     char *end;
     errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(lo_open ? v > lo : v >= lo) || !(v <= hi))
-        return vnp_cli_usage_error("train", "%s expects a number in %s%g, %g], got '%s'", opt, lo_open ? "(" : "[",
-                                   lo, hi, s);
-    *out = v;
-    return 0;
+    (void)strtoull(v, &end, 10);
+    return errno || end == v || *end || v[0] == '-';
 }
+
+/* The command's defaults (applied over vnp_train_opts_init's, which are the same, for library callers). */
+#define T(f) offsetof(train_args, f)
+static const vnp_opt train_opts[] = {
+    {.name = "viral", .type = VNP_OPT_PATH, .arg = "FILE", .off = T(viral),
+     .help = "features labelled viral (1): HDF5 with datasets dnabert_s and esm2; required"},
+    {.name = "other", .type = VNP_OPT_PATH, .arg = "FILE", .off = T(other),
+     .help = "features labelled other (0), same widths; required"},
+    {.name = "output", .short_opt = 'o', .type = VNP_OPT_PATH, .arg = "FILE", .off = T(out),
+     .help = "the classifier (safetensors; metadata chunk_length, feature_layout, seed, epochs_run); required"},
+    {.name = "epochs", .type = VNP_OPT_INT, .def = "50", .min = 1, .max = 100000, .off = T(o.epochs),
+     .help = "most epochs"},
+    {.name = "lr", .type = VNP_OPT_DOUBLE, .def = "2e-4", .min = 0, .max = 10, .flags = VNP_OPT_MIN_OPEN,
+     .off = T(o.lr), .help = "initial learning rate"},
+    {.name = "batch-size", .type = VNP_OPT_INT, .def = "32", .min = 2, .max = 4096, .off = T(o.batch_size),
+     .help = "rows per SGD step, 2..4096"},
+    {.name = "seed", .type = VNP_OPT_STRING, .arg = "N", .def = "1", .off = T(seed), .check = check_seed,
+     .expects = "a non-negative integer", .help = "seed of the split, the initial weights, shuffling and dropout"},
+    {.name = "val-fraction", .type = VNP_OPT_DOUBLE, .def = "0.1", .min = 0, .max = 0.5, .flags = VNP_OPT_MIN_OPEN,
+     .off = T(o.val_fraction), .help = "part held out for validation, in (0, 0.5]"},
+    {.name = "patience", .type = VNP_OPT_INT, .def = "5", .min = 0, .max = 100000, .off = T(o.patience),
+     .help = "stop after N epochs without a lower validation loss; 0 never"},
+    {.name = "length", .type = VNP_OPT_INT, .min = 1, .max = 100000, .off = T(length),
+     .help = "chunk length to record when the files carry no chunk_length attribute"},
+    VNP_CLI_OPT_THREADS(train_args, o.threads, 0),
+    {.name = "metrics", .type = VNP_OPT_PATH, .arg = "FILE", .off = T(metrics),
+     .help = "per-epoch and final metrics as JSON"},
+    {.name = "quiet", .short_opt = 'q', .type = VNP_OPT_FLAG, .off = T(o.quiet), .help = "no per-epoch lines"},
+};
+#undef T
+
+static const vnp_opt_cmd train_cmd = {
+    .name = "train",
+    .synopsis = "virnucpro train --viral VIRAL.h5 --other OTHER.h5 -o MODEL.safetensors [options]",
+    .about =
+"Trains the VirNucPro classifier (MLP features -> 512 -> BatchNorm -> ReLU -> Dropout 0.5 -> 2) on the features of\n"
+"`virnucpro embed-frames` as VirNucPro's train.py does: cross-entropy, SGD with momentum 0.9, StepLR (step 10,\n"
+"gamma 0.85), batches of 32 shuffled each epoch, a held-out validation part, early stopping on its loss. Writes\n"
+"the model of the epoch with the lowest validation loss; `predict --classifier MODEL.safetensors` reads it.\n"
+"The same seed gives the same model bytes, whatever --threads.",
+    .epilog =
+"Each epoch prints on stderr: epoch, lr, train loss, validation loss, accuracy, precision, recall, F1, AUROC\n"
+"(viral is the positive class).\n"
+"\n"
+"exit status: 0 done; 1 failure while running; 2 bad usage or input (one class only, widths that differ)\n",
+    .opts = train_opts,
+    .n_opts = VNP_OPT_COUNT(train_opts),
+};
 
 static int parse_args(int argc, char **argv, train_args *a)
 {
-    static const struct option longopts[] = {
-        {"viral", required_argument, NULL, OPT_VIRAL},   {"other", required_argument, NULL, OPT_OTHER},
-        {"output", required_argument, NULL, 'o'},        {"epochs", required_argument, NULL, OPT_EPOCHS},
-        {"lr", required_argument, NULL, OPT_LR},         {"batch-size", required_argument, NULL, OPT_BS},
-        {"seed", required_argument, NULL, OPT_SEED},     {"val-fraction", required_argument, NULL, OPT_VAL},
-        {"patience", required_argument, NULL, OPT_PAT},  {"length", required_argument, NULL, OPT_LEN},
-        {"threads", required_argument, NULL, OPT_THREADS}, {"metrics", required_argument, NULL, OPT_METRICS},
-        {"quiet", no_argument, NULL, 'q'},               {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    int c;
-    long v;
-    char *end;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_VIRAL: a->viral = optarg; break;
-        case OPT_OTHER: a->other = optarg; break;
-        case 'o': a->out = optarg; break;
-        case OPT_METRICS: a->metrics = optarg; break;
-        case OPT_EPOCHS:
-            if ((v = vnp_cli_parse_long("--epochs", optarg, 1, 100000)) < 0) return 2;
-            a->o.epochs = (int)v;
-            break;
-        case OPT_BS:
-            if ((v = vnp_cli_parse_long("--batch-size", optarg, 2, 4096)) < 0) return 2;
-            a->o.batch_size = (int)v;
-            break;
-        case OPT_PAT:
-            if (strcmp(optarg, "0") == 0) a->o.patience = 0;
-            else if ((v = vnp_cli_parse_long("--patience", optarg, 1, 100000)) < 0) return 2;
-            else a->o.patience = (int)v;
-            break;
-        case OPT_LEN:
-            if ((v = vnp_cli_parse_long("--length", optarg, 1, 100000)) < 0) return 2;
-            a->length = (int)v;
-            break;
-        case OPT_THREADS:
-            if ((v = vnp_cli_parse_long("--threads", optarg, 1, 4096)) < 0) return 2;
-            a->o.threads = (int)v;
-            break;
-        case OPT_SEED:
-            errno = 0;
-            a->o.seed = strtoull(optarg, &end, 10);
-            if (errno || end == optarg || *end || optarg[0] == '-')
-                return vnp_cli_usage_error("train", "--seed expects a non-negative integer, got '%s'", optarg);
-            break;
-        case OPT_LR:
-            if (parse_double("--lr", optarg, 0, 10, 1, &a->o.lr)) return 2;
-            break;
-        case OPT_VAL:
-            if (parse_double("--val-fraction", optarg, 0, 0.5, 1, &a->o.val_fraction)) return 2;
-            break;
-        case 'q': a->o.quiet = 1; break;
-        default: return vnp_cli_usage_error("train", "unknown option");
-        }
-    }
-    if (optind < argc) return vnp_cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+    int first, prc = vnp_opt_parse(&train_cmd, argc, argv, a, &first);
+    if (prc) return prc == 1 ? -1 : 2;
+    a->o.seed = strtoull(a->seed, NULL, 10);
+    if (first < argc) return vnp_cli_usage_error("train", "unexpected argument '%s'", argv[first]);
     if (!a->viral || !a->other) return vnp_cli_usage_error("train", "--viral FILE and --other FILE are required");
     if (!a->out) return vnp_cli_usage_error("train", "-o MODEL.safetensors is required");
     return 0;
@@ -215,14 +173,10 @@ static int save_model(const train_args *a, const vnp_train_result *r, const vnp_
 
 int vnp_cmd_train(int argc, char **argv)
 {
-    if (vnp_cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return 0;
-    }
     train_args a = {0};
     vnp_train_opts_init(&a.o);
     int ret = parse_args(argc, argv, &a);
-    if (ret) return ret;
+    if (ret) return ret < 0 ? 0 : ret;
     vnp_features fv = {0}, fo = {0};
     vnp_train_result res = {0};
     float *x = NULL;

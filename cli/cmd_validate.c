@@ -2,6 +2,7 @@
  * any model, and reports what it found and every problem; exit 0 when predict could run, 2 otherwise. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "options.h"
 #include "vnp/io.h"
 #include "vnp/seq.h"
 #include "vnp/tok.h"
@@ -9,36 +10,12 @@
 #include "vnp/model.h"
 #include "vnp/weights.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-"usage: virnucpro validate [INPUT...] [--models DIR] [--esm PATH] [--dnabert PATH] [--classifier FILE]\n"
-"                          [-l 300|500] [--force-length] [-T FA]\n"
-"\n"
-"Checks what `virnucpro predict` would read, without running any model:\n"
-"  inputs   each is read to its end: format, records, bases, chunks (with -l), empty records, repeated ids,\n"
-"           bases outside ACGT, and any error with the exit code predict would give;\n"
-"  models   found as predict finds them (flags, then --models DIR or $VIRNUCPRO_MODELS: esm2_t36_3B_UR50D.pt or\n"
-"           esm2_t36_3B_UR50D/, DNABERT-S/, <length>_model.pth): each is opened and named (kind, sizes), its\n"
-"           tensors checked; DNABERT-S needs tokenizer.json beside it; the classifier's input width must be the\n"
-"           DNABERT-S width plus the ESM-2 width. Without -l, every classifier of the folder is checked. Without a\n"
-"           models folder only the model flags given are checked.\n"
-"\n"
-"  -l, --length N       chunk length 300 or 500: the classifier to use, and chunk counts\n"
-"  --force-length       accept a classifier whose file name names the other length (as predict)\n"
-"  -T, --reference FA   reference FASTA for CRAM input\n"
-"\n"
-"Standard output: one line per finding, 'input', 'esm2', 'dnabert', 'classifier', 'warning', 'problem' then a\n"
-"TAB and the text, and a last 'result' line.\n"
-"exit status: 0 usable (warnings allowed), 2 at least one problem or bad usage\n");
-}
 
 typedef struct {
     int problems, warnings, inputs, models;
@@ -293,41 +270,45 @@ static void check_models(tally *t, const validate_args *a)
     vnp_cli_models_free(&mp);
 }
 
-enum { OPT_MODELS = 1000, OPT_ESM, OPT_DNABERT, OPT_CLASSIFIER, OPT_FORCE_LENGTH };
+static const vnp_opt validate_opts[] = {
+    VNP_CLI_OPT_LENGTH(validate_args, length),
+    VNP_CLI_OPT_MODELS(validate_args, models),
+    VNP_CLI_OPT_ESM(validate_args, esm),
+    VNP_CLI_OPT_DNABERT(validate_args, dnabert),
+    VNP_CLI_OPT_CLASSIFIER(validate_args, classifier),
+    {.name = "force-length", .type = VNP_OPT_FLAG, .off = offsetof(validate_args, force_length),
+     .help = "accept a classifier whose file name names the other length (as predict)"},
+    {.name = "reference", .short_opt = 'T', .type = VNP_OPT_PATH, .arg = "FA",
+     .off = offsetof(validate_args, reference), .help = "reference FASTA for CRAM input"},
+};
+
+static const vnp_opt_cmd validate_cmd = {
+    .name = "validate",
+    .synopsis = "virnucpro validate [INPUT...] [--models DIR] [--esm PATH] [--dnabert PATH] [--classifier FILE]\n"
+                "                          [-l 300|500] [--force-length] [-T FA]",
+    .about =
+"Checks what `virnucpro predict` would read, without running any model:\n"
+"  inputs   each is read to its end: format, records, bases, chunks (with -l), empty records, repeated ids,\n"
+"           bases outside ACGT, and any error with the exit code predict would give;\n"
+"  models   found as predict finds them (flags, then --models DIR or $VIRNUCPRO_MODELS: esm2_t36_3B_UR50D.pt or\n"
+"           esm2_t36_3B_UR50D/, DNABERT-S/, <length>_model.pth): each is opened and named (kind, sizes), its\n"
+"           tensors checked; DNABERT-S needs tokenizer.json beside it; the classifier's input width must be the\n"
+"           DNABERT-S width plus the ESM-2 width. Without -l, every classifier of the folder is checked. Without a\n"
+"           models folder only the model flags given are checked.",
+    .epilog =
+"Standard output: one line per finding, 'input', 'esm2', 'dnabert', 'classifier', 'warning', 'problem' then a\n"
+"TAB and the text, and a last 'result' line.\n"
+"exit status: 0 usable (warnings allowed), 2 at least one problem or bad usage\n",
+    .opts = validate_opts,
+    .n_opts = VNP_OPT_COUNT(validate_opts),
+};
 
 int vnp_cmd_validate(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"models", required_argument, NULL, OPT_MODELS},         {"esm", required_argument, NULL, OPT_ESM},
-        {"dnabert", required_argument, NULL, OPT_DNABERT},       {"classifier", required_argument, NULL, OPT_CLASSIFIER},
-        {"force-length", no_argument, NULL, OPT_FORCE_LENGTH},   {"length", required_argument, NULL, 'l'},
-        {"reference", required_argument, NULL, 'T'},             {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    if (vnp_cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return 0;
-    }
     validate_args a = {0};
-    int c;
-    long v;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "l:T:h", lo, NULL)) != -1) {
-        switch (c) {
-        case OPT_MODELS: a.models = optarg; break;
-        case OPT_ESM: a.esm = optarg; break;
-        case OPT_DNABERT: a.dnabert = optarg; break;
-        case OPT_CLASSIFIER: a.classifier = optarg; break;
-        case OPT_FORCE_LENGTH: a.force_length = 1; break;
-        case 'T': a.reference = optarg; break;
-        case 'l':
-            if ((v = vnp_cli_parse_long("--length", optarg, 1, 100000)) < 0) return 2;
-            if (v != 300 && v != 500) return vnp_cli_usage_error("validate", "--length must be 300 or 500, got %ld", v);
-            a.length = (int)v;
-            break;
-        default: return vnp_cli_usage_error("validate", "unknown option");
-        }
-    }
-    int n_inputs = argc - optind;
+    int first, prc = vnp_opt_parse(&validate_cmd, argc, argv, &a, &first);
+    if (prc) return prc == 1 ? 0 : 2;
+    int n_inputs = argc - first;
     if (!n_inputs && !vnp_cli_models_dir(a.models) && !a.esm && !a.dnabert && !a.classifier)
         return vnp_cli_usage_error("validate", "nothing to check: give INPUT files and/or models");
     tally t = {0};
@@ -336,7 +317,7 @@ int vnp_cmd_validate(int argc, char **argv)
         fprintf(stderr, "virnucpro validate: error: out of memory\n");
         return 1;
     }
-    for (int i = 0; i < n_inputs; i++) check_input(&t, argv[optind + i], a.length, a.reference, ids);
+    for (int i = 0; i < n_inputs; i++) check_input(&t, argv[first + i], a.length, a.reference, ids);
     if (vnp_idset_full(ids)) say(&t, "warning", "more than %u records: later ids were not checked for repeats",
                                  VNP_IDSET_MAX_IDS);
     vnp_idset_free(ids);

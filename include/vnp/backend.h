@@ -149,8 +149,10 @@ int vnp_cuda_usable(void);
 int vnp_cuda_count(void);
 /* 1 when FP32 is forced on a GPU: precision "fp32", or VIRNUCPRO_DISABLE_FP16 set true (vnp/env.h). */
 int vnp_precision_fp32(const char *precision);
-/* 1 when a --precision value is one the command line takes: fp16, fp32 or fp8 (VNP_PRECISION_VALUES). */
-#define VNP_PRECISION_VALUES "fp16, fp32 or fp8"
+/* The --precision values, the one list that the command line (cli/options.h) and vnp_backend_open check:
+ * auto (= fp16 on CUDA), fp16, fp32, fp8. */
+#define VNP_PRECISION_CHOICES "auto|fp16|fp32|fp8"
+/* 1 when precision is one of VNP_PRECISION_CHOICES. */
 int vnp_precision_ok(const char *precision);
 /* Opens the backend for a device: cpu, cuda (VNP_ERR_UNSUPPORTED with a message when no GPU is usable) or auto
  * (cuda when usable, else cpu). precision: NULL/"auto"/"fp16" (FP16 on CUDA) or "fp32" (FP32 everywhere; on

@@ -8,11 +8,13 @@
  *   inputs: a list of paths (a single path is accepted too).
  * The file becomes arguments ("--name=value", "--flag") that are placed BEFORE the command-line options, so that
  * getopt sees the command line last and its flags win; the config's inputs are used only when the command line
- * names none. One table (vnp_config_key_at) lists the keys with their type, default and help: the loader validates
- * against it and `virnucpro config generate` writes it out. */
+ * names none. The keys are predict's options marked VNP_OPT_CFG in its option table (cli/cmd_predict.c), handed to
+ * vnp_config_set_table before any other call: the loader validates against them and `virnucpro config generate`
+ * writes them out, with the table's defaults and help. */
 #ifndef VNP_CONFIG_H
 #define VNP_CONFIG_H
 
+#include "vnp/opt.h"
 #include "vnp/util.h"
 
 #include <stddef.h>
@@ -32,9 +34,13 @@ typedef struct {
     vnp_cfg_type type;
     const char *def;        /* the default as written into a generated file; NULL: none (the value is left empty) */
     const char *help;       /* one line */
+    const char *word;       /* VNP_CFG_INT: a word taken too ("auto"), or NULL */
 } vnp_config_key;
 
-/* The table, in the order a generated file lists it. */
+/* Takes the keys from cmd's options (VNP_OPT_CFG), `inputs` first when cmd->inputs_help is set; cmd must outlive
+ * every later call. */
+void vnp_config_set_table(const vnp_opt_cmd *cmd);
+/* The keys, in the order a generated file lists them. */
 size_t vnp_config_key_count(void);
 const vnp_config_key *vnp_config_key_at(size_t i);
 /* The entry for name, with '_' read as '-' (n bytes of name; n == (size_t)-1: up to its NUL); NULL when none. */

@@ -178,6 +178,10 @@ void vnp_encoder_set_fp8(vnp_encoder *e, int on);
  * to max_tokens long). May be called again to grow; never called implicitly by forward. */
 int vnp_encoder_reserve(vnp_encoder *e, int max_tokens, int max_seqs) VNP_MUST_CHECK;
 size_t vnp_encoder_activation_bytes(const vnp_encoder *e);
+/* The token budget "auto" (--tokens-per-batch auto) for the n encoders loaded on be: 16384 on the CPU; on a GPU,
+ * what half of the memory left after loading them holds in activations of all n, within [2048, 65536] (larger
+ * batches gain nothing). predict, embed-frames (the scorer), embed and bench all take it from here. */
+size_t vnp_encoders_auto_budget(vnp_backend *be, vnp_encoder *const *encs, int n);
 
 /* Runs one packed batch. ids [cu[nseq]] host token ids, cu [nseq+1] host prefix sums (cu[0] = 0, every
  * sequence at least 1 token). Writes pooled [nseq, D] (host, FP32) and, when states is non-NULL, the final

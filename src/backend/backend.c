@@ -80,15 +80,20 @@ int vnp_precision_fp32(const char *precision)
 
 int vnp_precision_ok(const char *p)
 {
-    return strcmp(p, "fp16") == 0 || strcmp(p, "fp32") == 0 || strcmp(p, "fp8") == 0;
+    size_t n = strlen(p);
+    for (const char *c = VNP_PRECISION_CHOICES; *c;) {
+        size_t len = strcspn(c, "|");
+        if (len == n && strncmp(c, p, n) == 0) return 1;
+        c += len + (c[len] == '|');
+    }
+    return 0;
 }
 
 int vnp_backend_open(vnp_device dev, int gpu, int threads, const char *precision, vnp_backend **out)
 {
     *out = NULL;
-    if (precision && strcmp(precision, "auto") && strcmp(precision, "fp16") && strcmp(precision, "fp32") &&
-        strcmp(precision, "fp8")) {
-        vnp_error("--precision must be auto, fp16, fp32 or fp8, got '%s'", precision);
+    if (precision && !vnp_precision_ok(precision)) {
+        vnp_error("--precision expects one of " VNP_PRECISION_CHOICES ", got '%s'", precision);
         return VNP_ERR_USAGE;
     }
     int fp8 = precision && strcmp(precision, "fp8") == 0;

@@ -158,7 +158,7 @@ static int add_value(loader *L, const vnp_config_key *k, const yaml_node_t *v)
         ok = b == 1;
         break;
     }
-    case VNP_CFG_INT: ok = is_int(s); break;
+    case VNP_CFG_INT: ok = is_int(s) || (k->word && strcmp(s, k->word) == 0); break;
     case VNP_CFG_NUMBER: ok = is_number(s); break;
     default: ok = *s != '\0'; break;
     }

@@ -2,6 +2,7 @@
  * caller needs (the DNA encoder, the protein encoder, the classifier), load it. embed, embed-frames and predict all
  * come here, so a file gets one verdict and each problem one message. */
 #include "model_internal.h"
+#include "vnp/backend.h"
 
 static const char *role_name(vnp_model_role r)
 {
@@ -44,4 +45,21 @@ vnp_encoder *vnp_encoder_open(vnp_backend *be, const char *path, vnp_model_role 
     else
         vnp_weights_close(w);
     return e;
+}
+
+size_t vnp_encoders_auto_budget(vnp_backend *be, vnp_encoder *const *encs, int n)
+{
+    if (be->ops->host_visible) return 16384;
+    enum { PROBE = 4096 };
+    double bytes = 0;
+    for (int i = 0; i < n; i++) {
+        if (vnp_encoder_reserve(encs[i], PROBE, 64)) return 16384;
+        bytes += (double)vnp_encoder_activation_bytes(encs[i]);
+    }
+    double per_tok = bytes / PROBE;
+    double fit = 0.5 * (double)be->ops->free_memory(be) / per_tok;
+    size_t b = fit > 65536 ? 65536 : fit < 2048 ? 2048 : (size_t)fit / 1024 * 1024;
+    vnp_info("%s: %.1f GB free after loading the models: %zu tokens per batch (%.0f KB of activations per token)",
+             vnp_backend_device_name(be), (double)be->ops->free_memory(be) / 1e9, b, per_tok / 1e3);
+    return b;
 }

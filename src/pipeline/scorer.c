@@ -202,19 +202,11 @@ static long fp32_reruns(void *ctx)
     return vnp_encoder_fp32_reruns(c->esm) + vnp_encoder_fp32_reruns(c->dna);
 }
 
-/* Tokens per packed batch when not given: 16384 on the CPU; on a GPU, what half of the memory left after loading
- * the models holds in activations of both encoders, within [2048, 65536] (larger batches gain nothing). */
+/* Tokens per packed batch when not given: the loader's rule for both encoders. */
 static size_t auto_budget(scorer_ctx *c)
 {
-    if (c->be->ops->host_visible) return 16384;
-    enum { PROBE = 4096 };
-    if (vnp_encoder_reserve(c->dna, PROBE, 64) || vnp_encoder_reserve(c->esm, PROBE, 64)) return 16384;
-    double per_tok = (double)(vnp_encoder_activation_bytes(c->dna) + vnp_encoder_activation_bytes(c->esm)) / PROBE;
-    double fit = 0.5 * (double)c->be->ops->free_memory(c->be) / per_tok;
-    size_t b = fit > 65536 ? 65536 : fit < 2048 ? 2048 : (size_t)fit / 1024 * 1024;
-    vnp_info("%s: %.1f GB free after loading the models: %zu tokens per batch (%.0f KB of activations per token)",
-             vnp_backend_device_name(c->be), (double)c->be->ops->free_memory(c->be) / 1e9, b, per_tok / 1e3);
-    return b;
+    vnp_encoder *const encs[2] = {c->dna, c->esm};
+    return vnp_encoders_auto_budget(c->be, encs, 2);
 }
 
 int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)

@@ -31,7 +31,7 @@ check "generate into a missing folder: exit 1" test "$rc" -eq 1
 run "$work/k" "$VNP" config check "$work/c.yaml"
 check "check template: exit 0 ($(cat "$work/k.err"))" test "$rc" -eq 0
 check "check template: the defaults" grep -qx \
-  'predict --device=auto --output-style=broad --min-confident-score=0.8 --block-records=2000 --region-min-score=0.5 --region-window=3 --region-min-chunks=3 --region-min-seq-chunks=3' "$work/k.out"
+  'predict --device=auto --precision=auto --threads=all --tokens-per-batch=auto --output-style=broad --min-confident-score=0.8 --block-records=2000 --region-min-score=0.5 --region-window=3 --region-min-chunks=3 --region-min-seq-chunks=3' "$work/k.out"
 
 # ---- every key is an option of predict, and every option of predict is a key ----
 keys=$(grep -E '^[a-z][a-z-]*:' "$work/c.yaml" | cut -d: -f1 | grep -v '^inputs$' | sort)

@@ -50,18 +50,18 @@ expect_rc 2 "embed on a non-FASTA input" "$T/r" "$VNP" embed "$M/esm2-tiny" "$T/
 
 # every layout gives the fixture rows
 for layout in model.safetensors pytorch_model.bin esm2_tiny_fair.pt; do
-    expect_rc 0 "embed esm2 $layout" "$T/r" "$VNP" embed "$M/esm2-tiny/$layout" "$T/esm.fa" -o "$T/esm_$layout.f32" --threads 2
+    expect_rc 0 "embed esm2 $layout" "$T/r" "$VNP" embed --device cpu "$M/esm2-tiny/$layout" "$T/esm.fa" -o "$T/esm_$layout.f32" --threads 2
     f32_close "$T/esm_$layout.f32" "$DATA/embeddings/esm2.f32" 1e-4 $((N * 128)) && ok || bad "esm2 $layout rows"
 done
 for layout in model.safetensors pytorch_model.bin; do
-    expect_rc 0 "embed dnabert $layout" "$T/r" "$VNP" embed "$M/dnabert-s-tiny/$layout" "$T/dna.fa" -o "$T/dna_$layout.f32"
+    expect_rc 0 "embed dnabert $layout" "$T/r" "$VNP" embed --device cpu "$M/dnabert-s-tiny/$layout" "$T/dna.fa" -o "$T/dna_$layout.f32"
     f32_close "$T/dna_$layout.f32" "$DATA/embeddings/dnabert.f32" 1e-4 $((N * 192)) && ok || bad "dnabert $layout rows"
 done
 # a folder works too, and a small token budget gives the same rows
-expect_rc 0 "embed esm2 folder, budget 64" "$T/r" "$VNP" embed "$M/esm2-tiny" "$T/esm.fa" -o "$T/esm_dir.f32" --tokens-per-batch 64
+expect_rc 0 "embed esm2 folder, budget 64" "$T/r" "$VNP" embed --device cpu "$M/esm2-tiny" "$T/esm.fa" -o "$T/esm_dir.f32" --tokens-per-batch 64
 f32_close "$T/esm_dir.f32" "$T/esm_model.safetensors.f32" 1e-5 && ok || bad "budget 64 rows differ"
 # the 1,100 aa protein (longer than the budget: runs alone; only 1,024 residues averaged)
-expect_rc 0 "embed long protein" "$T/r" "$VNP" embed "$M/esm2-tiny" "$T/esm_long.fa" -o "$T/long.f32" --tokens-per-batch 256
+expect_rc 0 "embed long protein" "$T/r" "$VNP" embed --device cpu "$M/esm2-tiny" "$T/esm_long.fa" -o "$T/long.f32" --tokens-per-batch 256
 python3 - "$T/long.f32" "$DATA/embeddings/esm2.f32" <<'PY' && ok || bad "long protein row"
 import struct, sys
 x = open(sys.argv[1], 'rb').read(); y = open(sys.argv[2], 'rb').read()[-128 * 4:]
@@ -70,7 +70,7 @@ sys.exit(0 if len(x) == 512 and d <= 1e-4 else f"long protein: {len(x)} bytes, d
 PY
 
 # TSV: id then D values, same numbers as f32
-expect_rc 0 "embed tsv" "$T/r" "$VNP" embed "$M/esm2-tiny" "$T/esm.fa" -o "$T/esm.tsv" --format tsv
+expect_rc 0 "embed tsv" "$T/r" "$VNP" embed --device cpu "$M/esm2-tiny" "$T/esm.fa" -o "$T/esm.tsv" --format tsv
 python3 - "$T/esm.tsv" "$T/esm_model.safetensors.f32" <<'PY' && ok || bad "tsv content"
 import struct, sys
 rows = [l.rstrip('\n').split('\t') for l in open(sys.argv[1])]
@@ -84,17 +84,17 @@ PY
 
 # characters a model cannot take: warned about, never dropped silently
 printf '>lower\nmktayiak\n>empty\n\n>ok\nMKTAYIAK\n' >"$T/odd.fa"
-expect_rc 0 "embed odd proteins" "$T/r" "$VNP" embed "$M/esm2-tiny" "$T/odd.fa" -o "$T/odd.f32"
+expect_rc 0 "embed odd proteins" "$T/r" "$VNP" embed --device cpu "$M/esm2-tiny" "$T/odd.fa" -o "$T/odd.f32"
 grep -q "not in the ESM-2 alphabet" "$T/r.err" && ok || bad "warning about unknown protein characters"
 grep -q "empty protein" "$T/r.err" && ok || bad "warning about an empty protein"
 [ "$(stat -c %s "$T/odd.f32")" -eq $((3 * 128 * 4)) ] && ok || bad "one row per record, empty included"
 printf '>n\nACGTNNNNACGT\n' >"$T/n.fa"
-expect_rc 0 "embed DNA with N" "$T/r" "$VNP" embed "$M/dnabert-s-tiny" "$T/n.fa" -o "$T/n.f32"
+expect_rc 0 "embed DNA with N" "$T/r" "$VNP" embed --device cpu "$M/dnabert-s-tiny" "$T/n.fa" -o "$T/n.f32"
 grep -q "4 character(s) in 1 sequence(s) are not A/C/G/T" "$T/r.err" && ok || bad "warning about N"
 # DNABERT-S without its tokenizer
 cp "$M/dnabert-s-tiny/model.safetensors" "$T/alone.safetensors"
 expect_rc 2 "dnabert without tokenizer.json" "$T/r" "$VNP" embed "$T/alone.safetensors" "$T/dna.fa" -o "$T/x"
-expect_rc 0 "dnabert with --tokenizer" "$T/r" "$VNP" embed "$T/alone.safetensors" "$T/dna.fa" -o "$T/x" \
+expect_rc 0 "dnabert with --tokenizer" "$T/r" "$VNP" embed --device cpu "$T/alone.safetensors" "$T/dna.fa" -o "$T/x" \
     --tokenizer "$M/dnabert-s-tiny/tokenizer.json"
 # a model with a missing tensor is refused with its name and shape
 if "$VNP" models convert "$M/esm2-tiny/model.safetensors" "$T/full.safetensors" >/dev/null 2>&1; then

@@ -33,7 +33,7 @@ check "bench --precision fp8 on the CPU: exit 2" test $? -eq 2
 
 "$VNP" predict "$work/r.fa" -l 300 -o "$work/out2" --esm x --dnabert y --classifier z --precision fp4 2>"$work/u.err"
 check "--precision fp4: exit 2" test $? -eq 2
-check "--precision fp4: names the accepted values" grep -q "fp16, fp32 or fp8" "$work/u.err"
+check "--precision fp4: names the accepted values" grep -qF "auto|fp16|fp32|fp8" "$work/u.err"
 
 "$VNP" predict --help >"$work/h.out" 2>&1
 check "predict --help mentions fp8" grep -q "fp8" "$work/h.out"

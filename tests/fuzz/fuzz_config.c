@@ -1,5 +1,6 @@
 /* libFuzzer target: the YAML config loader (libyaml + key/value checks); every accepted file must give
  * "--name[=value]" options of known keys, and a rejected one a positioned message. */
+#include "cli.h"
 #include "vnp/config.h"
 
 #include <stdlib.h>
@@ -10,6 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     vnp_log_set_level(VNP_LOG_QUIET);
+    vnp_config_set_table(&vnp_cli_predict_cmd);
     vnp_config c;
     int rc = vnp_config_load_mem("fuzz.yaml", (const char *)data, size, &c);
     if (rc == VNP_OK) {

@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 /* Unit tests for config/: YAML values to arguments, every error with its line and column, the generated template
  * read back, and the splice of a config file into predict's command line (command line wins). */
+#include "cli.h"
 #include "vnp/config.h"
 #include "vnp_test.h"
 
@@ -156,7 +157,7 @@ static void test_template_round_trip(void)
     vnp_config c;
     CHECK_EQ_INT(vnp_config_load_mem("template", text, len, &c), 0);
     /* The defaults that are values come back as options; flags (false) and keys without default do not. */
-    CHECK_EQ_INT(c.n_opts, 8); /* tokens-per-batch has none: predict picks it for the device */
+    CHECK_EQ_INT(c.n_opts, 11); /* threads, tokens-per-batch, precision: all/auto, written as such */
     CHECK(has_opt(&c, "--device=auto") && has_opt(&c, "--min-confident-score=0.8") &&
           has_opt(&c, "--block-records=2000") && has_opt(&c, "--output-style=broad"));
     CHECK(has_opt(&c, "--region-min-score=0.5") && has_opt(&c, "--region-window=3") &&
@@ -173,7 +174,7 @@ static void test_template_round_trip(void)
         size_t head = (size_t)(at - text) + 1;
         snprintf(edited, cap, "%.*soutput: out/dir\n%s", (int)head, text, at + 9);
         CHECK_EQ_INT(vnp_config_load_mem("edited", edited, strlen(edited), &c), 0);
-        CHECK(has_opt(&c, "--output=out/dir") && c.n_opts == 9);
+        CHECK(has_opt(&c, "--output=out/dir") && c.n_opts == 12);
         vnp_config_free(&c);
     }
     free(edited);
@@ -284,6 +285,7 @@ static void test_splice(void)
 
 int main(void)
 {
+    vnp_config_set_table(&vnp_cli_predict_cmd);
     test_values();
     test_errors();
     test_table();
