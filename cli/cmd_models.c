@@ -36,7 +36,7 @@ static const vnp_opt_cmd check_cmd = {
 "Names the model (ESM-2 and its size, DNABERT-S, VirNucPro MLP), checks config.json against the tensors (the\n"
 "same verdict as validate and predict) and lists every needed tensor that is missing or has the wrong shape.\n"
 "\n" MODEL_PATHS("PATH"),
-    .epilog = "exit status: 0 the model is usable, 1 failure while running, 2 bad usage or a model that is not usable\n",
+    .epilog = "exit status: 0 the model is usable, 1 failure while running, 2 bad usage or a model not usable\n",
 };
 
 static void print_shape(FILE *out, const int64_t *shape, int ndim)
