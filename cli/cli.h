@@ -29,6 +29,7 @@ int vnp_cmd_report(int argc, char **argv);     /* cmd_report.c */
 extern const vnp_opt_cmd vnp_cli_predict_cmd; /* cmd_predict.c (n_extra 0: broad's options are added by predict) */
 /* `models download`, dispatched by vnp_cmd_models (argv[0] = "download"). */
 int vnp_cmd_models_download(int argc, char **argv); /* cmd_download.c */
+extern const vnp_opt_cmd vnp_cli_models_download_cmd; /* its table, for the synopsis in `models --help` */
 
 /* Shared option helpers (cli_util.c). */
 /* True when argv holds -h or --help (before a "--"). */
@@ -40,6 +41,16 @@ long vnp_cli_parse_long(const char *opt, const char *value, long min, long max);
 long long vnp_cli_bytes_value(const char *value);
 /* Prints "virnucpro <cmd>: <message>" plus a hint to use --help, returns 2. */
 int vnp_cli_usage_error(const char *cmd, const char *fmt, ...);
+
+/* A subcommand (models inspect, config generate, ...): its option table, which makes its --help, and one line that
+ * says what it does, for the --help of the command above it. */
+typedef struct {
+    const vnp_opt_cmd *cmd;
+    const char *line;
+} vnp_cli_sub;
+/* The --help of a command made of subcommands ("models"): each subcommand's synopsis from its table, then its
+ * line; no options of its own. */
+void vnp_cli_subcommands_help(const char *name, const vnp_cli_sub *subs, size_t n, FILE *out);
 
 /* ---- GPUs (gpus.c) ---- */
 enum { VNP_CLI_MAX_GPUS = 64 };

@@ -57,3 +57,15 @@ int vnp_cli_usage_error(const char *cmd, const char *fmt, ...)
     fprintf(stderr, "\nTry 'virnucpro %s --help'.\n", cmd);
     return 2;
 }
+
+void vnp_cli_subcommands_help(const char *name, const vnp_cli_sub *subs, size_t n, FILE *out)
+{
+    for (size_t i = 0; i < n; i++) fprintf(out, "%s%s\n", i ? "       " : "usage: ", subs[i].cmd->synopsis);
+    fputc('\n', out);
+    for (size_t i = 0; i < n; i++) {
+        const char *sp = strchr(subs[i].cmd->name, ' '), *sub = sp ? sp + 1 : subs[i].cmd->name;
+        fprintf(out, "  %-10s %s\n", sub, subs[i].line);
+    }
+    fprintf(out, "\n`virnucpro %s SUBCOMMAND --help` describes a subcommand and its options.\n", name);
+    fflush(out);
+}

@@ -146,9 +146,6 @@ int vnp_cmd_bench(int argc, char **argv)
     int first, prc = vnp_opt_parse(&bench_cmd, argc, argv, &a, &first);
     if (prc) return prc == 1 ? 0 : 2;
     if (first != argc) return vnp_cli_usage_error("bench", "unexpected argument '%s'", argv[first]);
-    vnp_device device;
-    int gpu;
-    if (vnp_device_parse(a.device, &device, &gpu)) return 2; /* checked by the table */
     const char *model = a.model, *workload = a.workload, *precision = a.precision;
     long n = a.n, threads = a.threads, seed = a.seed;
     vnp_encoder_config cfg;
@@ -189,7 +186,7 @@ int vnp_cmd_bench(int argc, char **argv)
         if ((rc = vnp_window_add(&win, ids, tok[i]))) goto done;
     }
     double tl = vnp_time_now();
-    if ((rc = vnp_backend_open(device, gpu, (int)threads, precision, &be))) goto done;
+    if ((rc = vnp_backend_open_for(a.device, (int)threads, precision, &be))) goto done;
     if (!(enc = vnp_encoder_random(be, &cfg, 1234 + (uint64_t)seed))) {
         rc = VNP_ERR_NOMEM;
         goto done;

@@ -1,4 +1,5 @@
-/* `virnucpro config`: writes the commented YAML template of predict's options, and checks a config file. */
+/* `virnucpro config generate|check`: writes the commented YAML template of predict's options, and checks a config
+ * file. Each subcommand's --help comes from its table; `config --help` lists them. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "vnp/opt.h"
@@ -9,22 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-"usage: virnucpro config generate [-o FILE] [--force]\n"
-"       virnucpro config check FILE\n"
-"\n"
-"generate  writes a commented YAML config listing every option of `virnucpro predict` with its default, to\n"
-"          standard output or to FILE (written under a temporary name, then renamed; an existing FILE is kept\n"
-"          unless --force). Use the file with `virnucpro predict --config FILE`: command-line options win over\n"
-"          the file, and its `inputs` list is used only when the command line names no INPUT.\n"
-"check     reads FILE as predict would and prints the arguments it stands for, one line:\n"
-"          predict --name=value ... [-- INPUT...]; errors name the line and column.\n"
-"\n"
-"exit status: 0 ok, 1 cannot write, 2 bad usage or a bad config file\n");
-}
 
 typedef struct {
     const char *path;
@@ -38,10 +23,17 @@ static const vnp_opt generate_opts[] = {
      .help = "replace an existing FILE"},
 };
 
-/* `config --help` describes both subcommands (usage above); this table parses generate's options */
+#define EXIT_STATUS "exit status: 0 ok, 1 cannot write, 2 bad usage or a bad config file\n"
+
 static const vnp_opt_cmd generate_cmd = {
     .name = "config generate",
     .synopsis = "virnucpro config generate [-o FILE] [--force]",
+    .about =
+"Writes a commented YAML config listing every option of `virnucpro predict` with its default, to standard\n"
+"output or to FILE (written under a temporary name, then renamed; an existing FILE is kept unless --force).\n"
+"Use the file with `virnucpro predict --config FILE`: command-line options win over the file, and its `inputs`\n"
+"list is used only when the command line names no INPUT.",
+    .epilog = EXIT_STATUS,
     .opts = generate_opts,
     .n_opts = VNP_OPT_COUNT(generate_opts),
 };
@@ -88,10 +80,22 @@ static void print_word(const char *s)
     putchar('\'');
 }
 
+static const vnp_opt_cmd check_cmd = {
+    .name = "config check",
+    .synopsis = "virnucpro config check FILE",
+    .about =
+"Reads FILE as predict would and prints the arguments it stands for, one line:\n"
+"predict --name=value ... [-- INPUT...]; errors name the line and column.",
+    .epilog = EXIT_STATUS,
+};
+
 static int check(int argc, char **argv)
 {
-    if (argc != 2) return vnp_cli_usage_error("config check", "expects exactly one FILE");
-    char *args[] = {"predict", "--config", argv[1], NULL};
+    char none;
+    int first, prc = vnp_opt_parse(&check_cmd, argc, argv, &none, &first);
+    if (prc) return prc == 1 ? 0 : 2;
+    if (argc - first != 1) return vnp_cli_usage_error("config check", "expects exactly one FILE");
+    char *args[] = {"predict", "--config", argv[first], NULL};
     int n;
     char **v;
     int rc = vnp_config_splice(3, args, &n, &v);
@@ -105,16 +109,21 @@ static int check(int argc, char **argv)
     return fflush(stdout) ? 1 : 0;
 }
 
+static void usage(FILE *out)
+{
+    const vnp_cli_sub subs[] = {
+        {&generate_cmd, "write a commented YAML template of predict's options and their defaults"},
+        {&check_cmd, "print the predict arguments a config file stands for"},
+    };
+    vnp_cli_subcommands_help("config", subs, VNP_OPT_COUNT(subs), out);
+}
+
 int vnp_cmd_config(int argc, char **argv)
 {
     vnp_config_set_table(&vnp_cli_predict_cmd);
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
-    }
-    if (vnp_cli_wants_help(argc - 1, argv + 1)) {
-        usage(stdout);
-        return 0;
     }
     if (strcmp(argv[1], "generate") == 0) return generate(argc - 1, argv + 1);
     if (strcmp(argv[1], "check") == 0) return check(argc - 1, argv + 1);

@@ -440,7 +440,7 @@ static const vnp_opt download_opts[] = {
 };
 #undef D
 
-static const vnp_opt_cmd download_cmd = {
+const vnp_opt_cmd vnp_cli_models_download_cmd = {
     .name = "models download",
     .synopsis = "virnucpro models download [--dir DIR] [--only esm2|dnabert|classifier]... [options]",
     .about =
@@ -463,7 +463,7 @@ static const vnp_opt_cmd download_cmd = {
 int vnp_cmd_models_download(int argc, char **argv)
 {
     download_args a = {0};
-    int ret = 2, first, prc = vnp_opt_parse(&download_cmd, argc, argv, &a, &first);
+    int ret = 2, first, prc = vnp_opt_parse(&vnp_cli_models_download_cmd, argc, argv, &a, &first);
     dl_opts o = a.o;
     unsigned only = a.only;
     char *base = NULL;

@@ -106,9 +106,6 @@ int vnp_cmd_embed(int argc, char **argv)
     const char *model_path = argv[first], *in_path = argv[first + 1], *out_path = a.out_path;
     const char *tok_path = a.tok_path;
     int tsv = strcmp(a.format, "tsv") == 0;
-    vnp_device device;
-    int gpu;
-    if (vnp_device_parse(a.device, &device, &gpu)) return 2; /* checked by the table */
 
     int rc = VNP_OK;
     vnp_bpe *bpe = NULL;
@@ -125,7 +122,7 @@ int vnp_cmd_embed(int argc, char **argv)
     size_t esm_unk_chars = 0, esm_unk_recs = 0, dna_unk = 0, dna_unk_recs = 0, empty = 0, total = 0;
 
     vnp_model_info info;
-    if ((rc = vnp_backend_open(device, gpu, a.threads, a.precision, &be))) goto done;
+    if ((rc = vnp_backend_open_for(a.device, a.threads, a.precision, &be))) goto done;
     if (!(enc = vnp_encoder_open(be, model_path, VNP_ROLE_NONE, "model", &info, NULL))) {
         rc = VNP_ERR_FORMAT; /* said */
         goto done;

@@ -1,5 +1,6 @@
 /* `virnucpro models inspect|check|convert`: list the tensors of a model file, check it against the model it
- * holds, convert it to safetensors. */
+ * holds, convert it to safetensors (`models download` is cmd_download.c's). Each subcommand's --help comes from
+ * its table; `models --help` lists them. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "vnp/opt.h"
@@ -11,25 +12,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: virnucpro models inspect PATH\n"
-            "       virnucpro models check PATH\n"
-            "       virnucpro models convert IN OUT.safetensors [--dtype f16|bf16|f32]\n"
-            "       virnucpro models download [--dir DIR] [--only esm2|dnabert|classifier] (see download --help)\n\n"
-            "PATH is a model folder (config.json beside model.safetensors, *.safetensors.index.json,\n"
-            "pytorch_model.bin or a single .pt/.pth) or a single file: safetensors, or a PyTorch zip checkpoint\n"
-            "(state dict, fair-esm .pt, whole pickled nn.Module such as VirNucPro's 300_model.pth).\n\n"
-            "  inspect   one line per tensor: name<TAB>dtype<TAB>shape (normalised name, dtype as stored,\n"
-            "            comma-separated dims, '-' for a scalar), sorted by name, then a '#' summary line\n"
-            "  check     names the model (ESM-2 and its size, DNABERT-S, VirNucPro MLP), checks config.json\n"
-            "            against the tensors (the same verdict as validate and predict) and lists every needed\n"
-            "            tensor that is missing or has the wrong shape; exit 0 when usable, 2 otherwise\n"
-            "  convert   writes every tensor, under its normalised name, to one safetensors file;\n"
-            "            --dtype converts the float tensors (default: keep each tensor's dtype)\n\n"
-            "exit status: 0 success, 1 failure while running, 2 bad usage or bad input\n");
-}
+/* What a model PATH (or IN) may be: in the help of each subcommand that reads one. */
+#define MODEL_PATHS(W)                                                                                                \
+    W " is a model folder (config.json beside model.safetensors, *.safetensors.index.json, pytorch_model.bin or\n"  \
+      "a single .pt/.pth) or a single file: safetensors, or a PyTorch zip checkpoint (state dict, fair-esm .pt,\n"   \
+      "whole pickled nn.Module such as VirNucPro's 300_model.pth)."
+#define EXIT_STATUS "exit status: 0 success, 1 failure while running, 2 bad usage or bad input\n"
+
+static const vnp_opt_cmd inspect_cmd = {
+    .name = "models inspect",
+    .synopsis = "virnucpro models inspect PATH",
+    .about =
+"Prints one line per tensor: name<TAB>dtype<TAB>shape (normalised name, dtype as stored, comma-separated dims,\n"
+"'-' for a scalar), sorted by name, then a '#' summary line.\n"
+"\n" MODEL_PATHS("PATH"),
+    .epilog = EXIT_STATUS,
+};
+
+static const vnp_opt_cmd check_cmd = {
+    .name = "models check",
+    .synopsis = "virnucpro models check PATH",
+    .about =
+"Names the model (ESM-2 and its size, DNABERT-S, VirNucPro MLP), checks config.json against the tensors (the\n"
+"same verdict as validate and predict) and lists every needed tensor that is missing or has the wrong shape.\n"
+"\n" MODEL_PATHS("PATH"),
+    .epilog = "exit status: 0 the model is usable, 1 failure while running, 2 bad usage or a model not usable\n",
+};
 
 static void print_shape(FILE *out, const int64_t *shape, int ndim)
 {
@@ -173,10 +181,11 @@ static const vnp_opt convert_opts[] = {
      .help = "converts the float tensors (default: keep each tensor's dtype)"},
 };
 
-/* `models --help` is the help of every subcommand: this table only parses convert's options */
 static const vnp_opt_cmd convert_cmd = {
-    .name = "models",
+    .name = "models convert",
     .synopsis = "virnucpro models convert IN OUT.safetensors [--dtype f16|bf16|f32]",
+    .about = "Writes every tensor of IN, under its normalised name, to one safetensors file.\n\n" MODEL_PATHS("IN"),
+    .epilog = EXIT_STATUS,
     .opts = convert_opts,
     .n_opts = VNP_OPT_COUNT(convert_opts),
 };
@@ -188,7 +197,7 @@ static int cmd_convert(int argc, char **argv)
     if (prc) return prc == 1 ? 0 : 2;
     vnp_dtype dt = VNP_DT_COUNT;
     if (a.dtype) dt = a.dtype[0] == 'b' ? VNP_DT_BF16 : strstr(a.dtype, "16") ? VNP_DT_F16 : VNP_DT_F32;
-    if (argc - first != 2) return vnp_cli_usage_error("models", "convert expects IN and OUT.safetensors");
+    if (argc - first != 2) return vnp_cli_usage_error("models convert", "expects IN and OUT.safetensors");
     const char *in = argv[first], *out = argv[first + 1];
     int code = 0;
     vnp_weights *w = open_or_report(in, &code);
@@ -204,6 +213,27 @@ static int cmd_convert(int argc, char **argv)
     return 0;
 }
 
+/* inspect and check: one PATH, no options but --help */
+static int cmd_path(const vnp_opt_cmd *cmd, int argc, char **argv)
+{
+    char none;
+    int first, prc = vnp_opt_parse(cmd, argc, argv, &none, &first);
+    if (prc) return prc == 1 ? 0 : 2;
+    if (argc - first != 1) return vnp_cli_usage_error(cmd->name, "expects exactly one PATH");
+    return cmd == &inspect_cmd ? cmd_inspect(argv[first]) : cmd_check(argv[first]);
+}
+
+static void usage(FILE *out)
+{
+    const vnp_cli_sub subs[] = {
+        {&inspect_cmd, "list the tensors of a model file: name, dtype, shape"},
+        {&check_cmd, "name the model a file holds; list the needed tensors missing or mis-shaped"},
+        {&convert_cmd, "write the tensors of a model file, normalised names, to one safetensors file"},
+        {&vnp_cli_models_download_cmd, "download the released models into the layout predict reads"},
+    };
+    vnp_cli_subcommands_help("models", subs, VNP_OPT_COUNT(subs), out);
+}
+
 int vnp_cmd_models(int argc, char **argv)
 {
     if (argc < 2) {
@@ -212,19 +242,12 @@ int vnp_cmd_models(int argc, char **argv)
     }
     const char *sub = argv[1];
     if (strcmp(sub, "download") == 0) return vnp_cmd_models_download(argc - 1, argv + 1); /* cmd_download.c */
+    if (strcmp(sub, "inspect") == 0) return cmd_path(&inspect_cmd, argc - 1, argv + 1);
+    if (strcmp(sub, "check") == 0) return cmd_path(&check_cmd, argc - 1, argv + 1);
+    if (strcmp(sub, "convert") == 0) return cmd_convert(argc - 1, argv + 1);
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
         usage(stdout);
         return 0;
     }
-    if (vnp_cli_wants_help(argc - 1, argv + 1)) {
-        usage(stdout);
-        return 0;
-    }
-    if (strcmp(sub, "inspect") == 0 || strcmp(sub, "check") == 0) {
-        if (argc != 3 || argv[2][0] == '-')
-            return vnp_cli_usage_error("models", "%s expects exactly one PATH", sub);
-        return strcmp(sub, "inspect") == 0 ? cmd_inspect(argv[2]) : cmd_check(argv[2]);
-    }
-    if (strcmp(sub, "convert") == 0) return cmd_convert(argc - 1, argv + 1);
-    return vnp_cli_usage_error("models", "unknown subcommand '%s' (inspect, check, convert)", sub);
+    return vnp_cli_usage_error("models", "unknown subcommand '%s' (inspect, check, convert, download)", sub);
 }

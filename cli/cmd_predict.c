@@ -258,6 +258,12 @@ static int predict_main(int argc, char **argv)
     double t_start = vnp_time_now();
     predict_args a = {0};
     vnp_report_opts_init(&a.report);
+    /* what predict_main owns, with a.broad_outdir (apply_broad's): released at out:, the one way out after the parse */
+    vnp_outdir_lock *lock = NULL;
+    vnp_cli_models mp = {0};
+    char *identity = NULL, *info = NULL;
+    vnp_scorer *scorers = NULL;
+    int n_sc = 0, scorer_open = 0, ret;
     vnp_opt_cmd cmd = vnp_cli_predict_cmd;
     cmd.n_extra = vnp_broad_n_longopts;
     int first, prc = vnp_opt_parse(&cmd, argc, argv, &a, &first);
@@ -273,55 +279,68 @@ static int predict_main(int argc, char **argv)
     }
     a.reuse_bytes = a.reuse_text ? vnp_cli_bytes_value(a.reuse_text) : -1;
     a.report.html = !a.no_report;
-    int ret = apply_broad(&a, argc - first > 0 ? argv[first] : NULL);
-    if (ret) return ret;
+    /* from here on a.broad_outdir may be allocated: every exit goes through out */
+    if ((ret = apply_broad(&a, argc - first > 0 ? argv[first] : NULL))) goto out;
     int n_inputs = argc - first;
-    if (n_inputs < 1) return vnp_cli_usage_error("predict", "no INPUT given");
-    if (!a.outdir) return vnp_cli_usage_error("predict", "-o OUTDIR (or --output-dir DIR) is required");
-    if (!a.length) return vnp_cli_usage_error("predict", "-l 300|500 (or --model-type 300|500) is required");
+    if (n_inputs < 1) {
+        ret = vnp_cli_usage_error("predict", "no INPUT given");
+        goto out;
+    }
+    if (!a.outdir) {
+        ret = vnp_cli_usage_error("predict", "-o OUTDIR (or --output-dir DIR) is required");
+        goto out;
+    }
+    if (!a.length) {
+        ret = vnp_cli_usage_error("predict", "-l 300|500 (or --model-type 300|500) is required");
+        goto out;
+    }
     vnp_device dev;
     int gpu;
-    if (vnp_device_parse(a.device, &dev, &gpu))
-        return vnp_cli_usage_error("predict", "--device expects auto, cpu, cuda or cuda:N, got '%s'", a.device);
+    if (vnp_device_parse(a.device, &dev, &gpu)) {
+        ret = vnp_cli_usage_error("predict", "--device expects auto, cpu, cuda or cuda:N, got '%s'", a.device);
+        goto out;
+    }
     if (dev == VNP_DEVICE_CUDA && !vnp_cuda_usable()) {
         fprintf(stderr, "virnucpro predict: error: --device %s: no usable CUDA GPU (no device or driver, or a build "
                         "without CUDA); use --device cpu\n", a.device);
-        return 2;
+        ret = 2;
+        goto out;
     }
     int distributed = vnp_dist_size() > 1;
-    if (distributed && a.n_shards > 1)
-        return vnp_cli_usage_error("predict", "--shard and MPI are two ways of splitting a run: use one");
-    for (int i = 0; distributed && i < n_inputs; i++)
-        if (strcmp(argv[first + i], "-") == 0)
-            return vnp_cli_usage_error("predict", "under MPI every rank reads the inputs: standard input ('-') cannot "
-                                                  "be shared; give a file");
+    if (distributed && a.n_shards > 1) {
+        ret = vnp_cli_usage_error("predict", "--shard and MPI are two ways of splitting a run: use one");
+        goto out;
+    }
+    for (int i = 0; distributed && i < n_inputs; i++) {
+        if (strcmp(argv[first + i], "-") == 0) {
+            ret = vnp_cli_usage_error("predict", "under MPI every rank reads the inputs: standard input ('-') "
+                                                 "cannot be shared; give a file");
+            goto out;
+        }
+    }
     vnp_log_set_level(a.quiet || vnp_dist_rank() > 0 ? VNP_LOG_ERROR : a.verbose ? VNP_LOG_INFO : VNP_LOG_WARN);
     for (int i = 0; i < n_inputs; i++) {
         const char *in = argv[first + i];
         if (strcmp(in, "-") && access(in, R_OK) != 0) {
             fprintf(stderr, "virnucpro predict: error: cannot read input '%s': %s\n", in, strerror(errno));
-            return 2;
+            ret = 2;
+            goto out;
         }
     }
 
     vnp_broad_log_ignored(&a.broad);
     /* OUTDIR's lock before the models load: a second run into a busy OUTDIR is refused at once (rank 0 holds it) */
-    vnp_outdir_lock *lock = NULL;
     int lrc = vnp_dist_rank() == 0 ? vnp_outdir_lock_take(a.outdir, &lock) : VNP_OK;
     if (distributed) lrc = vnp_dist_agree(lrc);
     if (lrc) {
-        vnp_outdir_lock_release(lock);
-        free(a.broad_outdir);
-        return vnp_status_exit_code(lrc);
+        ret = vnp_status_exit_code(lrc);
+        goto out;
     }
-    vnp_cli_models mp = {a.esm, a.dnabert, a.classifier, {NULL, NULL, NULL}};
+    mp = (vnp_cli_models){a.esm, a.dnabert, a.classifier, {NULL, NULL, NULL}};
     ret = vnp_cli_resolve_models("predict", a.models, a.length, &mp);
     a.esm = mp.esm;
     a.dnabert = mp.dnabert;
     a.classifier = mp.classifier;
-    char *identity = NULL, *info = NULL;
-    vnp_scorer *scorers = NULL;
-    int n_sc = 0, scorer_open = 0;
     if (ret) goto out;
     int named = vnp_cli_length_in_name(a.classifier);
     if (named && named != a.length && !a.force_length) {

@@ -30,7 +30,7 @@ static int check_seed(const char *v)
     return errno || end == v || *end || v[0] == '-';
 }
 
-/* The command's defaults (applied over vnp_train_opts_init's, which are the same, for library callers). */
+/* The defaults are train.h's VNP_TRAIN_DEFAULT_* (vnp_train_opts_init sets the same ones for library callers). */
 #define T(f) offsetof(train_args, f)
 static const vnp_opt train_opts[] = {
     {.name = "viral", .type = VNP_OPT_PATH, .arg = "FILE", .off = T(viral),
@@ -39,18 +39,20 @@ static const vnp_opt train_opts[] = {
      .help = "features labelled other (0), same widths; required"},
     {.name = "output", .short_opt = 'o', .type = VNP_OPT_PATH, .arg = "FILE", .off = T(out),
      .help = "the classifier (safetensors; metadata chunk_length, feature_layout, seed, epochs_run); required"},
-    {.name = "epochs", .type = VNP_OPT_INT, .def = "50", .min = 1, .max = 100000, .off = T(o.epochs),
-     .help = "most epochs"},
-    {.name = "lr", .type = VNP_OPT_DOUBLE, .def = "2e-4", .min = 0, .max = 10, .flags = VNP_OPT_MIN_OPEN,
-     .off = T(o.lr), .help = "initial learning rate"},
-    {.name = "batch-size", .type = VNP_OPT_INT, .def = "32", .min = 2, .max = 4096, .off = T(o.batch_size),
-     .help = "rows per SGD step, 2..4096"},
-    {.name = "seed", .type = VNP_OPT_STRING, .arg = "N", .def = "1", .off = T(seed), .check = check_seed,
-     .expects = "a non-negative integer", .help = "seed of the split, the initial weights, shuffling and dropout"},
-    {.name = "val-fraction", .type = VNP_OPT_DOUBLE, .def = "0.1", .min = 0, .max = 0.5, .flags = VNP_OPT_MIN_OPEN,
-     .off = T(o.val_fraction), .help = "part held out for validation, in (0, 0.5]"},
-    {.name = "patience", .type = VNP_OPT_INT, .def = "5", .min = 0, .max = 100000, .off = T(o.patience),
-     .help = "stop after N epochs without a lower validation loss; 0 never"},
+    {.name = "epochs", .type = VNP_OPT_INT, .def = VNP_XSTR(VNP_TRAIN_DEFAULT_EPOCHS), .min = 1, .max = 100000,
+     .off = T(o.epochs), .help = "most epochs"},
+    {.name = "lr", .type = VNP_OPT_DOUBLE, .def = VNP_XSTR(VNP_TRAIN_DEFAULT_LR), .min = 0, .max = 10,
+     .flags = VNP_OPT_MIN_OPEN, .off = T(o.lr), .help = "initial learning rate"},
+    {.name = "batch-size", .type = VNP_OPT_INT, .def = VNP_XSTR(VNP_TRAIN_DEFAULT_BATCH_SIZE), .min = 2, .max = 4096,
+     .off = T(o.batch_size), .help = "rows per SGD step, 2..4096"},
+    {.name = "seed", .type = VNP_OPT_STRING, .arg = "N", .def = VNP_XSTR(VNP_TRAIN_DEFAULT_SEED), .off = T(seed),
+     .check = check_seed, .expects = "a non-negative integer",
+     .help = "seed of the split, the initial weights, shuffling and dropout"},
+    {.name = "val-fraction", .type = VNP_OPT_DOUBLE, .def = VNP_XSTR(VNP_TRAIN_DEFAULT_VAL_FRACTION), .min = 0,
+     .max = 0.5, .flags = VNP_OPT_MIN_OPEN, .off = T(o.val_fraction),
+     .help = "part held out for validation, in (0, 0.5]"},
+    {.name = "patience", .type = VNP_OPT_INT, .def = VNP_XSTR(VNP_TRAIN_DEFAULT_PATIENCE), .min = 0, .max = 100000,
+     .off = T(o.patience), .help = "stop after N epochs without a lower validation loss; 0 never"},
     {.name = "length", .type = VNP_OPT_INT, .min = 1, .max = 100000, .off = T(length),
      .help = "chunk length to record when the files carry no chunk_length attribute"},
     VNP_CLI_OPT_THREADS(train_args, o.threads, 0),

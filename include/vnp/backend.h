@@ -159,6 +159,10 @@ int vnp_precision_ok(const char *precision);
  * CUDA, also through VIRNUCPRO_DISABLE_FP16, with one warning that it is a slower diagnostic mode) or "fp8" (CUDA
  * with FP8 tensor cores only: VNP_ERR_UNSUPPORTED naming the GPU and its compute capability otherwise). */
 int vnp_backend_open(vnp_device dev, int gpu, int threads, const char *precision, vnp_backend **out) VNP_MUST_CHECK;
+/* vnp_backend_open for a --device text: "auto" (or NULL), "cpu", "cuda" or "cuda:N" - the one place that turns
+ * the text into a device, for embed, bench and predict's scorer. A text vnp_device_parse refuses gives VNP_ERR_USAGE
+ * after the message predict gives for it (the option tables refuse such a text before it gets here). */
+int vnp_backend_open_for(const char *device, int threads, const char *precision, vnp_backend **out) VNP_MUST_CHECK;
 /* "cpu" or "cuda" and the precision ("fp32"/"fp16"/"fp8") of an open backend. */
 const char *vnp_backend_device_name(const vnp_backend *be);
 const char *vnp_backend_precision(const vnp_backend *be);

@@ -168,7 +168,7 @@ typedef struct {
     const char *esm;          /* ESM-2 file or folder */
     const char *dnabert;      /* DNABERT-S folder or file (tokenizer.json beside it) */
     const char *classifier;   /* VirNucPro MLP (.pth, .safetensors); NULL: features only, classify gives 0.5 */
-    const char *device;       /* "auto" (NULL), "cpu", "cuda" or "cuda:N" (vnp_device_parse) */
+    const char *device;       /* "auto" (NULL), "cpu", "cuda" or "cuda:N" (vnp_backend_open_for) */
     int threads;              /* <= 0: every CPU */
     int tokens_per_batch;     /* packing budget per encoder batch; <= 0: 16384 on the CPU; on a GPU, what half
                                * the memory left after loading the models holds, within [2048, 65536] (scorer.c) */

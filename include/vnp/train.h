@@ -71,21 +71,32 @@ int vnp_mlp_params_zero(vnp_mlp_params *p, int in, int hidden, int classes) VNP_
 int vnp_mlp_params_copy(vnp_mlp_params *dst, const vnp_mlp_params *src) VNP_MUST_CHECK; /* dst allocated as src */
 void vnp_mlp_params_free(vnp_mlp_params *p);
 
+/* The defaults `train` can change, one owner: vnp_train_opts_init and `virnucpro train`'s option table (as text,
+ * through VNP_XSTR) both use these. */
+#define VNP_TRAIN_DEFAULT_EPOCHS 50
+#define VNP_TRAIN_DEFAULT_LR 2e-4
+#define VNP_TRAIN_DEFAULT_BATCH_SIZE 32
+#define VNP_TRAIN_DEFAULT_VAL_FRACTION 0.1
+#define VNP_TRAIN_DEFAULT_PATIENCE 5
+#define VNP_TRAIN_DEFAULT_SEED 1
+
 typedef struct {
-    int epochs;          /* 50 */
-    double lr;           /* 2e-4 */
+    int epochs;          /* VNP_TRAIN_DEFAULT_EPOCHS */
+    double lr;           /* VNP_TRAIN_DEFAULT_LR */
     double momentum;     /* 0.9 */
-    int batch_size;      /* 32 */
+    int batch_size;      /* VNP_TRAIN_DEFAULT_BATCH_SIZE */
     int step_size;       /* StepLR: 10 epochs */
     double gamma;        /* StepLR: 0.85 */
     double dropout;      /* 0.5 */
     int hidden;          /* 512 */
-    double val_fraction; /* 0.1 */
-    int patience;        /* 5 epochs without a lower validation loss stop training; 0: never stop early */
-    uint64_t seed;       /* 1 */
+    double val_fraction; /* VNP_TRAIN_DEFAULT_VAL_FRACTION */
+    int patience;        /* epochs without a lower validation loss that stop training (VNP_TRAIN_DEFAULT_PATIENCE);
+                          * 0: never stop early */
+    uint64_t seed;       /* VNP_TRAIN_DEFAULT_SEED */
     int threads;         /* <= 0: every CPU; the result does not depend on it */
     int quiet;           /* 1: no per-epoch line on stderr */
 } vnp_train_opts;
+/* Sets every field to its default (the recipe of train.py; those `train` has options for from the macros above). */
 void vnp_train_opts_init(vnp_train_opts *o);
 
 typedef struct {

@@ -17,6 +17,9 @@
 #endif
 
 #define VNP_VERSION "0.1.0"
+/* A macro's value as a string literal: a default kept as a number macro is also an option table's `.def` text. */
+#define VNP_STR_(x) #x
+#define VNP_XSTR(x) VNP_STR_(x)
 
 typedef enum {
     VNP_OK = 0,

@@ -29,8 +29,6 @@
 #define VNP_REGION_DEFAULT_MIN_SEQ_CHUNKS 3
 #define VNP_REPORT_MAX_TRACKS 20   /* score tracks drawn in report.html, the most viral first */
 #define VNP_REPORT_MAX_ROWS 500    /* rows of the sequences table (the total is shown beside it) */
-#define VNP_STR_(x) #x
-#define VNP_XSTR(x) VNP_STR_(x)
 
 typedef struct {
     double min_score;   /* smoothed chunk score at or above which a chunk is inside a region, in (0, 1] */

@@ -138,3 +138,15 @@ const char *vnp_backend_precision(const vnp_backend *be)
 {
     return be->fp8 ? "fp8" : vnp_be_elem(be) == 2 ? "fp16" : "fp32";
 }
+
+int vnp_backend_open_for(const char *device, int threads, const char *precision, vnp_backend **out)
+{
+    vnp_device dev = VNP_DEVICE_AUTO;
+    int gpu = 0;
+    *out = NULL;
+    if (device && vnp_device_parse(device, &dev, &gpu)) {
+        vnp_error("--device expects auto, cpu, cuda or cuda:N, got '%s'", device);
+        return VNP_ERR_USAGE;
+    }
+    return vnp_backend_open(dev, gpu, threads, precision, out);
+}

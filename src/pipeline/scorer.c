@@ -34,8 +34,8 @@ struct scorer_ctx {
     int padded;            /* VIRNUCPRO_DISABLE_PACKING: padded batches, for comparison */
     atomic_size_t unknown; /* protein characters outside the ESM-2 alphabet (tokenize runs on several threads) */
     char *esm_path, *dna_path, *cls_path;
-    vnp_device dev;        /* for the FP32 twin backend, opened on first NaN/Inf batch */
-    int gpu, threads;
+    char *device;          /* for the FP32 twin backend, opened on first NaN/Inf batch (NULL: auto) */
+    int threads;
     vnp_backend *be32;
     twin_src tw_esm, tw_dna;
     /* --precision fp8: the self-check of the first frames (fp8_checking while it runs) */
@@ -51,7 +51,7 @@ static vnp_encoder *make_twin(void *ctx)
 {
     twin_src *t = ctx;
     scorer_ctx *c = t->c;
-    if (!c->be32 && vnp_backend_open(c->dev, c->gpu, c->threads, "fp32", &c->be32)) return NULL;
+    if (!c->be32 && vnp_backend_open_for(c->device, c->threads, "fp32", &c->be32)) return NULL;
     return vnp_encoder_load(c->be32, t->w);
 }
 
@@ -219,18 +219,12 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
     c->esm_path = vnp_strdup(o->esm);
     c->dna_path = vnp_strdup(o->dnabert);
     c->cls_path = o->classifier ? vnp_strdup(o->classifier) : NULL;
-    if (!c->esm_path || !c->dna_path || (o->classifier && !c->cls_path)) {
+    c->device = o->device ? vnp_strdup(o->device) : NULL;
+    if (!c->esm_path || !c->dna_path || (o->classifier && !c->cls_path) || (o->device && !c->device)) {
         rc = VNP_ERR_NOMEM;
         goto fail;
     }
-    vnp_device dev = VNP_DEVICE_AUTO;
-    int gpu = 0;
-    if (o->device && vnp_device_parse(o->device, &dev, &gpu)) {
-        vnp_error("device must be auto, cpu or cuda[:N], got '%s'", o->device);
-        rc = VNP_ERR_USAGE;
-        goto fail;
-    }
-    if ((rc = vnp_backend_open(dev, gpu, o->threads, o->precision, &c->be))) goto fail;
+    if ((rc = vnp_backend_open_for(o->device, o->threads, o->precision, &c->be))) goto fail;
     rc = VNP_ERR_FORMAT;
     /* with FP16 activations (fp16, fp8) the weights stay mapped so that a NaN/Inf batch can be redone in FP32 */
     int keep = vnp_be_elem(c->be) == 2;
@@ -247,8 +241,6 @@ int vnp_scorer_open(const vnp_scorer_opts *o, vnp_scorer *s)
     c->fp8_asked = c->fp8_checking = vnp_encoder_fp8(c->esm);
     vnp_fp8_check_init(&c->fp8);
     if (keep) {
-        c->dev = dev;
-        c->gpu = gpu;
         c->threads = o->threads;
         c->tw_dna = (twin_src){c, c->w_dna};
         c->tw_esm = (twin_src){c, c->w_esm};
@@ -356,6 +348,7 @@ void vnp_scorer_close(vnp_scorer *s)
     free(c->esm_path);
     free(c->dna_path);
     free(c->cls_path);
+    free(c->device);
     free(c);
     memset(s, 0, sizeof *s);
 }

@@ -10,17 +10,17 @@
 void vnp_train_opts_init(vnp_train_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->epochs = 50;
-    o->lr = 2e-4;
+    o->epochs = VNP_TRAIN_DEFAULT_EPOCHS;
+    o->lr = VNP_TRAIN_DEFAULT_LR;
     o->momentum = 0.9;
-    o->batch_size = 32;
+    o->batch_size = VNP_TRAIN_DEFAULT_BATCH_SIZE;
     o->step_size = 10;
     o->gamma = 0.85;
     o->dropout = 0.5;
     o->hidden = 512;
-    o->val_fraction = 0.1;
-    o->patience = 5;
-    o->seed = 1;
+    o->val_fraction = VNP_TRAIN_DEFAULT_VAL_FRACTION;
+    o->patience = VNP_TRAIN_DEFAULT_PATIENCE;
+    o->seed = VNP_TRAIN_DEFAULT_SEED;
 }
 
 void vnp_train_result_free(vnp_train_result *r)

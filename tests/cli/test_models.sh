@@ -13,6 +13,9 @@ trap 'rm -rf "$T"' EXIT
 expect_rc 0 "models --help" "$T/r" "$VNP" models --help
 grep -q "models inspect PATH" "$T/r.out" && ok || bad "help text on stdout"
 expect_rc 0 "models inspect --help" "$T/r" "$VNP" models inspect --help
+grep -q "^usage: virnucpro models inspect PATH" "$T/r.out" && ok || bad "inspect --help: its own usage line"
+expect_rc 0 "models convert --help" "$T/r" "$VNP" models convert --help
+grep -q -- "--dtype" "$T/r.out" && ok || bad "convert --help: lists --dtype (from its table)"
 expect_rc 2 "models without subcommand" "$T/r" "$VNP" models
 expect_rc 2 "unknown subcommand" "$T/r" "$VNP" models frobnicate x
 expect_rc 2 "inspect without path" "$T/r" "$VNP" models inspect

@@ -11,7 +11,7 @@ trap 'rm -rf "$work"' EXIT
 . "$(dirname "$0")/lib.sh"
 
 for cmd in predict embed embed-frames bench merge report validate preprocess train tokenize classify devices \
-           "models download"; do
+           "models inspect" "models check" "models convert" "models download" "config generate" "config check"; do
   # shellcheck disable=SC2086  # "models download" is two words
   check "$cmd --help: exit 0" $VNP $cmd --help
   # shellcheck disable=SC2086
