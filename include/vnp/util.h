@@ -64,6 +64,8 @@ void vnp_free_aligned(void *p);
 /* a*b into *out; returns 0, or -1 when it overflows size_t. */
 int vnp_mul_overflow(size_t a, size_t b, size_t *out) VNP_MUST_CHECK;
 char *vnp_strdup(const char *s) VNP_MUST_CHECK;
+/* 1 when word is one of the '|'-separated words of list ("a|b|c"; NULL: none), else 0 (words.c). */
+int vnp_word_in_list(const char *list, const char *word);
 
 /* ---- growable byte/char buffer ---- */
 typedef struct {

@@ -78,16 +78,7 @@ int vnp_precision_fp32(const char *precision)
     return vnp_env_get()->disable_fp16;
 }
 
-int vnp_precision_ok(const char *p)
-{
-    size_t n = strlen(p);
-    for (const char *c = VNP_PRECISION_CHOICES; *c;) {
-        size_t len = strcspn(c, "|");
-        if (len == n && strncmp(c, p, n) == 0) return 1;
-        c += len + (c[len] == '|');
-    }
-    return 0;
-}
+int vnp_precision_ok(const char *p) { return vnp_word_in_list(VNP_PRECISION_CHOICES, p); }
 
 int vnp_backend_open(vnp_device dev, int gpu, int threads, const char *precision, vnp_backend **out)
 {

@@ -3,6 +3,7 @@
  * and stores each value. */
 #define _POSIX_C_SOURCE 200809L
 #include "vnp/opt.h"
+#include "vnp/util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -21,19 +22,6 @@ static int usage_error(const vnp_opt_cmd *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\nTry 'virnucpro %s --help'.\n", cmd->name);
     return 2;
-}
-
-/* Whether value is one of the '|'-separated words of list. */
-static int in_list(const char *list, const char *value)
-{
-    size_t n = strlen(value);
-    for (const char *p = list; p && *p;) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == n && strncmp(p, value, n) == 0) return 1;
-        p = bar ? bar + 1 : NULL;
-    }
-    return 0;
 }
 
 int vnp_opt_set(const vnp_opt_cmd *cmd, const vnp_opt *o, const char *value, void *dest)
@@ -71,7 +59,7 @@ int vnp_opt_set(const vnp_opt_cmd *cmd, const vnp_opt *o, const char *value, voi
         break;
     }
     case VNP_OPT_CHOICE:
-        if (!in_list(o->choices, value))
+        if (!vnp_word_in_list(o->choices, value))
             return usage_error(cmd, "--%s expects one of %s, got '%s'", o->name, o->choices, value);
         *(const char **)(void *)p = value;
         break;

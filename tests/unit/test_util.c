@@ -60,6 +60,12 @@ int main(void)
     CHECK_EQ_INT(vnp_status_exit_code(VNP_ERR_TRUNCATED), 1);
     CHECK(strcmp(vnp_status_str(12345), "unknown error") == 0);
 
+    /* a word of an a|b|c list: whole words only */
+    CHECK(vnp_word_in_list("auto|fp16|fp32", "auto") && vnp_word_in_list("auto|fp16|fp32", "fp32"));
+    CHECK(!vnp_word_in_list("auto|fp16|fp32", "fp") && !vnp_word_in_list("auto|fp16|fp32", "fp32x"));
+    CHECK(!vnp_word_in_list("auto|fp16|fp32", "") && !vnp_word_in_list("auto|fp16|fp32", "FP16"));
+    CHECK(vnp_word_in_list("one", "one") && !vnp_word_in_list(NULL, "one") && !vnp_word_in_list("", "x"));
+
     size_t out;
     CHECK(vnp_mul_overflow(SIZE_MAX / 2, 3, &out) == -1);
     CHECK(vnp_mul_overflow(1000, 1000, &out) == 0 && out == 1000000);
