@@ -51,7 +51,7 @@ int vnp_broad_option(int c, const char *arg, int longindex, const struct option 
     case B_MODEL_TYPE:
         if (strcmp(arg, "300") && strcmp(arg, "500") && strcmp(arg, "custom"))
         {
-            vnp_cli_usage_error("predict", "--model-type must be 300, 500 or custom, got '%s'", arg);
+            vnp_opt_usage_error("predict", "--model-type must be 300, 500 or custom, got '%s'", arg);
             return -1;
         }
         b->model_type = arg;

@@ -32,15 +32,11 @@ int vnp_cmd_models_download(int argc, char **argv); /* cmd_download.c */
 extern const vnp_opt_cmd vnp_cli_models_download_cmd; /* its table, for the synopsis in `models --help` */
 
 /* Shared option helpers (cli_util.c). */
-/* True when argv holds -h or --help (before a "--"). */
-int vnp_cli_wants_help(int argc, char **argv);
 /* Parses a positive integer option value; prints an error naming the option and returns -1 on failure. */
 long vnp_cli_parse_long(const char *opt, const char *value, long min, long max);
 /* A size in bytes: a number with an optional K, M, G or T (powers of 1024; a trailing B is allowed), e.g. "512M";
  * -1 when it is not one (predict's --reuse-memory check says so). */
 long long vnp_cli_bytes_value(const char *value);
-/* Prints "virnucpro <cmd>: <message>" plus a hint to use --help, returns 2. */
-int vnp_cli_usage_error(const char *cmd, const char *fmt, ...);
 
 /* A subcommand (models inspect, config generate, ...): its option table, which makes its --help, and one line that
  * says what it does, for the --help of the command above it. */

@@ -2,19 +2,9 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int vnp_cli_wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0) return 0;
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return 1;
-    }
-    return 0;
-}
 
 long vnp_cli_parse_long(const char *opt, const char *value, long min, long max)
 {
@@ -45,17 +35,6 @@ long long vnp_cli_bytes_value(const char *value)
     }
     if (errno || !end || end == value || *end || !(v >= 0) || v * mul > 9e18) return -1;
     return (long long)(v * mul);
-}
-
-int vnp_cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "virnucpro %s: error: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nTry 'virnucpro %s --help'.\n", cmd);
-    return 2;
 }
 
 void vnp_cli_subcommands_help(const char *name, const vnp_cli_sub *subs, size_t n, FILE *out)

@@ -145,15 +145,15 @@ int vnp_cmd_bench(int argc, char **argv)
     bench_args a = {0};
     int first, prc = vnp_opt_parse(&bench_cmd, argc, argv, &a, &first);
     if (prc) return prc == 1 ? 0 : 2;
-    if (first != argc) return vnp_cli_usage_error("bench", "unexpected argument '%s'", argv[first]);
+    if (first != argc) return vnp_opt_usage_error("bench", "unexpected argument '%s'", argv[first]);
     const char *model = a.model, *workload = a.workload, *precision = a.precision;
     long n = a.n, threads = a.threads, seed = a.seed;
     vnp_encoder_config cfg;
     if (vnp_encoder_config_named(model, &cfg))
-        return vnp_cli_usage_error("bench", "unknown model '%s' (esm2_3b, esm2_650m, dnabert_s, ...)", model);
+        return vnp_opt_usage_error("bench", "unknown model '%s' (esm2_3b, esm2_650m, dnabert_s, ...)", model);
     int chunks = strcmp(workload, "chunks500") == 0;
     if (!chunks && strcmp(workload, "reads150") != 0)
-        return vnp_cli_usage_error("bench", "--workload must be chunks500 or reads150, got '%s'", workload);
+        return vnp_opt_usage_error("bench", "--workload must be chunks500 or reads150, got '%s'", workload);
     int esm = cfg.kind == VNP_MODEL_ESM2;
 
     int rc = VNP_OK;

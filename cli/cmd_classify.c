@@ -45,8 +45,8 @@ int vnp_cmd_classify(int argc, char **argv)
     int first, prc = vnp_opt_parse(&classify_cmd, argc, argv, &a, &first);
     if (prc) return prc == 1 ? 0 : 2;
     const char *out_path = a.out_path;
-    if (argc - first != 2) return vnp_cli_usage_error("classify", "expected CLASSIFIER and FEATURES.f32");
-    if (!out_path) return vnp_cli_usage_error("classify", "missing -o OUT.tsv");
+    if (argc - first != 2) return vnp_opt_usage_error("classify", "expected CLASSIFIER and FEATURES.f32");
+    if (!out_path) return vnp_opt_usage_error("classify", "missing -o OUT.tsv");
     const char *model_path = argv[first], *feat_path = argv[first + 1];
 
     int rc = VNP_OK;

@@ -45,7 +45,7 @@ static int generate(int argc, char **argv)
     if (prc) return prc == 1 ? 0 : 2;
     const char *path = a.path;
     int force = a.force;
-    if (first < argc) return vnp_cli_usage_error("config generate", "unexpected argument '%s'", argv[first]);
+    if (first < argc) return vnp_opt_usage_error("config generate", "unexpected argument '%s'", argv[first]);
     if (!path || strcmp(path, "-") == 0) return vnp_config_write_template(stdout) ? 1 : 0;
     struct stat st;
     if (!force && stat(path, &st) == 0) {
@@ -94,7 +94,7 @@ static int check(int argc, char **argv)
     char none;
     int first, prc = vnp_opt_parse(&check_cmd, argc, argv, &none, &first);
     if (prc) return prc == 1 ? 0 : 2;
-    if (argc - first != 1) return vnp_cli_usage_error("config check", "expects exactly one FILE");
+    if (argc - first != 1) return vnp_opt_usage_error("config check", "expects exactly one FILE");
     char *args[] = {"predict", "--config", argv[first], NULL};
     int n;
     char **v;
@@ -127,5 +127,5 @@ int vnp_cmd_config(int argc, char **argv)
     }
     if (strcmp(argv[1], "generate") == 0) return generate(argc - 1, argv + 1);
     if (strcmp(argv[1], "check") == 0) return check(argc - 1, argv + 1);
-    return vnp_cli_usage_error("config", "unknown subcommand '%s' (generate or check)", argv[1]);
+    return vnp_opt_usage_error("config", "unknown subcommand '%s' (generate or check)", argv[1]);
 }

@@ -286,7 +286,7 @@ int vnp_cmd_devices(int argc, char **argv)
     int first, prc = vnp_opt_parse(&devices_cmd, argc, argv, &a, &first);
     if (prc) return prc == 1 ? 0 : 2;
     int json = a.json;
-    if (first < argc) return vnp_cli_usage_error("devices", "unexpected argument '%s'", argv[first]);
+    if (first < argc) return vnp_opt_usage_error("devices", "unexpected argument '%s'", argv[first]);
     host_info h;
     host_collect(&h);
     return json ? print_json(&h) : print_text(&h);

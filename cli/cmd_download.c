@@ -472,7 +472,7 @@ int vnp_cmd_models_download(int argc, char **argv)
         goto out;
     }
     if (first < argc) {
-        vnp_cli_usage_error("models download", "unexpected argument '%s'", argv[first]);
+        vnp_opt_usage_error("models download", "unexpected argument '%s'", argv[first]);
         goto out;
     }
     if (!o.dir && !(o.dir = vnp_cli_models_dir(NULL))) o.dir = "models";
@@ -481,7 +481,7 @@ int vnp_cmd_models_download(int argc, char **argv)
         size_t n = strlen(base);
         while (n > 0 && base[n - 1] == '/') base[--n] = '\0';
         if (!n || !strstr(base, "://")) {
-            vnp_cli_usage_error("models download", "--base-url expects a URL such as https://host/path, got '%s'",
+            vnp_opt_usage_error("models download", "--base-url expects a URL such as https://host/path, got '%s'",
                                 o.base_url);
             goto out;
         }

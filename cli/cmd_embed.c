@@ -101,8 +101,8 @@ int vnp_cmd_embed(int argc, char **argv)
     embed_args a = {0};
     int first, prc = vnp_opt_parse(&embed_cmd, argc, argv, &a, &first);
     if (prc) return prc == 1 ? 0 : 2;
-    if (argc - first != 2) return vnp_cli_usage_error("embed", "expected MODEL and INPUT");
-    if (!a.out_path) return vnp_cli_usage_error("embed", "missing -o OUT");
+    if (argc - first != 2) return vnp_opt_usage_error("embed", "expected MODEL and INPUT");
+    if (!a.out_path) return vnp_opt_usage_error("embed", "missing -o OUT");
     const char *model_path = argv[first], *in_path = argv[first + 1], *out_path = a.out_path;
     const char *tok_path = a.tok_path;
     int tsv = strcmp(a.format, "tsv") == 0;

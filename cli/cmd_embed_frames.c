@@ -96,9 +96,9 @@ int vnp_cmd_embed_frames(int argc, char **argv)
     const char *out = a.out, *device = a.device, *precision = a.precision;
     int len = a.len, threads = a.threads, tpb = a.tpb, quiet = a.quiet;
     int n_inputs = argc - first;
-    if (n_inputs < 1) return vnp_cli_usage_error("embed-frames", "no INPUT given");
-    if (!out) return vnp_cli_usage_error("embed-frames", "-o FEATURES.h5 is required");
-    if (!len) return vnp_cli_usage_error("embed-frames", "-l 300|500 is required");
+    if (n_inputs < 1) return vnp_opt_usage_error("embed-frames", "no INPUT given");
+    if (!out) return vnp_opt_usage_error("embed-frames", "-o FEATURES.h5 is required");
+    if (!len) return vnp_opt_usage_error("embed-frames", "-l 300|500 is required");
     for (int i = 0; i < n_inputs; i++) {
         const char *in = argv[first + i];
         if (strcmp(in, "-") && access(in, R_OK) != 0) {

@@ -53,9 +53,9 @@ int vnp_cmd_merge(int argc, char **argv)
     const char *out = a.out;
     int force = a.force, quiet = a.quiet;
     vnp_report_opts ro = a.ro;
-    if (!out) return vnp_cli_usage_error("merge", "-o OUTDIR is required");
+    if (!out) return vnp_opt_usage_error("merge", "-o OUTDIR is required");
     int n = argc - first;
-    if (n < 1) return vnp_cli_usage_error("merge", "no SHARD_DIR given");
+    if (n < 1) return vnp_opt_usage_error("merge", "no SHARD_DIR given");
     vnp_log_set_level(quiet ? VNP_LOG_ERROR : VNP_LOG_WARN);
     double t0 = vnp_time_now();
     int rc = vnp_merge_run(out, (const char *const *)(argv + first), n, force);

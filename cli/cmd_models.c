@@ -197,7 +197,7 @@ static int cmd_convert(int argc, char **argv)
     if (prc) return prc == 1 ? 0 : 2;
     vnp_dtype dt = VNP_DT_COUNT;
     if (a.dtype) dt = a.dtype[0] == 'b' ? VNP_DT_BF16 : strstr(a.dtype, "16") ? VNP_DT_F16 : VNP_DT_F32;
-    if (argc - first != 2) return vnp_cli_usage_error("models convert", "expects IN and OUT.safetensors");
+    if (argc - first != 2) return vnp_opt_usage_error("models convert", "expects IN and OUT.safetensors");
     const char *in = argv[first], *out = argv[first + 1];
     int code = 0;
     vnp_weights *w = open_or_report(in, &code);
@@ -219,7 +219,7 @@ static int cmd_path(const vnp_opt_cmd *cmd, int argc, char **argv)
     char none;
     int first, prc = vnp_opt_parse(cmd, argc, argv, &none, &first);
     if (prc) return prc == 1 ? 0 : 2;
-    if (argc - first != 1) return vnp_cli_usage_error(cmd->name, "expects exactly one PATH");
+    if (argc - first != 1) return vnp_opt_usage_error(cmd->name, "expects exactly one PATH");
     return cmd == &inspect_cmd ? cmd_inspect(argv[first]) : cmd_check(argv[first]);
 }
 
@@ -249,5 +249,5 @@ int vnp_cmd_models(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    return vnp_cli_usage_error("models", "unknown subcommand '%s' (inspect, check, convert, download)", sub);
+    return vnp_opt_usage_error("models", "unknown subcommand '%s' (inspect, check, convert, download)", sub);
 }

@@ -224,22 +224,22 @@ static int apply_broad(predict_args *a, const char *first_input)
     vnp_broad_args *b = &a->broad;
     int len = vnp_broad_length(b);
     if (b->model_type && strcmp(b->model_type, "custom") == 0 && !b->model_path)
-        return vnp_cli_usage_error("predict", "--model-path is required when using --model-type custom");
+        return vnp_opt_usage_error("predict", "--model-path is required when using --model-type custom");
     if (b->model_type && strcmp(b->model_type, "custom") == 0 && !len && !a->length)
-        return vnp_cli_usage_error("predict", "--model-type custom needs --expected-length 300|500");
+        return vnp_opt_usage_error("predict", "--model-type custom needs --expected-length 300|500");
     if (len && len != 300 && len != 500)
-        return vnp_cli_usage_error("predict", "the chunk length must be 300 or 500, got %d", len);
+        return vnp_opt_usage_error("predict", "the chunk length must be 300 or 500, got %d", len);
     if (len && a->length && len != a->length)
-        return vnp_cli_usage_error("predict", "-l %d and --model-type/--expected-length %d disagree", a->length, len);
+        return vnp_opt_usage_error("predict", "-l %d and --model-type/--expected-length %d disagree", a->length, len);
     if (len) a->length = len;
     if (b->model_path && a->classifier && strcmp(b->model_path, a->classifier))
-        return vnp_cli_usage_error("predict", "give the classifier either as --classifier or as --model-path");
+        return vnp_opt_usage_error("predict", "give the classifier either as --classifier or as --model-path");
     if (b->model_path) a->classifier = b->model_path;
     if (b->output_dir && a->outdir)
-        return vnp_cli_usage_error("predict", "give either -o/--output DIR or --output-dir DIR (broad's), not both");
+        return vnp_opt_usage_error("predict", "give either -o/--output DIR or --output-dir DIR (broad's), not both");
     if (b->output_dir && first_input) {
         if (!(a->broad_outdir = vnp_broad_output_dir(b->output_dir, first_input)))
-            return vnp_cli_usage_error("predict", "out of memory");
+            return vnp_opt_usage_error("predict", "out of memory");
         a->outdir = a->broad_outdir;
     }
     if (b->esm_tokens || b->dna_tokens) {
@@ -269,7 +269,7 @@ static int predict_main(int argc, char **argv)
     int first, prc = vnp_opt_parse(&cmd, argc, argv, &a, &first);
     if (prc) return prc == 1 ? 0 : 2;
     if (a.style_name && vnp_output_style_parse(a.style_name, &a.style))
-        return vnp_cli_usage_error("predict", "--output-style must be broad or original, got '%s'", a.style_name);
+        return vnp_opt_usage_error("predict", "--output-style must be broad or original, got '%s'", a.style_name);
     if (a.shard_text) {
         int i = 0, n = 0;
         if (sscanf(a.shard_text, "%d/%d", &i, &n) == 2) {
@@ -283,21 +283,21 @@ static int predict_main(int argc, char **argv)
     if ((ret = apply_broad(&a, argc - first > 0 ? argv[first] : NULL))) goto out;
     int n_inputs = argc - first;
     if (n_inputs < 1) {
-        ret = vnp_cli_usage_error("predict", "no INPUT given");
+        ret = vnp_opt_usage_error("predict", "no INPUT given");
         goto out;
     }
     if (!a.outdir) {
-        ret = vnp_cli_usage_error("predict", "-o OUTDIR (or --output-dir DIR) is required");
+        ret = vnp_opt_usage_error("predict", "-o OUTDIR (or --output-dir DIR) is required");
         goto out;
     }
     if (!a.length) {
-        ret = vnp_cli_usage_error("predict", "-l 300|500 (or --model-type 300|500) is required");
+        ret = vnp_opt_usage_error("predict", "-l 300|500 (or --model-type 300|500) is required");
         goto out;
     }
     vnp_device dev;
     int gpu;
     if (vnp_device_parse(a.device, &dev, &gpu)) {
-        ret = vnp_cli_usage_error("predict", "--device expects auto, cpu, cuda or cuda:N, got '%s'", a.device);
+        ret = vnp_opt_usage_error("predict", "--device expects auto, cpu, cuda or cuda:N, got '%s'", a.device);
         goto out;
     }
     if (dev == VNP_DEVICE_CUDA && !vnp_cuda_usable()) {
@@ -308,12 +308,12 @@ static int predict_main(int argc, char **argv)
     }
     int distributed = vnp_dist_size() > 1;
     if (distributed && a.n_shards > 1) {
-        ret = vnp_cli_usage_error("predict", "--shard and MPI are two ways of splitting a run: use one");
+        ret = vnp_opt_usage_error("predict", "--shard and MPI are two ways of splitting a run: use one");
         goto out;
     }
     for (int i = 0; distributed && i < n_inputs; i++) {
         if (strcmp(argv[first + i], "-") == 0) {
-            ret = vnp_cli_usage_error("predict", "under MPI every rank reads the inputs: standard input ('-') "
+            ret = vnp_opt_usage_error("predict", "under MPI every rank reads the inputs: standard input ('-') "
                                                  "cannot be shared; give a file");
             goto out;
         }

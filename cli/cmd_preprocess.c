@@ -197,10 +197,10 @@ int vnp_cmd_preprocess(int argc, char **argv)
     const char *outdir = a.outdir;
     vnp_seqreader_opts opts = {0};
     opts.reference = a.reference;
-    if (first >= argc) return vnp_cli_usage_error("preprocess", "missing INPUT (a file, or '-' for standard input)");
-    if (argc - first > 1) return vnp_cli_usage_error("preprocess", "one INPUT expected, got %d", argc - first);
-    if (!k) return vnp_cli_usage_error("preprocess", "missing -l/--length (300 or 500)");
-    if (!outdir || !*outdir) return vnp_cli_usage_error("preprocess", "missing -o/--output DIR");
+    if (first >= argc) return vnp_opt_usage_error("preprocess", "missing INPUT (a file, or '-' for standard input)");
+    if (argc - first > 1) return vnp_opt_usage_error("preprocess", "one INPUT expected, got %d", argc - first);
+    if (!k) return vnp_opt_usage_error("preprocess", "missing -l/--length (300 or 500)");
+    if (!outdir || !*outdir) return vnp_opt_usage_error("preprocess", "missing -o/--output DIR");
     int rc = run(argv[first], (size_t)k, outdir, &opts);
     return vnp_status_exit_code(rc);
 }

@@ -45,7 +45,7 @@ int vnp_cmd_report(int argc, char **argv)
     int first, prc = vnp_opt_parse(&report_cmd, argc, argv, &a, &first);
     if (prc) return prc == 1 ? 0 : 2;
     a.ro.html = !a.no_html;
-    if (argc - first != 1) return vnp_cli_usage_error("report", "expected one OUTDIR, got %d", argc - first);
+    if (argc - first != 1) return vnp_opt_usage_error("report", "expected one OUTDIR, got %d", argc - first);
     vnp_log_set_level(a.quiet ? VNP_LOG_ERROR : a.verbose ? VNP_LOG_INFO : VNP_LOG_WARN);
     return vnp_cli_report_write("report", argv[first], &a.ro);
 }

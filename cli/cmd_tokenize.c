@@ -79,14 +79,14 @@ int vnp_cmd_tokenize(int argc, char **argv)
     if (prc) return prc == 1 ? 0 : 2;
     const char *tok_arg = a.tok_arg;
     int npos = argc - first;
-    if (npos < 1 || npos > 2) return vnp_cli_usage_error("tokenize", "expected esm2|dnabert and at most one INPUT");
+    if (npos < 1 || npos > 2) return vnp_opt_usage_error("tokenize", "expected esm2|dnabert and at most one INPUT");
     const char *mode = argv[first], *input = npos == 2 ? argv[first + 1] : "-";
     int esm = strcmp(mode, "esm2") == 0;
     if (!esm && strcmp(mode, "dnabert") != 0)
-        return vnp_cli_usage_error("tokenize", "unknown tokenizer '%s' (expected esm2 or dnabert)", mode);
-    if (esm && tok_arg) return vnp_cli_usage_error("tokenize", "--tokenizer applies to dnabert only");
+        return vnp_opt_usage_error("tokenize", "unknown tokenizer '%s' (expected esm2 or dnabert)", mode);
+    if (esm && tok_arg) return vnp_opt_usage_error("tokenize", "--tokenizer applies to dnabert only");
     if (!esm && !tok_arg)
-        return vnp_cli_usage_error("tokenize", "dnabert needs --tokenizer FILE (tokenizer.json or its folder)");
+        return vnp_opt_usage_error("tokenize", "dnabert needs --tokenizer FILE (tokenizer.json or its folder)");
 
     vnp_bpe *bpe = NULL;
     if (!esm) {

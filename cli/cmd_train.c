@@ -85,9 +85,9 @@ static int parse_args(int argc, char **argv, train_args *a)
     int first, prc = vnp_opt_parse(&train_cmd, argc, argv, a, &first);
     if (prc) return prc == 1 ? -1 : 2;
     a->o.seed = strtoull(a->seed, NULL, 10);
-    if (first < argc) return vnp_cli_usage_error("train", "unexpected argument '%s'", argv[first]);
-    if (!a->viral || !a->other) return vnp_cli_usage_error("train", "--viral FILE and --other FILE are required");
-    if (!a->out) return vnp_cli_usage_error("train", "-o MODEL.safetensors is required");
+    if (first < argc) return vnp_opt_usage_error("train", "unexpected argument '%s'", argv[first]);
+    if (!a->viral || !a->other) return vnp_opt_usage_error("train", "--viral FILE and --other FILE are required");
+    if (!a->out) return vnp_opt_usage_error("train", "-o MODEL.safetensors is required");
     return 0;
 }
 

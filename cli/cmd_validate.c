@@ -310,7 +310,7 @@ int vnp_cmd_validate(int argc, char **argv)
     if (prc) return prc == 1 ? 0 : 2;
     int n_inputs = argc - first;
     if (!n_inputs && !vnp_cli_models_dir(a.models) && !a.esm && !a.dnabert && !a.classifier)
-        return vnp_cli_usage_error("validate", "nothing to check: give INPUT files and/or models");
+        return vnp_opt_usage_error("validate", "nothing to check: give INPUT files and/or models");
     tally t = {0};
     vnp_idset *ids = vnp_idset_create(); /* one set for all inputs: predict reads them as one stream */
     if (!ids) {

@@ -15,13 +15,13 @@ static int parse_list(const char *cmd, const char *list, int visible, int *gpus,
         char *end;
         long g = strtol(p, &end, 10);
         if (end == p || (*end && *end != ',') || g < 0 || g >= visible || n == cap) {
-            vnp_cli_usage_error(cmd, "--gpus expects GPU numbers below %d separated by commas, got '%s'", visible,
+            vnp_opt_usage_error(cmd, "--gpus expects GPU numbers below %d separated by commas, got '%s'", visible,
                                 list);
             return -1;
         }
         for (int i = 0; i < n; i++)
             if (gpus[i] == g) {
-                vnp_cli_usage_error(cmd, "--gpus names GPU %ld twice", g);
+                vnp_opt_usage_error(cmd, "--gpus names GPU %ld twice", g);
                 return -1;
             }
         gpus[n++] = (int)g;
@@ -37,11 +37,11 @@ int vnp_cli_choose_gpus(const char *cmd, const char *device, const char *list, i
     if (vnp_device_parse(device, &dev, &gpu)) return 0; /* the caller reports a bad --device */
     int cuda = dev == VNP_DEVICE_CUDA || (dev == VNP_DEVICE_AUTO && vnp_cuda_usable());
     if (!cuda) {
-        if (list) vnp_cli_usage_error(cmd, "--gpus needs --device cuda (or auto with a usable GPU)");
+        if (list) vnp_opt_usage_error(cmd, "--gpus needs --device cuda (or auto with a usable GPU)");
         return list ? -1 : 0;
     }
     if (list && strchr(device, ':')) {
-        vnp_cli_usage_error(cmd, "give the GPUs either as --device cuda:N or as --gpus, not both");
+        vnp_opt_usage_error(cmd, "give the GPUs either as --device cuda:N or as --gpus, not both");
         return -1;
     }
     int visible = vnp_cuda_count();

@@ -81,6 +81,13 @@ int vnp_opt_set(const vnp_opt_cmd *cmd, const vnp_opt *opt, const char *value, v
 /* The option named name (long name; '_' is read as '-'; n bytes, (size_t)-1: to the NUL), or NULL. */
 const vnp_opt *vnp_opt_find(const vnp_opt_cmd *cmd, const char *name, size_t n);
 
+/* Prints "virnucpro <cmd>: error: <message>" and a hint to use --help on stderr; returns 2 (the exit status). The
+ * one usage-error printer: the parser's messages and the commands' own ("no INPUT given") read alike. */
+#ifdef __GNUC__
+__attribute__((format(printf, 2, 3)))
+#endif
+int vnp_opt_usage_error(const char *cmd, const char *fmt, ...);
+
 /* The help text made from the table (help.c): usage line, about, options with their defaults, epilog. */
 void vnp_opt_help(const vnp_opt_cmd *cmd, FILE *out);
 /* "N", "DIR", "a|b|c": the value's name as --help prints it; "" for a flag. */

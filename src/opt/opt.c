@@ -10,17 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef __GNUC__
-__attribute__((format(printf, 2, 3)))
-#endif
-static int usage_error(const vnp_opt_cmd *cmd, const char *fmt, ...)
+int vnp_opt_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "virnucpro %s: error: ", cmd->name);
+    fprintf(stderr, "virnucpro %s: error: ", cmd);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'virnucpro %s --help'.\n", cmd->name);
+    fprintf(stderr, "\nTry 'virnucpro %s --help'.\n", cmd);
     return 2;
 }
 
@@ -29,7 +26,7 @@ int vnp_opt_set(const vnp_opt_cmd *cmd, const vnp_opt *o, const char *value, voi
     char *p = (char *)dest + o->off, *end = NULL;
     if (o->apply) {
         if ((o->check && o->check(value)) || o->apply(dest, value))
-            return usage_error(cmd, "--%s expects %s, got '%s'", o->name, o->expects ? o->expects : "another value",
+            return vnp_opt_usage_error(cmd->name, "--%s expects %s, got '%s'", o->name, o->expects ? o->expects : "another value",
                                value);
         return 0;
     }
@@ -43,7 +40,7 @@ int vnp_opt_set(const vnp_opt_cmd *cmd, const vnp_opt *o, const char *value, voi
         errno = 0;
         long v = strtol(value, &end, 10);
         if (errno || end == value || *end || (double)v < o->min || (double)v > o->max)
-            return usage_error(cmd, "--%s expects an integer in [%.0f, %.0f]%s%s, got '%s'", o->name, o->min,
+            return vnp_opt_usage_error(cmd->name, "--%s expects an integer in [%.0f, %.0f]%s%s, got '%s'", o->name, o->min,
                                o->max, o->choices ? " or " : "", o->choices ? o->choices : "", value);
         *(int *)(void *)p = (int)v;
         break;
@@ -53,21 +50,21 @@ int vnp_opt_set(const vnp_opt_cmd *cmd, const vnp_opt *o, const char *value, voi
         double v = strtod(value, &end);
         int low = (o->flags & VNP_OPT_MIN_OPEN) ? v > o->min : v >= o->min;
         if (errno || end == value || *end || !low || !(v <= o->max))
-            return usage_error(cmd, "--%s expects a number in %c%g, %g], got '%s'", o->name,
+            return vnp_opt_usage_error(cmd->name, "--%s expects a number in %c%g, %g], got '%s'", o->name,
                                (o->flags & VNP_OPT_MIN_OPEN) ? '(' : '[', o->min, o->max, value);
         *(double *)(void *)p = v;
         break;
     }
     case VNP_OPT_CHOICE:
         if (!vnp_word_in_list(o->choices, value))
-            return usage_error(cmd, "--%s expects one of %s, got '%s'", o->name, o->choices, value);
+            return vnp_opt_usage_error(cmd->name, "--%s expects one of %s, got '%s'", o->name, o->choices, value);
         *(const char **)(void *)p = value;
         break;
     case VNP_OPT_STRING:
     case VNP_OPT_PATH: *(const char **)(void *)p = value; break;
     }
     if (o->check && o->check(value))
-        return usage_error(cmd, "--%s expects %s, got '%s'", o->name, o->expects ? o->expects : "another value",
+        return vnp_opt_usage_error(cmd->name, "--%s expects %s, got '%s'", o->name, o->expects ? o->expects : "another value",
                            value);
     return 0;
 }
@@ -156,13 +153,13 @@ int vnp_opt_parse(const vnp_opt_cmd *cmd, int argc, char **argv, void *dest, int
         const char *arg = argv[optind - 1];
         if (c == '?') {
             if (optopt && optopt < 256 && strncmp(arg, "--", 2) != 0)
-                rc = usage_error(cmd, "unknown option '-%c'", optopt);
+                rc = vnp_opt_usage_error(cmd->name, "unknown option '-%c'", optopt);
             else
-                rc = usage_error(cmd, "unknown option '%s'", arg);
+                rc = vnp_opt_usage_error(cmd->name, "unknown option '%s'", arg);
             break;
         }
         if (c == ':') {
-            rc = usage_error(cmd, "option '%s' needs a value", arg);
+            rc = vnp_opt_usage_error(cmd->name, "option '%s' needs a value", arg);
             break;
         }
         const vnp_opt *o = NULL;
@@ -173,9 +170,9 @@ int vnp_opt_parse(const vnp_opt_cmd *cmd, int argc, char **argv, void *dest, int
         } else if (cmd->extra_fn) {
             int r = cmd->extra_fn(dest, c, optarg, li, lo);
             if (r < 0) rc = 2;
-            else if (r == 0) rc = usage_error(cmd, "unknown option '%s'", arg);
+            else if (r == 0) rc = vnp_opt_usage_error(cmd->name, "unknown option '%s'", arg);
         } else {
-            rc = usage_error(cmd, "unknown option '%s'", arg);
+            rc = vnp_opt_usage_error(cmd->name, "unknown option '%s'", arg);
         }
         li = -1;
     }
