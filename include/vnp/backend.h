@@ -218,6 +218,9 @@ typedef struct {
     int failed;           /* 1 once a check failed: the run continues in FP16 */
 } vnp_fp8_check;
 void vnp_fp8_check_init(vnp_fp8_check *k);
+/* Adds another check's frames and labels to dst (another GPU's, MPI rank's or shard's): sums, the smaller minimum
+ * cosine, failed when either failed. dst may be all zeros or from vnp_fp8_check_init. */
+void vnp_fp8_check_add(vnp_fp8_check *dst, const vnp_fp8_check *src);
 /* Adds n frames: the cosine of row i of a (stride lda) and row i of b (stride ldb), d values each. */
 void vnp_fp8_check_features(vnp_fp8_check *k, const float *a, size_t lda, const float *b, size_t ldb, size_t n,
                             int d);

@@ -59,6 +59,17 @@ void vnp_fp8_check_init(vnp_fp8_check *k)
     k->min_cos = 1.0;
 }
 
+void vnp_fp8_check_add(vnp_fp8_check *dst, const vnp_fp8_check *src)
+{
+    if (src->frames && (dst->frames == 0 || src->min_cos < dst->min_cos)) dst->min_cos = src->min_cos;
+    dst->frames += src->frames;
+    dst->sum_cos += src->sum_cos;
+    dst->labeled += src->labeled;
+    dst->flips += src->flips;
+    dst->confident_flips += src->confident_flips;
+    dst->failed |= src->failed;
+}
+
 void vnp_fp8_check_features(vnp_fp8_check *k, const float *a, size_t lda, const float *b, size_t ldb, size_t n,
                             int d)
 {

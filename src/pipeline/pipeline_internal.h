@@ -178,22 +178,22 @@ static inline void vnp_stats_add_block(vnp_predict_stats *st, const vnp_block_co
     st->bases += c->bases;
 }
 
-/* Adds src's counts, committed blocks, FP32 reruns and stage seconds to dst (the block count, workers, ranks and total, which are
- * not sums, are left alone). */
-static inline void vnp_stats_add(vnp_predict_stats *dst, const vnp_predict_stats *src)
-{
-    vnp_stats_add_block(dst, &(vnp_block_counts){src->records, src->chunks, src->frames, src->bases});
-    dst->blocks_resumed += src->blocks_resumed;
-    dst->blocks_done += src->blocks_done;
-    dst->fp32_reruns += src->fp32_reruns;
-    vnp_reuse_stats_add(&dst->reuse, &src->reuse);
-    dst->t_prepare += src->t_prepare;
-    dst->t_tokenize += src->t_tokenize;
-    dst->t_dna += src->t_dna;
-    dst->t_prot += src->t_prot;
-    dst->t_classify += src->t_classify;
-    dst->t_write += src->t_write;
-}
+/* ---- statistics added up across workers and processes (stats.c) ---- */
+/* Adds src's counts, committed blocks, FP32 reruns, reuse counts, FP8 self-check and stage seconds to dst (the block
+ * count, workers, ranks and total, which are not sums, are left alone). */
+void vnp_stats_add(vnp_predict_stats *dst, const vnp_predict_stats *src);
+/* The stage seconds of run_summary.json: {"prepare", "tokenize", "dnabert_s", "esm2", "classify", "write",
+ * "total"}. */
+json_t *vnp_stats_seconds_json(const vnp_predict_stats *st);
+/* What leaves a process for another to add up (an MPI rank's "done", a shard's manifest): stage seconds, FP32
+ * reruns, reuse counts and the FP8 self-check (stats.c says the layout). */
+json_t *vnp_stats_json(const vnp_predict_stats *st);
+/* Adds what vnp_stats_json made (seconds, total included) to dst; VNP_ERR_FORMAT when it is not that. *has_reuse
+ * (may be NULL): 0 when it carries no reuse counts (a manifest of an earlier version). */
+int vnp_stats_add_json(vnp_predict_stats *dst, const json_t *o, int *has_reuse) VNP_MUST_CHECK;
+/* Sets run_summary.json's "fp8_self_check" (under --precision fp8) and, when with_reuse, "reuse". */
+void vnp_stats_summary_members(json_t *root, const vnp_predict_stats *st, int with_reuse);
+
 /* The frame id "<record id>_chunk_<c+1><F|R><n>" of item i into buf (size >= id length + 32). */
 int vnp_block_item_id(const vnp_block *b, size_t i, char *buf, size_t size);
 

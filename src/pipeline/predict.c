@@ -93,11 +93,14 @@ static int flush_block(run *r)
     if (b->n_records == 0) return VNP_OK;
     uint64_t no = r->next_no++, next_first = b->first_record + b->n_records;
     int mine = ours(r, no), keep = 0;
-    if (r->rank == 0) {
+    if (r->rank == 0 && r->o->distributed && !mine && !held_by_rank0(r, no)) {
+        keep = 0; /* another rank's, not committed by an earlier run: counted when it arrives, even if it already
+                   * has (the journal may hold it by now; counting it here too would count it twice) */
+    } else if (r->rank == 0) {
         int rc = vnp_journal_block_done(&r->j, no, b->n_records, b->ids.data, &job->counts);
         if (rc < 0) return rc;
         job->resumed = rc == 1;
-        keep = job->resumed || mine; /* a remote block committed earlier is counted here; others arrive later */
+        keep = job->resumed || mine; /* a remote block committed by an earlier run is counted here */
     } else {
         keep = mine && !held_by_rank0(r, no);
     }
@@ -156,26 +159,9 @@ static void merge_fp8_checks(const vnp_scorer *sc, int n, vnp_predict_stats *st)
     for (int i = 0; i < n; i++) {
         vnp_fp8_check k;
         if (!sc[i].fp8_check || !sc[i].fp8_check(sc[i].ctx, &k)) continue;
-        vnp_fp8_check *m = &st->fp8_check;
         st->fp8 = 1;
-        m->frames += k.frames;
-        m->sum_cos += k.sum_cos;
-        if (k.min_cos < m->min_cos) m->min_cos = k.min_cos;
-        m->labeled += k.labeled;
-        m->flips += k.flips;
-        m->confident_flips += k.confident_flips;
-        m->failed |= k.failed;
+        vnp_fp8_check_add(&st->fp8_check, &k);
     }
-}
-
-static json_t *fp8_check_json(const vnp_fp8_check *k)
-{
-    return json_pack("{s:I, s:f, s:f, s:I, s:I, s:I, s:f, s:f, s:b, s:s}", "frames", (json_int_t)k->frames,
-                     "min_cosine", k->frames ? k->min_cos : 1.0, "mean_cosine",
-                     k->frames ? k->sum_cos / (double)k->frames : 1.0, "labels_compared", (json_int_t)k->labeled,
-                     "label_flips", (json_int_t)k->flips, "label_flips_confident", (json_int_t)k->confident_flips,
-                     "min_cosine_required", VNP_FP8_MIN_COSINE, "confident_margin", VNP_FP8_LABEL_MARGIN,
-                     "fell_back_to_fp16", k->failed, "esm2_precision", k->failed ? "fp16" : "fp8");
 }
 
 static int write_run_summary(run *r)
@@ -189,18 +175,14 @@ static int write_run_summary(run *r)
     const vnp_predict_stats *st = r->st;
     double wall = st->t_total > 0 ? st->t_total : 1e-9;
     vnp_run_totals tot = {r->o->chunk_len, st->records, st->chunks, st->frames, st->bases, st->blocks,
-                          st->blocks_resumed, st->fp32_reruns,
-                          json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "prepare", st->t_prepare, "tokenize",
-                                    st->t_tokenize, "dnabert_s", st->t_dna, "esm2", st->t_prot, "classify",
-                                    st->t_classify, "write", st->t_write, "total", st->t_total)};
+                          st->blocks_resumed, st->fp32_reruns, vnp_stats_seconds_json(st)};
     int rc = vnp_run_summary_fill(root, &tot);
     json_object_set_new(root, "workers", json_pack("{s:i, s:i}", "gpus_or_cpu_engines", st->workers, "mpi_ranks",
                                                    st->ranks));
     json_object_set_new(root, "throughput", json_pack("{s:f, s:f, s:f}", "records_per_s", (double)st->records / wall,
                                                       "frames_per_s", (double)st->frames / wall, "bases_per_s",
                                                       (double)st->bases / wall));
-    if (st->fp8) json_object_set_new(root, "fp8_self_check", fp8_check_json(&st->fp8_check));
-    json_object_set_new(root, "reuse", vnp_reuse_summary(st));
+    vnp_stats_summary_members(root, st, 1);
     json_object_set_new(root, "peak_rss_bytes", json_integer((json_int_t)vnp_peak_rss_bytes()));
     if (rc == VNP_OK) rc = vnp_write_json_file(r->j.outdir, vnp_run_summary_name, root);
     json_decref(root);

@@ -12,23 +12,18 @@
 
 #include "vnp/io.h"
 
-static json_t *stats_json(const vnp_predict_stats *st)
-{
-    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "prepare", st->t_prepare, "tokenize", st->t_tokenize,
-                     "dnabert_s", st->t_dna, "esm2", st->t_prot, "classify", st->t_classify, "write", st->t_write,
-                     "total", st->t_total, "fp32_reruns", (json_int_t)st->fp32_reruns);
-}
-
 char *vnp_shard_manifest(const vnp_predict_opts *o, const vnp_scorer *s, const vnp_predict_stats *st)
 {
     json_error_t err;
     json_t *info = o->run_info ? json_loads(o->run_info, 0, &err) : json_object();
-    json_t *m = json_pack("{s:i, s:i, s:I, s:i, s:i, s:i, s:b, s:b, s:f, s:s, s:o, s:o}", "index", o->shard + 1,
+    json_t *m = json_pack("{s:i, s:i, s:I, s:i, s:i, s:i, s:b, s:b, s:f, s:s, s:o}", "index", o->shard + 1,
                           "count", o->n_shards, "blocks", (json_int_t)st->blocks, "chunk_length", o->chunk_len,
                           "d_dna", s->d_dna, "d_prot", s->d_prot, "keep_intermediate", o->keep_intermediate,
                           "save_embeddings", o->save_embeddings, "min_confident", o->min_confident, "output_style",
-                          vnp_output_style_name(o->output_style), "seconds", stats_json(st), "run_info",
-                          info ? info : json_object());
+                          vnp_output_style_name(o->output_style), "run_info", info ? info : json_object());
+    json_t *stats = vnp_stats_json(st); /* "seconds", "reuse_counts", "fp8_check" */
+    if (m && stats) json_object_update(m, stats);
+    json_decref(stats);
     char *text = m ? json_dumps(m, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
     json_decref(m);
     return text;
@@ -207,34 +202,34 @@ static int gather(const shard *s, const vnp_journal *j, uint64_t blocks, int n)
 
 static int merge_summary(const vnp_journal *j, shard *sh, int n, uint64_t blocks, double t_merge)
 {
-    vnp_block_counts sum = {0, 0, 0, 0};
+    vnp_predict_stats st = {0};
     for (uint64_t no = 0; no < blocks; no++) {
         vnp_block_counts c;
         int rc = vnp_journal_block_counts(j, no, &c);
         if (rc) return rc;
-        sum.records += c.records;
-        sum.chunks += c.chunks;
-        sum.frames += c.frames;
-        sum.bases += c.bases;
+        vnp_stats_add_block(&st, &c);
+    }
+    int with_reuse = 1; /* each shard's reuse counts, when every manifest has them */
+    json_t *dirs = json_array();
+    for (int i = 0; i < n; i++) {
+        int has_reuse = 0;
+        if (vnp_stats_add_json(&st, sh[i].m, &has_reuse)) {
+            vnp_error("'%s': the shard's manifest has no valid \"seconds\", \"reuse_counts\" or \"fp8_check\"",
+                      sh[i].dir);
+            json_decref(dirs);
+            return VNP_ERR_FORMAT;
+        }
+        with_reuse &= has_reuse;
+        json_array_append_new(dirs, json_string(sh[i].dir));
     }
     json_t *root = json_deep_copy(json_object_get(sh[0].m, "run_info"));
     if (!root) root = json_object();
-    json_t *sec = json_object(), *dirs = json_array();
-    static const char *const keys[] = {"prepare", "tokenize", "dnabert_s", "esm2", "classify", "write", "total"};
-    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-        double t = 0;
-        for (int i = 0; i < n; i++) t += json_number_value(json_object_get(json_object_get(sh[i].m, "seconds"), keys[k]));
-        json_object_set_new(sec, keys[k], json_real(t));
-    }
-    json_object_set_new(sec, "merge", json_real(t_merge));
-    json_int_t reruns = 0;
-    for (int i = 0; i < n; i++) {
-        reruns += json_integer_value(json_object_get(json_object_get(sh[i].m, "seconds"), "fp32_reruns"));
-        json_array_append_new(dirs, json_string(sh[i].dir));
-    }
-    vnp_run_totals tot = {(int)m_int(&sh[0], "chunk_length"), sum.records, sum.chunks, sum.frames, sum.bases, blocks,
-                          0, (long)reruns, sec};
+    json_t *sec = vnp_stats_seconds_json(&st);
+    if (sec) json_object_set_new(sec, "merge", json_real(t_merge));
+    vnp_run_totals tot = {(int)m_int(&sh[0], "chunk_length"), st.records, st.chunks, st.frames, st.bases, blocks,
+                          0, st.fp32_reruns, sec};
     int rc = vnp_run_summary_fill(root, &tot);
+    vnp_stats_summary_members(root, &st, with_reuse);
     json_object_set_new(root, "shards", json_pack("{s:i, s:o}", "count", n, "folders", dirs));
     if (rc == VNP_OK) rc = vnp_write_json_file(j->outdir, vnp_run_summary_name, root);
     json_decref(root);

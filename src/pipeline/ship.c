@@ -5,7 +5,8 @@
  * One message tag carries both kinds of message, so that a rank's "done" never overtakes its last block:
  *   "VNPB" u64 block, records, chunks, frames, bases; u32 id length, id; u32 parts; per part: u32 name length,
  *          name, u64 size, bytes
- *   "VNPD" i32 status; i64 FP32 reruns; f64 prepare, tokenize, dnabert_s, esm2, classify, write seconds */
+ *   "VNPD" i32 status; u32 length, the rank's statistics as JSON (vnp_stats_json: seconds, FP32 reruns, reuse
+ *          counts, FP8 self-check) */
 #define _POSIX_C_SOURCE 200809L
 #include "pipeline_internal.h"
 
@@ -72,10 +73,13 @@ int vnp_ship_done(int status, const vnp_predict_stats *st)
 {
     vnp_buf m = {0};
     int32_t s32 = status;
-    int64_t reruns = st->fp32_reruns;
-    double t[6] = {st->t_prepare, st->t_tokenize, st->t_dna, st->t_prot, st->t_classify, st->t_write};
-    int rc = put(&m, "VNPD", 4) || put(&m, &s32, 4) || put(&m, &reruns, 8) || put(&m, t, sizeof t) ? VNP_ERR_NOMEM
+    json_t *o = vnp_stats_json(st);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    uint32_t n = text ? (uint32_t)strlen(text) : 0;
+    int rc = !text || put(&m, "VNPD", 4) || put(&m, &s32, 4) || put_u32(&m, n) || put(&m, text, n) ? VNP_ERR_NOMEM
                                                                                                    : VNP_OK;
+    free(text);
     if (rc == VNP_OK) rc = vnp_dist_send(0, TAG_SHIP, m.data, m.len);
     vnp_buf_free(&m);
     return rc;
@@ -167,27 +171,28 @@ static int receive_block(vnp_ship *s, reader *r)
 static int receive_done(vnp_ship *s, reader *r)
 {
     int32_t status;
-    int64_t reruns;
-    double t[6];
+    uint32_t n;
     int rc = take(r, &status, 4);
-    if (!rc) rc = take(r, &reruns, 8);
-    if (!rc) rc = take(r, t, sizeof t);
+    if (!rc) rc = take(r, &n, 4);
+    if (!rc && n > r->left) {
+        vnp_error("MPI rank %d sent a truncated \"done\" message (%u bytes of statistics, %zu left)", r->src, n,
+                  r->left);
+        rc = VNP_ERR_FORMAT;
+    }
     if (rc) return rc;
+    json_error_t err;
+    json_t *o = json_loadb(r->p, n, 0, &err);
     pthread_mutex_lock(&s->mu);
-    vnp_predict_stats *c = &s->counts;
-    c->fp32_reruns += reruns;
-    c->t_prepare += t[0];
-    c->t_tokenize += t[1];
-    c->t_dna += t[2];
-    c->t_prot += t[3];
-    c->t_classify += t[4];
-    c->t_write += t[5];
+    rc = o ? vnp_stats_add_json(&s->counts, o, NULL) : VNP_ERR_FORMAT;
     if (status && s->rc == VNP_OK) {
         s->rc = status;
         s->failed_rank = r->src;
     }
     pthread_mutex_unlock(&s->mu);
-    return VNP_OK;
+    json_decref(o);
+    if (rc)
+        vnp_error("MPI rank %d sent statistics that are not this version's: %s", r->src, o ? "bad members" : err.text);
+    return rc;
 }
 
 static void *receiver(void *p)

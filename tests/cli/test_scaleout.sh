@@ -28,6 +28,20 @@ same_files() {
 
 CASES="lassa_reads_subset.bam:500 phage_podoviridae.fasta:300 lassa_G5012.3.fasta:300 bacteria_no_phages.fna:500"
 
+# reuse_summed WHAT REF DIR: DIR's run_summary.json reports reuse over every frame of the run (each shard or rank
+# has a cache of its own, so it runs at least as many distinct frames as the single run), and the counts add up
+reuse_summed() {
+  check "$1: run_summary's reuse counts are every shard's or rank's, summed" python3 - "$2" "$3" <<'PY'
+import json, sys
+a, b = (json.load(open(p + '/run_summary.json')) for p in sys.argv[1:3])
+for e in ('dnabert_s', 'esm2'):
+    x, y = a['reuse'][e], b['reuse'][e]
+    assert y['frames'] == b['counts']['frames'] == a['counts']['frames'], (e, y, b['counts'])
+    assert y['computed'] + y['reused'] == y['frames'] and y['computed'] >= x['computed'], (e, x, y)
+assert b['reuse']['enabled'] and b['reuse']['memory_limit_bytes'] == a['reuse']['memory_limit_bytes']
+PY
+}
+
 # ---- the single-process runs everything is compared with ----
 for c in $CASES; do
   IFS=: read -r in len <<<"$c"
@@ -48,6 +62,7 @@ for c in $CASES; do
     check "$in: a shard writes no final file" test ! -e "$T/sh_${in}_${n}_1/prediction_results.txt"
     if "$BIN" merge -o "$T/merged_$in" --force "${dirs[@]}" -q 2>"$T/err"; then
       same_files "$in, $n shards merged" "$T/ref_$in" "$T/merged_$in"
+      reuse_summed "$in, $n shards merged" "$T/ref_$in" "$T/merged_$in"
       check "$in: merged run_summary counts every record" \
         python3 -c "import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); \
 sys.exit(a['counts']['records'] != b['counts']['records'] or a['counts']['frames'] != b['counts']['frames'])" \
@@ -98,6 +113,7 @@ else
         "${OPTS[@]}" >"$T/out" 2>"$T/err"; then
         same_files "$in, mpirun -n $n" "$T/ref_$in" "$T/mpi_${in}_$n"
         check "$in, mpirun -n $n: run_summary says $n ranks" grep -q "\"mpi_ranks\": $n" "$T/mpi_${in}_$n/run_summary.json"
+        reuse_summed "$in, mpirun -n $n" "$T/ref_$in" "$T/mpi_${in}_$n"
       else
         bad "$in: mpirun -n $n failed: $(tail -5 "$T/err")"
       fi
