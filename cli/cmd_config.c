@@ -120,7 +120,7 @@ static void usage(FILE *out)
 
 int vnp_cmd_config(int argc, char **argv)
 {
-    vnp_config_set_table(&vnp_cli_predict_cmd);
+    if (vnp_config_set_table(&vnp_cli_predict_cmd)) return vnp_status_exit_code(VNP_ERR_NOMEM);
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

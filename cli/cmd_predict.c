@@ -460,8 +460,8 @@ int vnp_cmd_predict(int argc, char **argv)
 {
     int n;
     char **v;
-    vnp_config_set_table(&vnp_cli_predict_cmd);
-    int rc = vnp_config_splice(argc, argv, &n, &v); /* --config FILE: its options go first, so the command line wins */
+    int rc = vnp_config_set_table(&vnp_cli_predict_cmd);
+    if (rc == VNP_OK) rc = vnp_config_splice(argc, argv, &n, &v); /* --config FILE: its options go first, so the command line wins */
     if (rc) return vnp_status_exit_code(rc);
     int ret = predict_main(n, v);
     vnp_config_argv_free(v);

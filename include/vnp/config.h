@@ -38,8 +38,8 @@ typedef struct {
 } vnp_config_key;
 
 /* Takes the keys from cmd's options (VNP_OPT_CFG), `inputs` first when cmd->inputs_help is set; cmd must outlive
- * every later call. */
-void vnp_config_set_table(const vnp_opt_cmd *cmd);
+ * every later call. VNP_ERR_NOMEM (no keys) when the table cannot be copied. */
+int vnp_config_set_table(const vnp_opt_cmd *cmd) VNP_MUST_CHECK;
 /* The keys, in the order a generated file lists them. */
 size_t vnp_config_key_count(void);
 const vnp_config_key *vnp_config_key_at(size_t i);

@@ -2,10 +2,10 @@
  * marked VNP_OPT_CFG is a key with its name, short letter, default and help, plus `inputs` for the positionals. */
 #include "vnp/config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-enum { MAX_KEYS = 64 };
-static vnp_config_key keys[MAX_KEYS];
+static vnp_config_key *keys; /* sized to the table: one per option, and `inputs` */
 static size_t n_keys;
 
 /* The option's type as a config file writes it. */
@@ -19,17 +19,21 @@ static vnp_cfg_type key_type(const vnp_opt *o)
     }
 }
 
-void vnp_config_set_table(const vnp_opt_cmd *cmd)
+int vnp_config_set_table(const vnp_opt_cmd *cmd)
 {
     n_keys = 0;
+    vnp_config_key *k = realloc(keys, (cmd->n_opts + 1) * sizeof *keys);
+    if (!k) return VNP_ERR_NOMEM;
+    keys = k;
     if (cmd->inputs_help) keys[n_keys++] = (vnp_config_key){"inputs", 0, VNP_CFG_LIST, "[]", cmd->inputs_help, NULL};
-    for (size_t i = 0; i < cmd->n_opts && n_keys < MAX_KEYS; i++) {
+    for (size_t i = 0; i < cmd->n_opts; i++) {
         const vnp_opt *o = &cmd->opts[i];
         if (!o->name || !(o->flags & VNP_OPT_CFG)) continue;
         vnp_cfg_type t = key_type(o);
         keys[n_keys++] = (vnp_config_key){o->name, o->short_opt, t, t == VNP_CFG_FLAG ? "false" : o->def, o->help,
                                           t == VNP_CFG_INT ? o->choices : NULL};
     }
+    return VNP_OK;
 }
 
 size_t vnp_config_key_count(void) { return n_keys; }

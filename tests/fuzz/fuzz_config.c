@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     vnp_log_set_level(VNP_LOG_QUIET);
-    vnp_config_set_table(&vnp_cli_predict_cmd);
+    if (vnp_config_set_table(&vnp_cli_predict_cmd)) return 0;
     vnp_config c;
     int rc = vnp_config_load_mem("fuzz.yaml", (const char *)data, size, &c);
     if (rc == VNP_OK) {

@@ -283,12 +283,30 @@ static void test_splice(void)
     free(path);
 }
 
+/* A table of any size gives every key (the copy once stopped at 64 without a word). */
+static void test_large_table(void)
+{
+    enum { N = 150 };
+    static vnp_opt opts[N];
+    static char names[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "key-%d", i);
+        opts[i] = (vnp_opt){.name = names[i], .type = VNP_OPT_INT, .def = "1", .help = "a key", .flags = VNP_OPT_CFG};
+    }
+    vnp_opt_cmd cmd = {.name = "big", .opts = opts, .n_opts = N, .inputs_help = "inputs"};
+    CHECK_EQ_INT(vnp_config_set_table(&cmd), VNP_OK);
+    CHECK_EQ_INT(vnp_config_key_count(), N + 1);
+    CHECK(vnp_config_key_find("key-149", (size_t)-1) != NULL);
+    CHECK_EQ_INT(vnp_config_set_table(&vnp_cli_predict_cmd), VNP_OK); /* back to predict's for the rest */
+}
+
 int main(void)
 {
-    vnp_config_set_table(&vnp_cli_predict_cmd);
+    CHECK_EQ_INT(vnp_config_set_table(&vnp_cli_predict_cmd), VNP_OK);
     test_values();
     test_errors();
     test_table();
+    test_large_table();
     test_template_round_trip();
     test_splice();
     VNP_TEST_END();
