@@ -36,10 +36,20 @@ typedef struct {
     vnp_report_opts report;
 } predict_args;
 
-static int check_shard(const char *v)
+/* "I/N" with 1 <= I <= N <= 100000 into the 0-based shard and the count; 1 when it is not that. */
+static int parse_shard(const char *v, int *shard, int *n_shards)
 {
     int i = 0, n = 0, k = 0;
-    return sscanf(v, "%d/%d%n", &i, &n, &k) != 2 || v[k] || n < 1 || i < 1 || i > n || n > 100000;
+    if (sscanf(v, "%d/%d%n", &i, &n, &k) != 2 || v[k] || n < 1 || i < 1 || i > n || n > 100000) return 1;
+    *shard = i - 1;
+    *n_shards = n;
+    return 0;
+}
+
+static int check_shard(const char *v)
+{
+    int i, n;
+    return parse_shard(v, &i, &n);
 }
 
 static int check_bytes(const char *v) { return vnp_cli_bytes_value(v) < 0; }
@@ -270,13 +280,8 @@ static int predict_main(int argc, char **argv)
     if (prc) return prc == 1 ? 0 : 2;
     if (a.style_name && vnp_output_style_parse(a.style_name, &a.style))
         return vnp_opt_usage_error("predict", "--output-style must be broad or original, got '%s'", a.style_name);
-    if (a.shard_text) {
-        int i = 0, n = 0;
-        if (sscanf(a.shard_text, "%d/%d", &i, &n) == 2) {
-            a.shard = i - 1;
-            a.n_shards = n;
-        }
-    }
+    if (a.shard_text && parse_shard(a.shard_text, &a.shard, &a.n_shards)) /* checked by the parser already */
+        return vnp_opt_usage_error("predict", "--shard expects I/N, got '%s'", a.shard_text);
     a.reuse_bytes = a.reuse_text ? vnp_cli_bytes_value(a.reuse_text) : -1;
     a.report.html = !a.no_report;
     /* from here on a.broad_outdir may be allocated: every exit goes through out */
