@@ -22,8 +22,6 @@ int vnp_dist_rank(void); /* 0 outside MPI */
 int vnp_dist_size(void); /* 1 outside MPI */
 /* This process's place among the processes of its host, as the launcher says (0 of 1 when it does not). */
 void vnp_dist_local(int *local_rank, int *local_size);
-/* Ends every process of the job (MPI_Abort) with the exit status code; outside MPI, exit(code). */
-_Noreturn void vnp_dist_abort(int code);
 
 /* Collective: returns VNP_OK when every rank passed VNP_OK, else the lowest (most negative) status passed. */
 int vnp_dist_agree(int rc) VNP_MUST_CHECK;

@@ -87,12 +87,6 @@ int vnp_dist_built(void) { return 1; }
 int vnp_dist_rank(void) { return g_rank; }
 int vnp_dist_size(void) { return g_size; }
 
-_Noreturn void vnp_dist_abort(int code)
-{
-    if (g_on && g_size > 1) MPI_Abort(MPI_COMM_WORLD, code);
-    exit(code);
-}
-
 int vnp_dist_agree(int rc)
 {
     if (g_size < 2) return rc;
@@ -178,7 +172,6 @@ void vnp_dist_finalize(void) {}
 int vnp_dist_built(void) { return 0; }
 int vnp_dist_rank(void) { return 0; }
 int vnp_dist_size(void) { return 1; }
-_Noreturn void vnp_dist_abort(int code) { exit(code); }
 int vnp_dist_agree(int rc) { return rc; }
 
 int vnp_dist_bcast(void *buf, size_t len, int root)
