@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
-/* Unit tests for report/: numpy float32 and Python float64 printing and the two result files in both output
- * styles, written through the functions predict uses and checked against every fixture pipeline case. */
+/* Unit tests for report/: numpy float32 and Python float64 printing, the two result files in both output
+ * styles, written through the functions predict uses and checked against every fixture pipeline case, and the
+ * call and confidence rules of sequence_summary.tsv. */
 #include "vnp/report.h"
 #include "vnp_test.h"
 
@@ -174,8 +175,52 @@ static void check_repeats(const char *tmp)
     }
 }
 
+/* One record's sequence_summary.tsv row from its chunks' (frames, max score1, max score2). */
+static void check_summary(const char *what, const float (*chunks)[3], size_t n, double t, const char *want)
+{
+    vnp_record_tally tally = {0};
+    for (size_t i = 0; i < n; i++) vnp_tally_chunk(&tally, (size_t)chunks[i][0], chunks[i][1], chunks[i][2]);
+    char *got = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&got, &len);
+    CHECK_EQ_INT(vnp_summary_row(m, "r", 1000, 4, &tally, t), VNP_OK);
+    fclose(m);
+    CHECK_MSG(got && strcmp(got, want) == 0, "%s: got '%s', want '%s'", what, got ? got : "", want);
+    free(got);
+}
+
+/* The summary's rules (report/summary.c): the call by majority of the chunks with frames, the confidence from the
+ * mean chunk virus score against T and 1 - T, no_orf without frames. */
+static void test_summary_rules(void)
+{
+    check_summary("no frames", NULL, 0, 0.8, "r\t1000\t4\t0\t0\t0\tNA\tNA\tno_orf\tno_orf\n");
+    const float one_viral[][3] = {{2, 0.3f, 0.7f}};
+    check_summary("one viral chunk under T", one_viral, 1, 0.8,
+                  "r\t1000\t4\t1\t2\t1\t0.7\t0.7\tvirus\tambiguous\n");
+    const float two_viral[][3] = {{1, 0.1f, 0.9f}, {3, 0.2f, 0.85f}};
+    check_summary("two viral chunks over T", two_viral, 2, 0.8,
+                  "r\t1000\t4\t2\t4\t2\t0.9\t0.875\tvirus\tconfident_viral\n");
+    const float tie[][3] = {{1, 0.375f, 0.625f}, {1, 0.875f, 0.125f}}; /* one of two: not more than half */
+    check_summary("half the chunks viral", tie, 2, 0.8,
+                  "r\t1000\t4\t2\t2\t1\t0.625\t0.375\tnot_virus\tambiguous\n");
+    const float low[][3] = {{6, 0.9f, 0.1f}, {6, 0.95f, 0.05f}, {2, 0.3f, 0.7f}};
+    check_summary("mostly not viral, mean low", low, 3, 0.8,
+                  "r\t1000\t4\t3\t14\t1\t0.7\t0.28333333\tnot_virus\tambiguous\n");
+    check_summary("... with T = 0.7", low, 3, 0.7,
+                  "r\t1000\t4\t3\t14\t1\t0.7\t0.28333333\tnot_virus\tconfident_nonviral\n");
+    const float even[][3] = {{1, 0.5f, 0.5f}}; /* score2 >= score1: viral, as VirNucPro's consensus says */
+    check_summary("a 0.5/0.5 chunk is viral", even, 1, 0.5,
+                  "r\t1000\t4\t1\t1\t1\t0.5\t0.5\tvirus\tconfident_viral\n");
+    const float at_t[][3] = {{1, 0.25f, 0.75f}, {1, 0.25f, 0.75f}}; /* mean exactly T: confident */
+    check_summary("mean = T", at_t, 2, 0.75, "r\t1000\t4\t2\t2\t2\t0.75\t0.75\tvirus\tconfident_viral\n");
+    const float at_1mt[][3] = {{1, 0.75f, 0.25f}}; /* mean exactly 1 - T: confident */
+    check_summary("mean = 1 - T", at_1mt, 1, 0.75,
+                  "r\t1000\t4\t1\t1\t0\t0.25\t0.25\tnot_virus\tconfident_nonviral\n");
+}
+
 int main(void)
 {
+    test_summary_rules();
     /* The spec's examples (str(np.float32(x))). */
     check_fmt(0.12100612f, "0.12100612");
     check_fmt(1.0f, "1.0");
