@@ -18,7 +18,7 @@ test-release: all
 test-asan:
 	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DVNP_SANITIZE=ON -DVNP_CUDA=OFF >/dev/null
 	cmake --build $(BUILD)-asan -j $(JOBS)
-	cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS) -L unit
+	cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS) -L 'unit|sanitized'
 
 test-fuzz:
 	@if [ -n "$$(ls tests/fuzz/fuzz_*.c 2>/dev/null)" ]; then \
