@@ -305,10 +305,9 @@ static int predict_main(int argc, char **argv)
         ret = vnp_opt_usage_error("predict", "--device expects auto, cpu, cuda or cuda:N, got '%s'", a.device);
         goto out;
     }
-    if (dev == VNP_DEVICE_CUDA && !vnp_cuda_usable()) {
-        fprintf(stderr, "virnucpro predict: error: --device %s: no usable CUDA GPU (no device or driver, or a build "
-                        "without CUDA); use --device cpu\n", a.device);
-        ret = 2;
+    int drc = vnp_device_check(dev); /* before OUTDIR's lock and the models */
+    if (drc) {
+        ret = vnp_status_exit_code(drc);
         goto out;
     }
     int distributed = vnp_dist_size() > 1;

@@ -145,6 +145,9 @@ typedef enum { VNP_DEVICE_AUTO = 0, VNP_DEVICE_CPU, VNP_DEVICE_CUDA } vnp_device
 int vnp_device_parse(const char *s, vnp_device *dev, int *gpu) VNP_MUST_CHECK;
 /* 1 when this build has the CUDA backend and a usable GPU is present. */
 int vnp_cuda_usable(void);
+/* VNP_OK when dev can run here (the CPU always; CUDA when vnp_cuda_usable); otherwise VNP_ERR_UNSUPPORTED after one
+ * message saying why and to use --device cpu. vnp_backend_open checks with it, and predict before loading models. */
+int vnp_device_check(vnp_device dev) VNP_MUST_CHECK;
 /* How many GPUs this process sees (CUDA_VISIBLE_DEVICES applies); 0 without CUDA in the build. */
 int vnp_cuda_count(void);
 /* 1 when FP32 is forced on a GPU: precision "fp32", or VIRNUCPRO_DISABLE_FP16 set true (vnp/env.h). */

@@ -98,16 +98,8 @@ int vnp_backend_open(vnp_device dev, int gpu, int threads, const char *precision
         *out = vnp_backend_cpu_create(threads);
         return *out ? VNP_OK : VNP_ERR_NOMEM;
     }
-    if (!vnp_cuda_usable()) {
-        vnp_error("--device cuda: no usable CUDA GPU (%s); use --device cpu",
-#ifdef VNP_HAVE_CUDA
-                  "no device or no driver found"
-#else
-                  "this build has no CUDA backend"
-#endif
-        );
-        return VNP_ERR_UNSUPPORTED;
-    }
+    int rc = vnp_device_check(dev);
+    if (rc) return rc;
     const vnp_env *env = vnp_env_get();
     const vnp_cuda_settings cs = {.profile = env->cuda_profile, .invariant = env->cuda_invariant};
     if (fp8) {
@@ -118,6 +110,19 @@ int vnp_backend_open(vnp_device dev, int gpu, int threads, const char *precision
     if (fp32) vnp_warn("FP32 on the GPU is a slower diagnostic mode (FP16 is the default; TF32 stays off)");
     *out = vnp_backend_cuda_create(gpu, !fp32, &cs);
     return *out ? VNP_OK : VNP_ERR_UNSUPPORTED;
+}
+
+int vnp_device_check(vnp_device dev)
+{
+    if (dev == VNP_DEVICE_CPU || dev == VNP_DEVICE_AUTO || vnp_cuda_usable()) return VNP_OK;
+    vnp_error("--device cuda: no usable CUDA GPU (%s); use --device cpu",
+#ifdef VNP_HAVE_CUDA
+              "no device or no driver found"
+#else
+              "this build has no CUDA backend"
+#endif
+    );
+    return VNP_ERR_UNSUPPORTED;
 }
 
 const char *vnp_backend_device_name(const vnp_backend *be)
