@@ -9,6 +9,9 @@
 #include "vnp/opt.h"
 #include "vnp/viral_report.h"
 
+/* The help line for that convention, for the commands whose exit statuses mean no more than it says. */
+#define VNP_CLI_EXIT_STATUS "exit status: 0 success, 1 failure while running, 2 bad usage or bad input\n"
+
 typedef int (*vnp_cmd_fn)(int argc, char **argv);
 
 int vnp_cmd_preprocess(int argc, char **argv); /* cmd_preprocess.c */

@@ -52,8 +52,7 @@ static const vnp_opt_cmd embed_cmd = {
     .epilog =
 "Characters a model cannot take: ESM-2 maps each run of them to <unk> (as Hugging Face does) and\n"
 "DNABERT-S gives one [UNK] per character (N, IUPAC codes, lower case); both are counted in a warning.\n"
-"An empty protein has no residue to average: its row is zeros, with a warning.\n\n"
-"exit status: 0 success, 1 failure while running, 2 bad usage or bad input\n",
+"An empty protein has no residue to average: its row is zeros, with a warning.\n\n" VNP_CLI_EXIT_STATUS,
     .opts = embed_opts,
     .n_opts = VNP_OPT_COUNT(embed_opts),
 };

@@ -17,7 +17,6 @@
     W " is a model folder (config.json beside model.safetensors, *.safetensors.index.json, pytorch_model.bin or\n"  \
       "a single .pt/.pth) or a single file: safetensors, or a PyTorch zip checkpoint (state dict, fair-esm .pt,\n"   \
       "whole pickled nn.Module such as VirNucPro's 300_model.pth)."
-#define EXIT_STATUS "exit status: 0 success, 1 failure while running, 2 bad usage or bad input\n"
 
 static const vnp_opt_cmd inspect_cmd = {
     .name = "models inspect",
@@ -26,7 +25,7 @@ static const vnp_opt_cmd inspect_cmd = {
 "Prints one line per tensor: name<TAB>dtype<TAB>shape (normalised name, dtype as stored, comma-separated dims,\n"
 "'-' for a scalar), sorted by name, then a '#' summary line.\n"
 "\n" MODEL_PATHS("PATH"),
-    .epilog = EXIT_STATUS,
+    .epilog = VNP_CLI_EXIT_STATUS,
 };
 
 static const vnp_opt_cmd check_cmd = {
@@ -185,7 +184,7 @@ static const vnp_opt_cmd convert_cmd = {
     .name = "models convert",
     .synopsis = "virnucpro models convert IN OUT.safetensors [--dtype f16|bf16|f32]",
     .about = "Writes every tensor of IN, under its normalised name, to one safetensors file.\n\n" MODEL_PATHS("IN"),
-    .epilog = EXIT_STATUS,
+    .epilog = VNP_CLI_EXIT_STATUS,
     .opts = convert_opts,
     .n_opts = VNP_OPT_COUNT(convert_opts),
 };

@@ -39,7 +39,7 @@ static void print_help(FILE *out)
             VNP_VERSION);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nexit status: 0 success, 1 failure while running, 2 bad usage or bad input\n");
+    fprintf(out, "\n" VNP_CLI_EXIT_STATUS);
 }
 
 int main(int argc, char **argv)
