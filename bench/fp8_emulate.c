@@ -27,8 +27,7 @@ enum { MAX_TOKENS = 4096, MAX_SEQS = 256 };
 static const vnp_backend_ops *real_ops;
 static const float **layer_w; /* the 4 L layer weights whose GEMMs take FP8 operands */
 static size_t n_layer_w;
-static float *xq;             /* the quantized-and-scaled activation rows */
-static size_t xq_cap;
+static float *xq;             /* the quantized-and-scaled activation rows: MAX_TOKENS rows of the widest GEMM input */
 static uint8_t *q8;
 
 /* x[c] -> E4M3(x[c] * 448 / amax) * amax / 448, row by row: the values the FP8 GEMM multiplies, scales applied. */
@@ -59,8 +58,7 @@ static int emulate_fp8(vnp_encoder *e, vnp_backend_ops *ops)
     int width = c->ffn > c->dim ? c->ffn : c->dim;
     n_layer_w = 4 * (size_t)c->layers;
     layer_w = calloc(n_layer_w, sizeof *layer_w);
-    xq_cap = (size_t)MAX_TOKENS * (size_t)width;
-    xq = malloc(xq_cap * sizeof *xq);
+    xq = malloc((size_t)MAX_TOKENS * (size_t)width * sizeof *xq);
     q8 = malloc((size_t)width);
     if (!layer_w || !xq || !q8) return VNP_ERR_NOMEM;
     for (int l = 0; l < c->layers; l++) {
